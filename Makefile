@@ -1,0 +1,55 @@
+# The two commands of the README:
+#   make book   set everything up, then build the HTML book into _build/html
+#   make test   set everything up, then run every test (unit tests, notebooks, lint, the -W build)
+SHELL := /bin/bash
+PY := .venv/bin/python
+VENV_STAMP := .venv/.stamp-setup
+WEB_STAMP := web/dist/.stamp-assets
+JB := .venv/bin/jupyter-book
+
+.PHONY: setup book test lint unit notebooks build sync set-repo-url clean
+
+setup: $(VENV_STAMP) $(WEB_STAMP)
+
+$(VENV_STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q -e . --no-deps
+	touch $@
+
+$(WEB_STAMP): web/package.json web/package-lock.json web/assemble.sh
+	bash web/assemble.sh
+	touch $@
+
+book: setup
+	$(JB) build . -W -n --keep-going
+
+build: book
+
+lint: setup
+	.venv/bin/ruff check code tests benchmarks tools chapters/*.ipynb
+	.venv/bin/ruff format --check code tests benchmarks tools chapters/*.ipynb
+
+unit: setup
+	.venv/bin/pytest tests
+
+notebooks: setup
+	.venv/bin/pytest --nbval-lax -p no:cacheprovider chapters/*.ipynb
+
+test: setup lint unit notebooks book
+
+# After editing a chapter's .md, regenerate its paired .ipynb (the .md is the source), format the
+# notebook's code with ruff, and carry the formatting back into the .md.
+sync: setup
+	.venv/bin/jupytext --sync chapters/*.md
+	.venv/bin/ruff format chapters/*.ipynb
+	.venv/bin/jupytext --sync chapters/*.ipynb
+
+# Point launch buttons and every chapter's Colab install cell at another repository.
+set-repo-url: setup
+	$(PY) tools/set_repo_url.py "$(URL)"
+
+clean:
+	rm -rf _build

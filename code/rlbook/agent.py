@@ -1,0 +1,160 @@
+"""What DDPG, TD3 and SAC share: the common config fields, the agent scaffolding, ``train``.
+
+Each algorithm module defines a frozen ``Config`` (a subclass of :class:`OffPolicyConfig`), pure
+loss functions, and an agent class with an ``update`` method that follows its pseudocode. This
+module holds everything else, written once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from .buffer import ReplayBuffer
+from .envs import check_box_env, env_factory
+from .loop import Result, resolve_device, run_off_policy, seed_everything
+from .validation import check_choice, check_int, check_real, check_sizes
+
+__all__ = ["OffPolicyAgent", "OffPolicyConfig", "gradient_step", "train_agent"]
+
+
+@dataclass(frozen=True)
+class OffPolicyConfig:
+    """Settings every off-policy actor-critic of the book shares.
+
+    A wrong value raises ``ValueError`` naming the field and its allowed range.
+    """
+
+    total_steps: int = 20_000  # environment steps, warm-up included
+    warmup_steps: int = 1_000  # uniform random actions and no updates before this step
+    gamma: float = 0.99  # discount
+    lr_q: float = 1e-3  # critic learning rate alpha_q
+    lr_pi: float = 1e-3  # actor learning rate alpha_pi
+    batch_size: int = 256  # mini-batch size b
+    buffer_size: int = 1_000_000  # replay capacity B
+    hidden: tuple[int, ...] = (256, 256)  # hidden widths of every network
+    eval_every: int = 1_000  # evaluate the deterministic policy every this many steps (0: never)
+    eval_episodes: int = 10  # evaluation episodes start from reset(seed=i), i = 0..eval_episodes-1
+    device: str = "auto"  # "auto" (CUDA if available), "cpu", "cuda", ...
+
+    def __post_init__(self):
+        object.__setattr__(self, "hidden", check_sizes("hidden", self.hidden))
+        self.validate()
+
+    def validate(self) -> None:
+        check_int("total_steps", self.total_steps, 1)
+        check_int("warmup_steps", self.warmup_steps, 0)
+        check_real("gamma", self.gamma, 0.0, 1.0, high_open=True)
+        check_real("lr_q", self.lr_q, 0.0, low_open=True)
+        check_real("lr_pi", self.lr_pi, 0.0, low_open=True)
+        check_int("batch_size", self.batch_size, 1)
+        check_int("buffer_size", self.buffer_size, 1)
+        check_int("eval_every", self.eval_every, 0)
+        check_int("eval_episodes", self.eval_episodes, 1)
+        if not isinstance(self.device, str):
+            raise ValueError(
+                f"device must be a string such as 'auto', 'cpu' or 'cuda'; got {self.device!r}"
+            )
+        if self.device != "auto":
+            try:
+                torch.device(self.device)
+            except RuntimeError:
+                raise ValueError(
+                    f"device must be 'auto' or a torch device name ('cpu', 'cuda', 'cuda:0'); "
+                    f"got {self.device!r}"
+                ) from None
+
+    def replace(self, **changes):
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+
+def gradient_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor, params: list) -> None:
+    """One step of ``optimizer`` on ``loss`` with respect to ``params`` only.
+
+    ``torch.autograd.grad`` differentiates with respect to ``params`` alone, so the actor's loss
+    never computes (or leaves behind) gradients for the critic it backpropagates through.
+    """
+    grads = torch.autograd.grad(loss, params)
+    for p, g in zip(params, grads, strict=True):
+        p.grad = g
+    optimizer.step()
+
+
+class OffPolicyAgent:
+    """Scaffolding: device, replay buffer, deterministic evaluation, and the loop's hooks."""
+
+    config_class = OffPolicyConfig
+    name = "agent"
+
+    def __init__(self, env: gym.Env, config: OffPolicyConfig, seed_seq: np.random.SeedSequence):
+        self.config = config
+        self.action_space = check_box_env(env, self.name)
+        self.obs_dim = int(np.prod(env.observation_space.shape))
+        self.act_dim = int(np.prod(self.action_space.shape))
+        self.low = self.action_space.low.astype(np.float32)
+        self.high = self.action_space.high.astype(np.float32)
+        self.device = resolve_device(config.device)
+        buffer_seed, self.noise_seed, torch_seed = seed_seq.spawn(3)
+        self.generator = torch.Generator(device=self.device)
+        self.generator.manual_seed(int(torch_seed.generate_state(1)[0]))
+        self.buffer = ReplayBuffer(
+            self.obs_dim, self.act_dim, config.buffer_size, seed=buffer_seed, device=self.device
+        )
+        self.updates = 0  # the pseudocode's t: number of updates made so far
+
+    # -- hooks the interaction loop calls -----------------------------------------------------
+    def episode_start(self) -> None:
+        """Called at the start of every episode (DDPG resets its OU noise here)."""
+
+    def store(self, obs, act, rew, next_obs, terminated, truncated) -> None:
+        self.buffer.add(obs, act, rew, next_obs, terminated, truncated)
+
+    def _obs_tensor(self, obs) -> torch.Tensor:
+        return torch.as_tensor(np.asarray(obs, dtype=np.float32), device=self.device)
+
+    @torch.no_grad()
+    def act_batch(self, obs: np.ndarray) -> np.ndarray:
+        """Deterministic actions for a batch of observations (used for evaluation)."""
+        return self.policy(self._obs_tensor(obs)).cpu().numpy()
+
+    def update(self) -> dict:
+        raise NotImplementedError
+
+
+def train_agent(agent_class, env, config, seed: int, progress: bool, overrides: dict) -> Result:
+    """Shared body of every ``train``: build config, seed, agent, run the loop."""
+    if config is None:
+        config = agent_class.config_class(**overrides)
+    elif overrides:
+        config = config.replace(**overrides)
+    if not isinstance(config, agent_class.config_class):
+        raise ValueError(
+            f"config must be a {agent_class.config_class.__name__}; got {type(config).__name__}"
+        )
+    make_env = env_factory(env)
+    seed_seq = seed_everything(seed)
+    agent_seed, loop_seed = seed_seq.spawn(2)
+    probe = make_env()
+    agent = agent_class(probe, config, agent_seed)
+    probe.close()
+    result = Result(agent=agent, config=config)
+    return run_off_policy(
+        agent,
+        make_env,
+        total_steps=config.total_steps,
+        warmup_steps=config.warmup_steps,
+        seed_seq=loop_seed,
+        eval_every=config.eval_every,
+        eval_seeds=range(config.eval_episodes),
+        progress=progress,
+        result=result,
+    )
+
+
+def check_target_update(kind: str) -> None:
+    check_choice("target_update", kind, ("hard", "ema"))

@@ -1,0 +1,182 @@
+"""Algorithm {prf:ref}`ddpg`: Deep Deterministic Policy Gradient {cite}`lillicrap2015continuous`.
+
+Pseudocode line -> code (tags ``# ddpg N`` mark the lines below):
+
+- 1-2: :class:`DDPG.__init__` builds ``q`` and ``policy`` and their targets as exact copies;
+- 3-4: the replay buffer and the exploration noise (OU or Gaussian);
+- 6.3: :meth:`DDPG.act` adds noise to ``policy(s)``; 6.4-6.5: the shared loop and ``store``;
+- 6.6-6.8: :func:`critic_loss` with the target of :func:`critic_target`;
+- 6.9: :func:`actor_loss`, the deterministic policy gradient through the updated critic;
+- 6.10: hard copies every ``target_period`` updates, or EMA with rate ``tau``.
+
+Departures from the pseudocode, each standard:
+
+- the bootstrap is masked by ``terminated`` (not by a time-limit truncation);
+- ``warmup_steps`` random actions precede the first update (see :mod:`rlbook.loop`);
+- actions are ``clip(policy(s) + scale * eta, low, high)``: noise is in normalized units
+  (``scale`` is half the width of the action box) and the result stays in the box;
+- line 6.10's hard copy takes the freshly updated parameters (``theta_{t+1}``), as DQN does;
+- ``target_update="ema"`` replaces line 6.10 by ``theta_target <- tau theta + (1 - tau) theta_target``
+  at every update, as in the original paper (``tau = 0.001`` there, 0.005 here by default).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .agent import OffPolicyAgent, OffPolicyConfig, check_target_update, gradient_step, train_agent
+from .loop import Result
+from .networks import DeterministicActor, QEnsemble
+from .noise import GaussianNoise, OrnsteinUhlenbeckNoise
+from .targets import ema_update, hard_update, make_target
+from .validation import check_choice, check_int, check_real
+
+__all__ = ["DDPG", "DDPGConfig", "actor_loss", "critic_loss", "critic_target", "train"]
+
+
+@dataclass(frozen=True)
+class DDPGConfig(OffPolicyConfig):
+    """DDPG settings (on top of :class:`~rlbook.agent.OffPolicyConfig`)."""
+
+    target_update: str = "hard"  # "hard": copy every target_period updates (line 6.10); "ema"
+    target_period: int = 1_000  # K of line 6.10, used when target_update == "hard"
+    tau: float = (
+        0.005  # EMA rate, weight of the online parameters, used when target_update == "ema"
+    )
+    noise: str = "ou"  # exploration noise eta: "ou" (Ornstein-Uhlenbeck) or "gaussian"
+    noise_sigma: float = 0.1  # sigma of either noise, in normalized action units
+    ou_theta: float = 0.15  # OU mean reversion theta
+    ou_mu: float = 0.0  # OU long-term mean mu
+    ou_dt: float = 1e-2  # OU time step Delta t
+
+    def validate(self) -> None:
+        super().validate()
+        check_target_update(self.target_update)
+        check_int("target_period", self.target_period, 1)
+        check_real("tau", self.tau, 0.0, 1.0, low_open=True)
+        check_choice("noise", self.noise, ("ou", "gaussian"))
+        check_real("noise_sigma", self.noise_sigma, 0.0)
+        check_real("ou_theta", self.ou_theta, 0.0)
+        check_real("ou_mu", self.ou_mu)
+        check_real("ou_dt", self.ou_dt, 0.0, low_open=True)
+        if self.ou_theta * self.ou_dt >= 2:
+            raise ValueError(
+                f"ou_theta * ou_dt must be in [0, 2) for a stable OU process; "
+                f"got {self.ou_theta * self.ou_dt:g}"
+            )
+
+
+def critic_target(q_target, policy_target, batch, gamma: float) -> torch.Tensor:
+    """Line 6.7.1: ``y = r + gamma * (1 - terminated) * q_target(s', policy_target(s'))``."""
+    with torch.no_grad():
+        next_act = policy_target(batch.next_obs)
+        next_q = q_target(batch.next_obs, next_act)[0]
+        return batch.rew + gamma * (1.0 - batch.terminated) * next_q
+
+
+def critic_loss(q, y: torch.Tensor, batch) -> torch.Tensor:
+    """Lines 6.8, TD3 10-11, SAC 9-10: mean over critics and batch of ``(q_j(s, a) - y)^2``."""
+    return ((q(batch.obs, batch.act) - y) ** 2).mean(dim=-1).sum()
+
+
+def actor_loss(q, policy, obs: torch.Tensor) -> torch.Tensor:
+    """Line 6.9 (and TD3 13.1): minimise ``-mean q_a(s, policy(s))``, i.e. ascend the critic.
+
+    Only the first critic (``q_a``) is used, as in the pseudocode of both DDPG and TD3.
+    """
+    return -q(obs, policy(obs), members=slice(0, 1)).mean()
+
+
+class DDPG(OffPolicyAgent):
+    """Algorithm {prf:ref}`ddpg`. ``update`` performs lines 6.6 to 6.11 once."""
+
+    config_class = DDPGConfig
+    name = "DDPG"
+    n_critics = 1
+
+    def __init__(self, env, config: DDPGConfig, seed_seq: np.random.SeedSequence):
+        super().__init__(env, config, seed_seq)
+        c = config
+        self.policy = DeterministicActor(self.obs_dim, self.low, self.high, c.hidden)  # ddpg 1
+        self.q = QEnsemble(self.obs_dim, self.act_dim, c.hidden, n=self.n_critics)  # ddpg 1
+        self.policy.to(self.device)
+        self.q.to(self.device)
+        self.policy_target = make_target(self.policy)  # ddpg 2
+        self.q_target = make_target(self.q)  # ddpg 2
+        self.q_params = list(self.q.parameters())
+        self.policy_params = list(self.policy.parameters())
+        self.q_optimizer = torch.optim.Adam(self.q_params, lr=c.lr_q)
+        self.policy_optimizer = torch.optim.Adam(self.policy_params, lr=c.lr_pi)
+        self.noise = self.make_noise()  # ddpg 4
+        self.scale = self.policy.rescale.scale.cpu().numpy()
+
+    def make_noise(self):
+        c = self.config
+        if getattr(c, "noise", "gaussian") == "ou":
+            return OrnsteinUhlenbeckNoise(
+                self.act_dim, c.ou_theta, c.noise_sigma, c.ou_mu, c.ou_dt, seed=self.noise_seed
+            )
+        return GaussianNoise(self.act_dim, c.noise_sigma, seed=self.noise_seed)
+
+    def episode_start(self) -> None:
+        self.noise.reset()  # a fresh OU path every episode
+
+    @torch.no_grad()
+    def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
+        """Line 6.3: ``a = policy(s) + eta`` (noise in normalized units), clipped to the box."""
+        act = self.policy(self._obs_tensor(obs)).cpu().numpy()
+        if explore:
+            act = np.clip(act + self.scale * self.noise(), self.low, self.high)  # ddpg 6.3
+        return act
+
+    # -- the three pieces TD3 changes ---------------------------------------------------------
+    def compute_target(self, batch) -> torch.Tensor:
+        return critic_target(self.q_target, self.policy_target, batch, self.config.gamma)
+
+    def policy_update_due(self) -> bool:
+        return True  # DDPG updates the actor at every step
+
+    def update_targets(self, policy_updated: bool) -> None:
+        c = self.config
+        if c.target_update == "hard":
+            if self.updates % c.target_period == 0:  # ddpg 6.10
+                hard_update(self.q_target, self.q)  # ddpg 6.10.1
+                hard_update(self.policy_target, self.policy)  # ddpg 6.10.2
+        else:
+            ema_update(self.q_target, self.q, c.tau)
+            ema_update(self.policy_target, self.policy, c.tau)
+
+    # -- one iteration of the while loop, after acting and storing ----------------------------
+    def update(self) -> dict:
+        batch = self.buffer.sample(self.config.batch_size)  # ddpg 6.6
+        y = self.compute_target(batch)  # ddpg 6.7
+        loss_q = critic_loss(self.q, y, batch)
+        gradient_step(self.q_optimizer, loss_q, self.q_params)  # ddpg 6.8
+        info = {"loss_q": loss_q}
+        policy_updated = self.policy_update_due()
+        if policy_updated:
+            loss_pi = actor_loss(self.q, self.policy, batch.obs)
+            gradient_step(self.policy_optimizer, loss_pi, self.policy_params)  # ddpg 6.9
+            info["loss_pi"] = loss_pi
+        self.update_targets(policy_updated)  # ddpg 6.10
+        self.updates += 1  # ddpg 6.11
+        return info
+
+
+def train(
+    env="Pendulum-v1",
+    config: DDPGConfig | None = None,
+    *,
+    seed: int = 0,
+    progress: bool = True,
+    **overrides,
+) -> Result:
+    """Train DDPG on ``env`` and return a :class:`~rlbook.loop.Result`.
+
+    ``train("Pendulum-v1", total_steps=5_000)`` builds the config from keyword overrides;
+    ``train(env, config)`` uses a config as given (overrides, if any, are applied to it).
+    """
+    return train_agent(DDPG, env, config, seed, progress, overrides)

@@ -1,0 +1,198 @@
+"""Networks shared by every algorithm of the book.
+
+- :func:`mlp` builds a plain multilayer perceptron.
+- :class:`QEnsemble` holds one or more independent critics ``q(s, a)`` evaluated in one batched
+  pass: one member for DDPG and NFQCA, two for the twin critics ``q_a`` (member 0) and ``q_b``
+  (member 1) of TD3 and SAC. Each member has its own parameters and its own initialisation, as if
+  they were separate networks; batching them only saves time.
+- :class:`DeterministicActor` is ``pi_w(s)``: an MLP, a ``tanh``, and an affine map onto the
+  action box ``[low, high]``.
+- :class:`SquashedGaussianActor` is SAC's policy: a Gaussian in an unbounded space, squashed by
+  ``tanh`` and rescaled to the box, with the exact log-density of the squashed, rescaled action.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .validation import check_int, check_sizes
+
+__all__ = [
+    "DeterministicActor",
+    "EnsembleLinear",
+    "QEnsemble",
+    "SquashedGaussianActor",
+    "mlp",
+]
+
+
+def mlp(in_dim: int, out_dim: int, hidden=(256, 256), activation=nn.ReLU) -> nn.Sequential:
+    """A multilayer perceptron ``in_dim -> hidden... -> out_dim`` with no output activation."""
+    hidden = check_sizes("hidden", hidden)
+    layers: list[nn.Module] = []
+    for width_in, width_out in zip((in_dim, *hidden[:-1]), hidden, strict=True):
+        layers += [nn.Linear(width_in, width_out), activation()]
+    layers.append(nn.Linear(hidden[-1], out_dim))
+    return nn.Sequential(*layers)
+
+
+class EnsembleLinear(nn.Module):
+    """``n`` independent linear layers applied to ``n`` stacked inputs with one batched product.
+
+    Input shape ``(n, batch, in_features)``, output ``(n, batch, out_features)``. Each member is
+    initialised exactly like ``torch.nn.Linear`` (uniform in ``+-1/sqrt(in_features)``).
+    """
+
+    def __init__(self, n: int, in_features: int, out_features: int):
+        super().__init__()
+        self.n, self.in_features, self.out_features = n, in_features, out_features
+        self.weight = nn.Parameter(torch.empty(n, in_features, out_features))
+        self.bias = nn.Parameter(torch.empty(n, 1, out_features))
+        bound = 1.0 / math.sqrt(in_features)
+        nn.init.uniform_(self.weight, -bound, bound)
+        nn.init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x: torch.Tensor, members: slice = slice(None)) -> torch.Tensor:
+        return torch.baddbmm(self.bias[members], x, self.weight[members])
+
+    def extra_repr(self) -> str:
+        return f"n={self.n}, in_features={self.in_features}, out_features={self.out_features}"
+
+
+class QEnsemble(nn.Module):
+    """``n`` critics ``q_j(s, a)``, each an MLP on the concatenation ``[s, a]``.
+
+    ``forward(obs, act)`` returns a tensor of shape ``(n, batch)``: row ``j`` is critic ``j``.
+    For TD3 and SAC, row 0 is ``q_a`` (the book's $q^A$ or $q^1$) and row 1 is ``q_b``.
+    """
+
+    def __init__(self, obs_dim: int, act_dim: int, hidden=(256, 256), n: int = 2):
+        super().__init__()
+        self.n = check_int("n", n, 1)
+        hidden = check_sizes("hidden", hidden)
+        widths = (obs_dim + act_dim, *hidden)
+        layers: list[nn.Module] = []
+        for width_in, width_out in zip(widths[:-1], hidden, strict=True):
+            layers += [EnsembleLinear(n, width_in, width_out), nn.ReLU()]
+        layers.append(EnsembleLinear(n, hidden[-1], 1))
+        self.body = nn.Sequential(*layers)
+
+    def forward(
+        self, obs: torch.Tensor, act: torch.Tensor, members: slice = slice(None)
+    ) -> torch.Tensor:
+        """Values of the critics ``members`` (default: all), shape ``(n_members, batch)``."""
+        x = torch.cat([obs, act], dim=-1)
+        n = len(range(self.n)[members])
+        x = x.unsqueeze(0).expand(n, *x.shape)
+        for layer in self.body:
+            x = layer(x, members) if isinstance(layer, EnsembleLinear) else layer(x)
+        return x.squeeze(-1)
+
+
+class _BoxRescale(nn.Module):
+    """Affine map from ``[-1, 1]^m`` onto the box ``[low, high]``: ``a = bias + scale * u``."""
+
+    def __init__(self, low, high):
+        super().__init__()
+        low = torch.as_tensor(np.asarray(low, dtype=np.float32))
+        high = torch.as_tensor(np.asarray(high, dtype=np.float32))
+        if not (torch.isfinite(low).all() and torch.isfinite(high).all()):
+            raise ValueError(
+                "the action space must be a bounded Box (finite low and high); "
+                f"got low={low.tolist()}, high={high.tolist()}"
+            )
+        if not (high > low).all():
+            raise ValueError(f"action bounds need high > low; got low={low}, high={high}")
+        self.register_buffer("scale", (high - low) / 2)
+        self.register_buffer("bias", (high + low) / 2)
+
+    def forward(self, u: torch.Tensor) -> torch.Tensor:
+        return self.bias + self.scale * u
+
+    def unscale(self, a: torch.Tensor) -> torch.Tensor:
+        """Inverse map: from the box back to ``[-1, 1]^m``."""
+        return (a - self.bias) / self.scale
+
+
+class DeterministicActor(nn.Module):
+    """``pi_w(s) = bias + scale * tanh(mlp(s))``: always inside the action box ``[low, high]``."""
+
+    def __init__(self, obs_dim: int, low, high, hidden=(256, 256)):
+        super().__init__()
+        self.rescale = _BoxRescale(low, high)
+        act_dim = self.rescale.scale.numel()
+        self.body = mlp(obs_dim, act_dim, hidden)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.rescale(torch.tanh(self.body(obs)))
+
+
+class SquashedGaussianActor(nn.Module):
+    """SAC's policy ``pi_phi(a|s)``: ``u ~ N(mu_phi(s), sigma_phi(s)^2)``, ``a = bias + scale * tanh(u)``.
+
+    By the change of variables ``a = g(u)`` with ``g_i(u) = bias_i + scale_i * tanh(u_i)``,
+
+        log pi(a|s) = log N(u; mu, sigma^2) - sum_i [ log(1 - tanh(u_i)^2) + log(scale_i) ].
+
+    Forgetting the ``log(scale)`` term is a common bug: it shifts the entropy by a constant and so
+    changes the effective temperature whenever the action box is not ``[-1, 1]``. The term
+    ``log(1 - tanh(u)^2)`` is computed as ``2 * (log 2 - u - softplus(-2u))``, which is exact and
+    does not lose precision when ``|u|`` is large.
+    """
+
+    def __init__(
+        self,
+        obs_dim: int,
+        low,
+        high,
+        hidden=(256, 256),
+        log_std_min: float = -20.0,
+        log_std_max: float = 2.0,
+    ):
+        super().__init__()
+        if not log_std_min < log_std_max:
+            raise ValueError(
+                f"log_std_min must be < log_std_max; got {log_std_min} and {log_std_max}"
+            )
+        self.rescale = _BoxRescale(low, high)
+        act_dim = self.rescale.scale.numel()
+        self.body = mlp(obs_dim, 2 * act_dim, hidden)
+        self.log_std_min, self.log_std_max = log_std_min, log_std_max
+
+    def distribution_params(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mu, log_std = self.body(obs).chunk(2, dim=-1)
+        log_std = log_std.clamp(self.log_std_min, self.log_std_max)
+        return mu, log_std
+
+    def log_prob_from_pre_tanh(
+        self, u: torch.Tensor, mu: torch.Tensor, log_std: torch.Tensor
+    ) -> torch.Tensor:
+        """Log-density of the action ``a = bias + scale * tanh(u)`` (summed over dimensions)."""
+        gaussian = -0.5 * ((u - mu) / log_std.exp()) ** 2 - log_std - 0.5 * math.log(2 * math.pi)
+        log_det_tanh = 2.0 * (math.log(2.0) - u - F.softplus(-2.0 * u))
+        return (gaussian - log_det_tanh).sum(-1) - self.rescale.scale.log().sum()
+
+    def sample(
+        self, obs: torch.Tensor, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Reparameterised sample ``a = f_phi(s, eps)`` and its log-density ``log pi(a|s)``."""
+        mu, log_std = self.distribution_params(obs)
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        u = mu + log_std.exp() * eps
+        return self.rescale(torch.tanh(u)), self.log_prob_from_pre_tanh(u, mu, log_std)
+
+    def log_prob(self, obs: torch.Tensor, act: torch.Tensor) -> torch.Tensor:
+        """``log pi(a|s)`` of a given action inside the box (inverts the squashing)."""
+        mu, log_std = self.distribution_params(obs)
+        unit = self.rescale.unscale(act).clamp(-1 + 1e-6, 1 - 1e-6)
+        return self.log_prob_from_pre_tanh(torch.atanh(unit), mu, log_std)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        """The deterministic action used for evaluation: ``bias + scale * tanh(mu_phi(s))``."""
+        mu, _ = self.distribution_params(obs)
+        return self.rescale(torch.tanh(mu))

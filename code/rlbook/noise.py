@@ -1,0 +1,87 @@
+"""Exploration noise for deterministic policies (Algorithm {prf:ref}`ddpg` line 6.3).
+
+Noise is expressed in **normalized action units**: a noise value of 1 is half the width of the
+action box. The interaction loop adds ``scale * noise`` to the policy's action and clips to the box,
+as TD3 and Stable-Baselines3 do, so the same ``sigma`` means the same thing on every task.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .validation import check_int, check_real
+
+__all__ = ["GaussianNoise", "OrnsteinUhlenbeckNoise", "ou_stationary_std"]
+
+
+class GaussianNoise:
+    """Independent draws ``eta_t ~ N(0, sigma^2 I)``."""
+
+    def __init__(self, size: int, sigma: float = 0.1, seed=None):
+        self.size = check_int("size", size, 1)
+        self.sigma = check_real("sigma", sigma, 0.0)
+        self.rng = np.random.default_rng(seed)
+
+    def reset(self) -> None:
+        """Nothing to reset: the draws are independent."""
+
+    def __call__(self) -> np.ndarray:
+        return self.sigma * self.rng.standard_normal(self.size)
+
+
+class OrnsteinUhlenbeckNoise:
+    """Euler-Maruyama discretisation of the Ornstein-Uhlenbeck process {cite}`Uhlenbeck1930`:
+
+        eta_{t+1} = eta_t + theta * (mu - eta_t) * dt + sigma * sqrt(dt) * eps_t,  eps_t ~ N(0, I).
+
+    ``reset()`` puts the state back to ``x0`` (default ``mu``); the interaction loop calls it at the
+    start of every episode, so no correlation leaks from one episode into the next. The stationary
+    standard deviation is ``sigma * sqrt(dt / (1 - (1 - theta*dt)^2))``, about
+    ``sigma / sqrt(2 theta)`` for small ``theta*dt`` (see :func:`ou_stationary_std`).
+    """
+
+    def __init__(
+        self,
+        size: int,
+        theta: float = 0.15,
+        sigma: float = 0.2,
+        mu: float = 0.0,
+        dt: float = 1e-2,
+        x0: float | None = None,
+        seed=None,
+    ):
+        self.size = check_int("size", size, 1)
+        self.dt = check_real("dt", dt, 0.0, low_open=True)
+        # theta * dt in (0, 2) keeps the recursion stable (|1 - theta dt| < 1); 0 is a random walk.
+        self.theta = check_real("theta", theta, 0.0)
+        if self.theta * self.dt >= 2.0:
+            raise ValueError(
+                f"theta * dt must be in [0, 2) for a stable process; got {self.theta * self.dt:g}"
+            )
+        self.sigma = check_real("sigma", sigma, 0.0)
+        self.mu = check_real("mu", mu)
+        self.x0 = self.mu if x0 is None else check_real("x0", x0)
+        self.rng = np.random.default_rng(seed)
+        self.state = np.full(self.size, self.x0)
+
+    def reset(self) -> None:
+        self.state = np.full(self.size, self.x0)
+
+    def __call__(self) -> np.ndarray:
+        eps = self.rng.standard_normal(self.size)
+        self.state = (
+            self.state
+            + self.theta * (self.mu - self.state) * self.dt
+            + self.sigma * math.sqrt(self.dt) * eps
+        )
+        return self.state.copy()
+
+
+def ou_stationary_std(theta: float, sigma: float, dt: float) -> float:
+    """Stationary standard deviation of the discretised OU recursion (exact, not the SDE limit)."""
+    rho = 1.0 - theta * dt
+    if theta == 0 or abs(rho) >= 1:
+        return math.inf
+    return sigma * math.sqrt(dt / (1.0 - rho**2))

@@ -1,0 +1,66 @@
+"""Plots the chapters share: learning curves and a pendulum policy over its phase plane."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .loop import Result
+
+__all__ = ["pendulum_observations", "plot_learning_curves", "plot_pendulum_policy"]
+
+
+def plot_learning_curves(
+    results: Mapping[str, Result | Sequence[Result]], ax=None, title: str | None = None
+):
+    """Evaluation return against environment steps, one line per entry of ``results``.
+
+    An entry holding one result shades +-1 std over its evaluation episodes; an entry holding
+    several results (seeds) plots their mean and shades +-1 std across seeds.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    for label, res in results.items():
+        runs = [res] if isinstance(res, Result) else list(res)
+        if not runs or not runs[0].curve:
+            raise ValueError(f"result {label!r} has no learning curve (was eval_every 0?)")
+        steps = runs[0].curve_arrays()[0]
+        means = np.array([r.curve_arrays()[1] for r in runs])
+        if len(runs) == 1:
+            mean, spread = means[0], runs[0].curve_arrays()[2]
+        else:
+            mean, spread = means.mean(0), means.std(0)
+        (line,) = ax.plot(steps, mean, label=label)
+        ax.fill_between(steps, mean - spread, mean + spread, color=line.get_color(), alpha=0.2)
+    ax.set_xlabel("environment steps")
+    ax.set_ylabel("evaluation return")
+    if title:
+        ax.set_title(title)
+    ax.legend(frameon=False)
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def pendulum_observations(theta: np.ndarray, theta_dot: np.ndarray) -> np.ndarray:
+    """Pendulum-v1 observations ``(cos theta, sin theta, theta_dot)`` for arrays of angles/speeds."""
+    return np.stack([np.cos(theta), np.sin(theta), theta_dot], axis=-1).astype(np.float32)
+
+
+def plot_pendulum_policy(agent, ax=None, n: int = 121, title: str | None = None):
+    """The deterministic action over the pendulum's phase plane (angle 0 is upright)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.5))
+    theta, theta_dot = np.meshgrid(np.linspace(-np.pi, np.pi, n), np.linspace(-8, 8, n))
+    obs = pendulum_observations(theta.ravel(), theta_dot.ravel())
+    actions = agent.act_batch(obs)[:, 0].reshape(theta.shape)
+    mesh = ax.pcolormesh(
+        theta, theta_dot, actions, cmap="coolwarm", vmin=-2, vmax=2, shading="auto"
+    )
+    plt.colorbar(mesh, ax=ax, label="torque")
+    ax.set_xlabel(r"angle $\theta$ (0 = upright)")
+    ax.set_ylabel(r"angular velocity $\dot\theta$")
+    if title:
+        ax.set_title(title)
+    return ax

@@ -1,0 +1,183 @@
+"""Algorithm {prf:ref}`sac`: Soft Actor-Critic {cite}`haarnoja2018soft,haarnoja2018sacapplications`.
+
+Pseudocode line -> code (``# sac N`` tags below):
+
+- 1-2: twin critics ``q`` (``q_a`` = member 0, ``q_b`` = member 1) and their exact-copy target;
+  the policy ``pi_phi`` is a :class:`~rlbook.networks.SquashedGaussianActor` (no target);
+- 5.2: :meth:`SAC.act` samples ``a ~ pi_phi(.|s)``;
+- 5.7-5.8: :func:`critic_target`, the single-sample soft target with the twin minimum;
+- 5.9-5.10: :func:`rlbook.ddpg.critic_loss`, shared with DDPG and TD3;
+- 5.12-5.13: :func:`actor_loss`, reparameterised, against the updated critics;
+- 5.15-5.16: EMA of the critic targets with rate ``tau``.
+
+Options beyond the pseudocode: ``alpha="auto"`` tunes the temperature by gradient descent on
+``-log_alpha * (log pi + target_entropy)`` (the second SAC paper), with ``target_entropy`` defaulting
+to ``-dim(A)``; ``value_network=True`` adds the V-network of the original paper (see the
+historical note), whose EMA target then replaces the twin-min soft value in the critic target.
+
+Departures: terminal masking, warm-up with uniform actions, and the tanh squashing of the
+Gaussian (with its log-density correction, see :class:`~rlbook.networks.SquashedGaussianActor`),
+which the pseudocode leaves implicit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .agent import OffPolicyAgent, OffPolicyConfig, gradient_step, train_agent
+from .ddpg import critic_loss
+from .loop import Result
+from .networks import QEnsemble, SquashedGaussianActor, mlp
+from .targets import ema_update, make_target
+from .validation import check_real
+
+__all__ = ["SAC", "SACConfig", "actor_loss", "alpha_loss", "critic_loss", "critic_target", "train"]
+
+
+@dataclass(frozen=True)
+class SACConfig(OffPolicyConfig):
+    """SAC settings (on top of :class:`~rlbook.agent.OffPolicyConfig`)."""
+
+    tau: float = 0.005  # EMA rate of lines 5.15-5.16 (weight of the online parameters)
+    alpha: float | str = "auto"  # entropy weight alpha, or "auto" to tune it
+    init_alpha: float = 1.0  # starting alpha when alpha == "auto"
+    lr_alpha: float | None = None  # learning rate of log alpha (default: lr_pi)
+    target_entropy: float | None = None  # entropy target when alpha == "auto" (default -dim A)
+    value_network: bool = False  # the original paper's V-network (historical variant)
+
+    def validate(self) -> None:
+        super().validate()
+        check_real("tau", self.tau, 0.0, 1.0, low_open=True)
+        if self.alpha != "auto":
+            check_real("alpha", self.alpha, 0.0)
+        check_real("init_alpha", self.init_alpha, 0.0, low_open=True)
+        if self.lr_alpha is not None:
+            check_real("lr_alpha", self.lr_alpha, 0.0, low_open=True)
+        if self.target_entropy is not None:
+            check_real("target_entropy", self.target_entropy)
+        if not isinstance(self.value_network, bool):
+            raise ValueError(f"value_network must be True or False; got {self.value_network!r}")
+
+
+def critic_target(
+    q_target, policy, batch, gamma: float, alpha: float, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """Lines 5.7-5.8: ``y = r + gamma (1 - terminated) [min_j q_j_target(s', a~') - alpha log pi(a~'|s')]``."""
+    with torch.no_grad():
+        next_act, next_logp = policy.sample(batch.next_obs, generator)  # sac 5.7
+        next_q = q_target(batch.next_obs, next_act).min(dim=0).values
+        soft_value = next_q - alpha * next_logp
+        return batch.rew + gamma * (1.0 - batch.terminated) * soft_value  # sac 5.8
+
+
+def actor_loss(
+    q, policy, obs: torch.Tensor, alpha: float, generator: torch.Generator | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Lines 5.12-5.13: ``mean[alpha log pi(a^|s) - min_j q_j(s, a^)]`` with ``a^ = f_phi(s, eps)``.
+
+    Returns the loss and the log-densities (used to tune ``alpha``).
+    """
+    act, logp = policy.sample(obs, generator)  # sac 5.12
+    q_min = q(obs, act).min(dim=0).values
+    return (alpha * logp - q_min).mean(), logp
+
+
+def alpha_loss(log_alpha: torch.Tensor, logp: torch.Tensor, target_entropy: float) -> torch.Tensor:
+    """Temperature loss ``-log_alpha * (log pi + target_entropy)``: alpha grows when entropy is too low."""
+    return -(log_alpha * (logp.detach() + target_entropy)).mean()
+
+
+class SAC(OffPolicyAgent):
+    """Algorithm {prf:ref}`sac`. ``update`` performs lines 5.5 to 5.17 once."""
+
+    config_class = SACConfig
+    name = "SAC"
+
+    def __init__(self, env, config: SACConfig, seed_seq: np.random.SeedSequence):
+        super().__init__(env, config, seed_seq)
+        c = config
+        self.policy = SquashedGaussianActor(self.obs_dim, self.low, self.high, c.hidden)  # sac 1
+        self.q = QEnsemble(self.obs_dim, self.act_dim, c.hidden, n=2)  # sac 1
+        self.policy.to(self.device)
+        self.q.to(self.device)
+        self.q_target = make_target(self.q)  # sac 2
+        self.q_params = list(self.q.parameters())
+        self.policy_params = list(self.policy.parameters())
+        self.q_optimizer = torch.optim.Adam(self.q_params, lr=c.lr_q)
+        self.policy_optimizer = torch.optim.Adam(self.policy_params, lr=c.lr_pi)
+        self.auto_alpha = c.alpha == "auto"
+        start = c.init_alpha if self.auto_alpha else max(float(c.alpha), 1e-30)
+        self.log_alpha = torch.tensor(math.log(start), device=self.device, requires_grad=True)
+        self.alpha_optimizer = torch.optim.Adam([self.log_alpha], lr=c.lr_alpha or c.lr_pi)
+        self.target_entropy = (
+            -float(self.act_dim) if c.target_entropy is None else float(c.target_entropy)
+        )
+        if c.value_network:  # historical variant: v_psi(s) and its EMA target
+            self.v = mlp(self.obs_dim, 1, c.hidden).to(self.device)
+            self.v_target = make_target(self.v)
+            self.v_params = list(self.v.parameters())
+            self.v_optimizer = torch.optim.Adam(self.v_params, lr=c.lr_q)
+
+    @property
+    def alpha(self) -> float:
+        """The current entropy weight (0 when the config fixes alpha = 0)."""
+        if not self.auto_alpha and self.config.alpha == 0:
+            return 0.0
+        return float(self.log_alpha.detach().exp())
+
+    @torch.no_grad()
+    def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
+        """Line 5.2: sample ``a ~ pi_phi(.|s)`` (explore) or take ``tanh(mu)`` (evaluate)."""
+        obs_t = self._obs_tensor(obs)
+        if explore:
+            act, _ = self.policy.sample(obs_t, self.generator)  # sac 5.2
+        else:
+            act = self.policy(obs_t)
+        return act.cpu().numpy()
+
+    def update(self) -> dict:
+        c = self.config
+        alpha = self.alpha
+        batch = self.buffer.sample(c.batch_size)  # sac 5.5
+        if c.value_network:
+            with torch.no_grad():
+                v_next = self.v_target(batch.next_obs).squeeze(-1)
+                y = batch.rew + c.gamma * (1.0 - batch.terminated) * v_next
+        else:
+            y = critic_target(self.q_target, self.policy, batch, c.gamma, alpha, self.generator)
+        loss_q = critic_loss(self.q, y, batch)
+        gradient_step(self.q_optimizer, loss_q, self.q_params)  # sac 5.9-5.10
+        loss_pi, logp = actor_loss(self.q, self.policy, batch.obs, alpha, self.generator)
+        gradient_step(self.policy_optimizer, loss_pi, self.policy_params)  # sac 5.13
+        info = {"loss_q": loss_q, "loss_pi": loss_pi}
+        if c.value_network:
+            with torch.no_grad():
+                act, logp_v = self.policy.sample(batch.obs, self.generator)
+                v_y = self.q(batch.obs, act).min(dim=0).values - alpha * logp_v
+            loss_v = ((self.v(batch.obs).squeeze(-1) - v_y) ** 2).mean()
+            gradient_step(self.v_optimizer, loss_v, self.v_params)
+            ema_update(self.v_target, self.v, c.tau)
+            info["loss_v"] = loss_v
+        if self.auto_alpha:
+            loss_alpha = alpha_loss(self.log_alpha, logp, self.target_entropy)
+            gradient_step(self.alpha_optimizer, loss_alpha, [self.log_alpha])
+            info["alpha"] = alpha
+        ema_update(self.q_target, self.q, c.tau)  # sac 5.15-5.16
+        self.updates += 1  # sac 5.17
+        return info
+
+
+def train(
+    env="Pendulum-v1",
+    config: SACConfig | None = None,
+    *,
+    seed: int = 0,
+    progress: bool = True,
+    **overrides,
+) -> Result:
+    """Train SAC on ``env``; same calling conventions as :func:`rlbook.ddpg.train`."""
+    return train_agent(SAC, env, config, seed, progress, overrides)

@@ -1,0 +1,149 @@
+"""Algorithm {prf:ref}`td3`: Twin Delayed DDPG {cite}`fujimoto2018addressing`.
+
+TD3 is DDPG (:mod:`rlbook.ddpg`) with three changes, each a separate switch of :class:`TD3Config`
+so that a chapter can remove them one at a time:
+
+1. **twin critics** (``twin="min"``, lines 8.2, 10-11): two critics ``q_a``, ``q_b`` trained on the
+   same target, which uses the minimum of their targets. ``twin="mean"`` averages them instead and
+   ``twin="none"`` keeps DDPG's single critic;
+2. **target policy smoothing** (``smoothing=True``, line 8.1): clipped Gaussian noise on the target
+   action, ``a~ = policy_target(s') + clip(eps, -noise_clip, noise_clip)``, ``eps ~ N(0, target_noise^2)``;
+3. **delayed policy updates** (``policy_delay=2``, line 13): the actor and all targets change only
+   every ``policy_delay`` critic updates.
+
+Targets are EMA averages with rate ``tau`` (lines 13.2-13.4) and exploration is Gaussian (5.3).
+With ``twin="none"``, ``smoothing=False`` and ``policy_delay=1`` this is DDPG with EMA targets.
+
+Departures from the pseudocode: as for DDPG (terminal masking, warm-up, noise in normalized
+action units, clipping to the box). The smoothed target action is also clipped to the box, as in
+the authors' code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from . import ddpg
+from .agent import train_agent
+from .ddpg import DDPG, DDPGConfig
+from .loop import Result
+from .targets import ema_update
+from .validation import check_choice, check_int, check_real
+
+__all__ = ["TD3", "TD3Config", "critic_target", "smoothed_target_action", "train"]
+
+
+@dataclass(frozen=True)
+class TD3Config(DDPGConfig):
+    """TD3 settings: DDPG's, with TD3's defaults and its three switches."""
+
+    target_update: str = "ema"  # TD3 always uses EMA targets (lines 13.2-13.4)
+    noise: str = "gaussian"  # line 5.3: uncorrelated Gaussian exploration
+    twin: str = "min"  # change 1: "min" (TD3), "mean" or "none" (a single critic, as DDPG)
+    smoothing: bool = True  # change 2: target policy smoothing
+    target_noise: float = 0.2  # sigma of line 8.1, normalized action units
+    noise_clip: float = 0.5  # c of line 8.1, normalized action units
+    policy_delay: int = 2  # change 3: d of line 13
+
+    def validate(self) -> None:
+        super().validate()
+        if self.target_update != "ema":
+            raise ValueError(f"target_update must be 'ema' for TD3; got {self.target_update!r}")
+        check_choice("twin", self.twin, ("min", "mean", "none"))
+        if not isinstance(self.smoothing, bool):
+            raise ValueError(f"smoothing must be True or False; got {self.smoothing!r}")
+        check_real("target_noise", self.target_noise, 0.0)
+        check_real("noise_clip", self.noise_clip, 0.0)
+        check_int("policy_delay", self.policy_delay, 1)
+
+
+def smoothed_target_action(
+    policy_target,
+    next_obs,
+    target_noise: float,
+    noise_clip: float,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Line 8.1: ``policy_target(s') + clip(eps, -c, c)``, in normalized units, kept in the box."""
+    a = policy_target(next_obs)
+    rescale = policy_target.rescale
+    eps = torch.randn(a.shape, generator=generator, device=a.device, dtype=a.dtype) * target_noise
+    eps = eps.clamp(-noise_clip, noise_clip)  # td3 8.1
+    unit = (rescale.unscale(a) + eps).clamp(-1.0, 1.0)
+    return rescale(unit)
+
+
+def critic_target(
+    q_target,
+    policy_target,
+    batch,
+    gamma: float,
+    *,
+    twin: str = "min",
+    smoothing: bool = True,
+    target_noise: float = 0.2,
+    noise_clip: float = 0.5,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Lines 8.1-8.2: ``y = r + gamma (1 - terminated) min_j q_j_target(s', a~)``."""
+    with torch.no_grad():
+        if smoothing:
+            next_act = smoothed_target_action(
+                policy_target, batch.next_obs, target_noise, noise_clip, generator
+            )
+        else:
+            next_act = policy_target(batch.next_obs)
+        next_q = q_target(batch.next_obs, next_act)  # shape (n_critics, batch)
+        if twin == "min":
+            next_q = next_q.min(dim=0).values  # td3 8.2
+        elif twin == "mean":
+            next_q = next_q.mean(dim=0)
+        else:
+            next_q = next_q[0]
+        return batch.rew + gamma * (1.0 - batch.terminated) * next_q
+
+
+class TD3(DDPG):
+    """Algorithm {prf:ref}`td3`: :class:`~rlbook.ddpg.DDPG` with the three overrides below."""
+
+    config_class = TD3Config
+    name = "TD3"
+
+    def __init__(self, env, config: TD3Config, seed_seq):
+        self.n_critics = 1 if config.twin == "none" else 2  # change 1: q_a and q_b
+        super().__init__(env, config, seed_seq)
+
+    def compute_target(self, batch) -> torch.Tensor:  # changes 1 and 2
+        c = self.config
+        return critic_target(
+            self.q_target, self.policy_target, batch, c.gamma, twin=c.twin,
+            smoothing=c.smoothing, target_noise=c.target_noise, noise_clip=c.noise_clip,
+            generator=self.generator,
+        )  # fmt: skip
+
+    def policy_update_due(self) -> bool:  # change 3
+        return self.updates % self.config.policy_delay == 0  # td3 13
+
+    def update_targets(self, policy_updated: bool) -> None:
+        if policy_updated:  # targets move with the delayed policy update
+            ema_update(self.q_target, self.q, self.config.tau)  # td3 13.2-13.3
+            ema_update(self.policy_target, self.policy, self.config.tau)  # td3 13.4
+
+
+# The actor objective is DDPG's, applied to q_a (line 13.1); re-exported for symmetry.
+actor_loss = ddpg.actor_loss
+critic_loss = ddpg.critic_loss
+
+
+def train(
+    env="Pendulum-v1",
+    config: TD3Config | None = None,
+    *,
+    seed: int = 0,
+    progress: bool = True,
+    **overrides,
+) -> Result:
+    """Train TD3 on ``env``; same calling conventions as :func:`rlbook.ddpg.train`."""
+    return train_agent(TD3, env, config, seed, progress, overrides)

@@ -1,0 +1,93 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch.distributions import AffineTransform, Normal, TanhTransform, TransformedDistribution
+
+from rlbook.networks import DeterministicActor, QEnsemble, SquashedGaussianActor
+
+
+def test_deterministic_actor_rescales_to_an_asymmetric_box():
+    low, high = np.array([0.0, -1.0]), np.array([2.0, 3.0])
+    actor = DeterministicActor(3, low, high, hidden=(8,))
+    with torch.no_grad():
+        last = actor.body[-1]
+        last.weight.zero_()
+        for bias, expected in [(0.0, [1.0, 1.0]), (50.0, [2.0, 3.0]), (-50.0, [0.0, -1.0])]:
+            last.bias.fill_(bias)
+            out = actor(torch.randn(5, 3))
+            assert torch.allclose(out, torch.tensor(expected).expand(5, 2), atol=1e-5)
+    out = actor(torch.randn(1000, 3) * 100)
+    assert (out >= torch.tensor(low, dtype=torch.float32)).all()
+    assert (out <= torch.tensor(high, dtype=torch.float32)).all()
+
+
+def test_unbounded_box_is_refused():
+    with pytest.raises(ValueError, match="bounded Box"):
+        DeterministicActor(3, [-np.inf], [1.0])
+
+
+def _actor_with_fixed_distribution(mu, log_std, low, high):
+    actor = SquashedGaussianActor(1, low, high, hidden=(4,))
+    with torch.no_grad():
+        last = actor.body[-1]
+        last.weight.zero_()
+        last.bias.copy_(torch.tensor([mu, log_std]))
+    return actor
+
+
+@pytest.mark.parametrize("low,high", [(-1.0, 1.0), (-2.0, 2.0), (0.0, 5.0)])
+def test_squashed_gaussian_log_density_matches_torch_distributions(low, high):
+    mu, log_std = 0.3, -0.4
+    actor = _actor_with_fixed_distribution(mu, log_std, [low], [high])
+    obs = torch.zeros(2000, 1)
+    act, logp = actor.sample(obs, torch.Generator().manual_seed(0))
+    scale, bias = (high - low) / 2, (high + low) / 2
+    reference = TransformedDistribution(
+        Normal(torch.tensor([mu]), torch.tensor([math.exp(log_std)])),
+        [TanhTransform(), AffineTransform(bias, scale)],
+    )
+    expected = reference.log_prob(act).sum(-1)
+    ok = torch.isfinite(expected)
+    assert torch.allclose(logp[ok], expected[ok], atol=2e-3)
+    # log_prob of a given action agrees with the density returned by sample
+    assert torch.allclose(actor.log_prob(obs[:50], act[:50]), logp[:50], atol=1e-3)
+
+
+@pytest.mark.parametrize("low,high", [(-2.0, 2.0), (1.0, 1.5)])
+def test_squashed_gaussian_density_integrates_to_one_and_matches_samples(low, high):
+    """A numerical check independent of the formula: normalisation and a histogram."""
+    actor = _actor_with_fixed_distribution(-0.2, -0.7, [low], [high])
+    grid = torch.linspace(low, high, 20001)[1:-1].unsqueeze(-1)
+    with torch.no_grad():
+        density = actor.log_prob(torch.zeros(len(grid), 1), grid).exp()
+    integral = torch.trapezoid(density, grid.squeeze(-1)).item()
+    assert abs(integral - 1.0) < 1e-3  # a missing log(scale) would give (high-low)/2 or its inverse
+    with torch.no_grad():
+        samples, _ = actor.sample(torch.zeros(200_000, 1), torch.Generator().manual_seed(1))
+    hist, edges = np.histogram(samples.numpy().ravel(), bins=40, range=(low, high), density=True)
+    centers = torch.tensor((edges[:-1] + edges[1:]) / 2, dtype=torch.float32).unsqueeze(-1)
+    with torch.no_grad():
+        at_centers = actor.log_prob(torch.zeros(40, 1), centers).exp().numpy()
+    assert np.max(np.abs(hist - at_centers)) < 0.05 * at_centers.max()
+
+
+def test_log_density_is_finite_for_saturated_actions():
+    actor = _actor_with_fixed_distribution(30.0, 1.0, [-1.0], [1.0])
+    _, logp = actor.sample(torch.zeros(100, 1))
+    assert torch.isfinite(logp).all()
+
+
+def test_q_ensemble_members_are_independent_networks():
+    q = QEnsemble(3, 2, hidden=(16, 16), n=2)
+    s, a = torch.randn(7, 3), torch.randn(7, 2)
+    out = q(s, a)
+    assert out.shape == (2, 7)
+    assert not torch.allclose(out[0], out[1])  # different initialisations
+    assert torch.allclose(q(s, a, members=slice(0, 1))[0], out[0])
+    # the gradient of member 0's output touches only member 0's parameters
+    out[0].sum().backward()
+    for p in q.parameters():
+        assert p.grad[1].abs().sum() == 0
+        assert p.grad[0].abs().sum() > 0

@@ -1,0 +1,84 @@
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from rlbook.noise import GaussianNoise, OrnsteinUhlenbeckNoise, ou_stationary_std
+from rlbook.targets import ema_update, hard_update, make_target
+
+
+def test_make_target_is_an_exact_frozen_copy():
+    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+    target = make_target(net)
+    for p, q in zip(net.parameters(), target.parameters(), strict=True):
+        assert torch.equal(p, q) and p is not q
+        assert not q.requires_grad
+
+
+def test_ema_weights_the_online_parameters_by_tau():
+    online, target = nn.Linear(2, 2), nn.Linear(2, 2)
+    before = [p.detach().clone() for p in target.parameters()]
+    ema_update(target, online, tau=0.1)
+    for t, o, b in zip(target.parameters(), online.parameters(), before, strict=True):
+        assert torch.allclose(t, 0.1 * o + 0.9 * b, atol=1e-7)
+    ema_update(target, online, tau=1.0)  # tau = 1 is a hard copy
+    for t, o in zip(target.parameters(), online.parameters(), strict=True):
+        assert torch.equal(t, o)
+
+
+def test_ema_lag_is_about_one_over_tau():
+    # a target tracking a parameter that grows linearly lags it by (1 - tau) / tau steps
+    online, target = nn.Linear(1, 1, bias=False), nn.Linear(1, 1, bias=False)
+    tau = 0.02
+    with torch.no_grad():
+        for t in range(2000):
+            online.weight.fill_(float(t))
+            ema_update(target, online, tau)
+    lag = online.weight.item() - target.weight.item()
+    assert lag == pytest.approx((1 - tau) / tau, rel=1e-3)
+
+
+def test_hard_update_copies():
+    online, target = nn.Linear(2, 2), nn.Linear(2, 2)
+    hard_update(target, online)
+    assert all(
+        torch.equal(t, o) for t, o in zip(target.parameters(), online.parameters(), strict=True)
+    )
+
+
+@pytest.mark.parametrize("tau", [0.0, -0.1, 1.5, float("nan")])
+def test_bad_tau_is_refused(tau):
+    with pytest.raises(ValueError, match="tau"):
+        ema_update(nn.Linear(1, 1), nn.Linear(1, 1), tau)
+
+
+def test_ou_noise_follows_its_recursion_and_resets():
+    noise = OrnsteinUhlenbeckNoise(1, theta=0.5, sigma=0.3, mu=0.2, dt=0.1, seed=3)
+    rng = np.random.default_rng(3)
+    x = 0.2
+    for _ in range(5):
+        x = x + 0.5 * (0.2 - x) * 0.1 + 0.3 * np.sqrt(0.1) * rng.standard_normal(1)
+        assert np.allclose(noise(), x)
+    noise.reset()
+    assert np.allclose(noise.state, 0.2)
+
+
+def test_ou_stationary_std_and_autocorrelation():
+    theta, sigma, dt = 0.15, 0.2, 0.5
+    noise = OrnsteinUhlenbeckNoise(1, theta, sigma, dt=dt, seed=0)
+    xs = np.array([noise()[0] for _ in range(200_000)])[1000:]
+    assert xs.std() == pytest.approx(ou_stationary_std(theta, sigma, dt), rel=0.05)
+    lag1 = np.corrcoef(xs[:-1], xs[1:])[0, 1]
+    assert lag1 == pytest.approx(1 - theta * dt, abs=0.01)
+
+
+def test_gaussian_noise_is_uncorrelated():
+    noise = GaussianNoise(1, sigma=0.5, seed=0)
+    xs = np.array([noise()[0] for _ in range(100_000)])
+    assert xs.std() == pytest.approx(0.5, rel=0.02)
+    assert abs(np.corrcoef(xs[:-1], xs[1:])[0, 1]) < 0.02
+
+
+def test_unstable_ou_is_refused():
+    with pytest.raises(ValueError, match="theta"):
+        OrnsteinUhlenbeckNoise(1, theta=30.0, dt=0.1)

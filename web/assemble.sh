@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Copies the pinned JavaScript the book serves locally (see web/package-lock.json) into web/dist,
+# which _config.yml lists in html_static_path. web/dist and web/node_modules are not committed.
+set -euo pipefail
+cd "$(dirname "$0")"
+npm ci --no-audit --no-fund --loglevel=error
+rm -rf dist && mkdir -p dist/widgets
+cp -r node_modules/mathjax/es5 dist/mathjax
+cp node_modules/requirejs/require.js dist/require.js
+cp -r node_modules/@jupyter-widgets/html-manager/dist/. dist/widgets/
+echo "web/dist assembled: $(du -sh dist | cut -f1)"
