@@ -19,7 +19,7 @@ from .envs import check_box_env, env_factory
 from .loop import Result, resolve_device, run_off_policy, seed_everything
 from .validation import check_choice, check_int, check_real, check_sizes
 
-__all__ = ["OffPolicyAgent", "OffPolicyConfig", "gradient_step", "train_agent"]
+__all__ = ["OffPolicyAgent", "OffPolicyConfig", "adam", "gradient_step", "train_agent"]
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,16 @@ class OffPolicyConfig:
     def replace(self, **changes):
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
+
+
+def adam(params, lr: float) -> torch.optim.Adam:
+    """Adam, fused into one kernel where this torch build supports it (several times faster than
+    the per-parameter loop on CPU, identical arithmetic up to rounding)."""
+    params = list(params)
+    try:
+        return torch.optim.Adam(params, lr=lr, fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        return torch.optim.Adam(params, lr=lr)
 
 
 def gradient_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor, params: list) -> None:

@@ -27,7 +27,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .agent import OffPolicyAgent, OffPolicyConfig, check_target_update, gradient_step, train_agent
+from .agent import (
+    OffPolicyAgent,
+    OffPolicyConfig,
+    adam,
+    check_target_update,
+    gradient_step,
+    train_agent,
+)
 from .loop import Result
 from .networks import DeterministicActor, QEnsemble
 from .noise import GaussianNoise, OrnsteinUhlenbeckNoise
@@ -108,8 +115,8 @@ class DDPG(OffPolicyAgent):
         self.q_target = make_target(self.q)  # ddpg 2
         self.q_params = list(self.q.parameters())
         self.policy_params = list(self.policy.parameters())
-        self.q_optimizer = torch.optim.Adam(self.q_params, lr=c.lr_q)
-        self.policy_optimizer = torch.optim.Adam(self.policy_params, lr=c.lr_pi)
+        self.q_optimizer = adam(self.q_params, c.lr_q)
+        self.policy_optimizer = adam(self.policy_params, c.lr_pi)
         self.noise = self.make_noise()  # ddpg 4
         self.scale = self.policy.rescale.scale.cpu().numpy()
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .agent import OffPolicyAgent, OffPolicyConfig, gradient_step, train_agent
+from .agent import OffPolicyAgent, OffPolicyConfig, adam, gradient_step, train_agent
 from .ddpg import critic_loss
 from .loop import Result
 from .networks import QEnsemble, SquashedGaussianActor, mlp
@@ -107,12 +107,12 @@ class SAC(OffPolicyAgent):
         self.q_target = make_target(self.q)  # sac 2
         self.q_params = list(self.q.parameters())
         self.policy_params = list(self.policy.parameters())
-        self.q_optimizer = torch.optim.Adam(self.q_params, lr=c.lr_q)
-        self.policy_optimizer = torch.optim.Adam(self.policy_params, lr=c.lr_pi)
+        self.q_optimizer = adam(self.q_params, c.lr_q)
+        self.policy_optimizer = adam(self.policy_params, c.lr_pi)
         self.auto_alpha = c.alpha == "auto"
         start = c.init_alpha if self.auto_alpha else max(float(c.alpha), 1e-30)
         self.log_alpha = torch.tensor(math.log(start), device=self.device, requires_grad=True)
-        self.alpha_optimizer = torch.optim.Adam([self.log_alpha], lr=c.lr_alpha or c.lr_pi)
+        self.alpha_optimizer = adam([self.log_alpha], c.lr_alpha or c.lr_pi)
         self.target_entropy = (
             -float(self.act_dim) if c.target_entropy is None else float(c.target_entropy)
         )
@@ -120,7 +120,7 @@ class SAC(OffPolicyAgent):
             self.v = mlp(self.obs_dim, 1, c.hidden).to(self.device)
             self.v_target = make_target(self.v)
             self.v_params = list(self.v.parameters())
-            self.v_optimizer = torch.optim.Adam(self.v_params, lr=c.lr_q)
+            self.v_optimizer = adam(self.v_params, c.lr_q)
 
     @property
     def alpha(self) -> float:

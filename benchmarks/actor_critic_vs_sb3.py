@@ -1,0 +1,212 @@
+"""DDPG, TD3 and SAC of rlbook side by side with stable-baselines3 on Pendulum-v1.
+
+Usage (from the repository root, after `make setup` and `.venv/bin/pip install -e ".[bench]"`):
+
+    .venv/bin/python benchmarks/actor_critic_vs_sb3.py --seeds 5 --threads 1 \
+        --out benchmarks/results/actor_critic_vs_sb3.json
+
+Settings are the rl-baselines3-zoo Pendulum-v1 ones, applied to both libraries: 20,000 steps;
+TD3/DDPG with gamma 0.98, learning rate 1e-3, buffer 200,000, 10,000 warm-up steps, Gaussian
+exploration noise sigma 0.1 (in normalized action units), networks [400, 300], batch 256,
+tau 0.005; SAC with SB3's defaults (gamma 0.99, buffer 10^6, 100 warm-up steps, batch 256,
+networks [256, 256], tau 0.005, automatic entropy tuning) and learning rate 1e-3.
+
+For every seed the runs alternate (ours, SB3, ours, SB3, ...) with the same thread count, so that
+both see the same machine state. Each trained policy is evaluated deterministically on 20 episodes
+started by reset(seed=i), i = 0..19 (the same starts for both). Steps per second count environment
+steps of training, updates included, evaluation excluded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import time
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from rlbook import ddpg, sac, td3
+from rlbook.loop import evaluate
+
+ENV = "Pendulum-v1"
+ZOO_TD3 = dict(gamma=0.98, lr=1e-3, buffer=200_000, warmup=10_000, sigma=0.1, net=[400, 300])
+SAC_SB3 = dict(gamma=0.99, lr=1e-3, buffer=1_000_000, warmup=100, net=[256, 256])
+
+
+def ours(algo: str, steps: int, seed: int):
+    if algo == "sac":
+        s = SAC_SB3
+        cfg = sac.SACConfig(
+            total_steps=steps,
+            warmup_steps=s["warmup"],
+            gamma=s["gamma"],
+            lr_q=s["lr"],
+            lr_pi=s["lr"],
+            buffer_size=s["buffer"],
+            hidden=tuple(s["net"]),
+            batch_size=256,
+            tau=0.005,
+            alpha="auto",
+            eval_every=0,
+            device="cpu",
+        )
+        return sac.train(ENV, cfg, seed=seed, progress=False)
+    z = ZOO_TD3
+    common = dict(
+        total_steps=steps,
+        warmup_steps=z["warmup"],
+        gamma=z["gamma"],
+        lr_q=z["lr"],
+        lr_pi=z["lr"],
+        buffer_size=z["buffer"],
+        hidden=tuple(z["net"]),
+        batch_size=256,
+        tau=0.005,
+        noise="gaussian",
+        noise_sigma=z["sigma"],
+        eval_every=0,
+        device="cpu",
+    )
+    if algo == "td3":
+        return td3.train(ENV, td3.TD3Config(**common), seed=seed, progress=False)
+    return ddpg.train(
+        ENV, ddpg.DDPGConfig(target_update="ema", **common), seed=seed, progress=False
+    )
+
+
+def sb3(algo: str, steps: int, seed: int):
+    import stable_baselines3 as sb
+    from stable_baselines3.common.noise import NormalActionNoise
+
+    env = gym.make(ENV)
+    if algo == "sac":
+        s = SAC_SB3
+        model = sb.SAC(
+            "MlpPolicy",
+            env,
+            gamma=s["gamma"],
+            learning_rate=s["lr"],
+            buffer_size=s["buffer"],
+            learning_starts=s["warmup"],
+            seed=seed,
+            device="cpu",
+            policy_kwargs=dict(net_arch=s["net"]),
+        )
+    else:
+        z = ZOO_TD3
+        noise = NormalActionNoise(np.zeros(1), z["sigma"] * np.ones(1))
+        cls = sb.TD3 if algo == "td3" else sb.DDPG
+        model = cls(
+            "MlpPolicy",
+            env,
+            gamma=z["gamma"],
+            learning_rate=z["lr"],
+            buffer_size=z["buffer"],
+            learning_starts=z["warmup"],
+            action_noise=noise,
+            seed=seed,
+            device="cpu",
+            policy_kwargs=dict(net_arch=z["net"]),
+        )
+    start = time.perf_counter()
+    model.learn(total_timesteps=steps)
+    wall = time.perf_counter() - start
+    return model, wall
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--algos", nargs="+", default=["ddpg", "td3", "sac"], choices=["ddpg", "td3", "sac"]
+    )
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=20_000)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--eval-episodes", type=int, default=20)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    import stable_baselines3
+
+    make = lambda: gym.make(ENV)  # noqa: E731
+    eval_seeds = range(args.eval_episodes)
+    rows = []
+    for seed in range(args.seeds):
+        for algo in args.algos:
+            r = ours(algo, args.steps, seed)
+            ret = evaluate(r.agent.act_batch, make, eval_seeds)
+            rows.append(
+                dict(
+                    lib="rlbook",
+                    algo=algo,
+                    seed=seed,
+                    ret=float(ret.mean()),
+                    sps=r.steps_per_second,
+                )
+            )
+            print(
+                f"seed {seed} {algo:4s} rlbook {ret.mean():8.1f} {r.steps_per_second:6.1f} sps",
+                flush=True,
+            )
+            model, wall = sb3(algo, args.steps, seed)
+            ret = evaluate(lambda o, m=model: m.predict(o, deterministic=True)[0], make, eval_seeds)
+            rows.append(
+                dict(lib="sb3", algo=algo, seed=seed, ret=float(ret.mean()), sps=args.steps / wall)
+            )
+            print(
+                f"seed {seed} {algo:4s} sb3    {ret.mean():8.1f} {args.steps / wall:6.1f} sps",
+                flush=True,
+            )
+
+    print(
+        f"\nPendulum-v1, {args.steps} steps, {args.seeds} seeds, {args.threads} thread(s), "
+        f"deterministic return over {args.eval_episodes} fixed starts"
+    )
+    print(
+        f"{'algo':5s} {'rlbook return':>16s} {'SB3 return':>16s} {'rlbook sps':>11s} "
+        f"{'SB3 sps':>8s} {'sps ratio':>9s}"
+    )
+    for algo in args.algos:
+        o = [r for r in rows if r["algo"] == algo and r["lib"] == "rlbook"]
+        s = [r for r in rows if r["algo"] == algo and r["lib"] == "sb3"]
+        ro, rs = np.array([r["ret"] for r in o]), np.array([r["ret"] for r in s])
+        so, ss = np.mean([r["sps"] for r in o]), np.mean([r["sps"] for r in s])
+        print(
+            f"{algo:5s} {ro.mean():8.1f} +- {ro.std():5.1f} {rs.mean():8.1f} +- {rs.std():5.1f} "
+            f"{so:11.1f} {ss:8.1f} {so / ss:9.2f}"
+        )
+    if args.out:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(
+            json.dumps(
+                dict(
+                    command=" ".join(
+                        ["benchmarks/actor_critic_vs_sb3.py", *map(str, vars(args).values())]
+                    ),
+                    steps=args.steps,
+                    seeds=args.seeds,
+                    threads=args.threads,
+                    eval_episodes=args.eval_episodes,
+                    commit=commit.stdout.strip(),
+                    versions=dict(
+                        torch=torch.__version__,
+                        sb3=stable_baselines3.__version__,
+                        gymnasium=gym.__version__,
+                        python=platform.python_version(),
+                    ),
+                    machine=platform.processor() or platform.machine(),
+                    rows=rows,
+                ),
+                indent=1,
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()
