@@ -24,7 +24,7 @@ $(WEB_STAMP): web/package.json web/package-lock.json web/assemble.sh
 	touch $@
 
 book: setup
-	$(JB) build . -W -n --keep-going
+	RLBOOK_PROGRESS=0 $(JB) build . -W -n --keep-going
 
 build: book
 
@@ -36,7 +36,7 @@ unit: setup
 	.venv/bin/pytest tests
 
 notebooks: setup
-	.venv/bin/pytest --nbval-lax -p no:cacheprovider chapters/*.ipynb
+	RLBOOK_PROGRESS=0 .venv/bin/pytest --nbval-lax -p no:cacheprovider chapters/*.ipynb
 
 test: setup lint unit notebooks book
 

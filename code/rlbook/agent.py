@@ -136,7 +136,7 @@ class OffPolicyAgent:
         raise NotImplementedError
 
 
-def train_agent(agent_class, env, config, seed: int, progress: bool, overrides: dict) -> Result:
+def train_agent(agent_class, env, config, seed: int, progress, overrides: dict) -> Result:
     """Shared body of every ``train``: build config, seed, agent, run the loop."""
     if config is None:
         config = agent_class.config_class(**overrides)

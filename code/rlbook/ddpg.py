@@ -178,12 +178,14 @@ def train(
     config: DDPGConfig | None = None,
     *,
     seed: int = 0,
-    progress: bool = True,
+    progress: bool | None = None,
     **overrides,
 ) -> Result:
     """Train DDPG on ``env`` and return a :class:`~rlbook.loop.Result`.
 
     ``train("Pendulum-v1", total_steps=5_000)`` builds the config from keyword overrides;
     ``train(env, config)`` uses a config as given (overrides, if any, are applied to it).
+    ``progress`` shows a tqdm bar; ``None`` (default) shows it unless the environment variable
+    ``RLBOOK_PROGRESS`` is ``0`` (the book's build sets it, so static pages carry no dead bar).
     """
     return train_agent(DDPG, env, config, seed, progress, overrides)

@@ -19,6 +19,7 @@ Ctrl-C (``KeyboardInterrupt``) during training returns the partial result, marke
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -130,7 +131,7 @@ def run_off_policy(
     seed_seq: np.random.SeedSequence,
     eval_every: int = 0,
     eval_seeds: Sequence[int] = range(10),
-    progress: bool = True,
+    progress: bool | None = None,
     result: Result,
 ) -> Result:
     """Run ``total_steps`` environment steps, one agent update per step after warm-up.
@@ -148,6 +149,8 @@ def run_off_policy(
     agent.episode_start()
     episode_return = 0.0
     start = time.perf_counter()
+    if progress is None:  # the book's build sets RLBOOK_PROGRESS=0: no bar in static pages
+        progress = os.environ.get("RLBOOK_PROGRESS", "1") != "0"
     bar = tqdm(total=total_steps, disable=not progress, desc=type(agent).__name__, leave=False)
     t = 0
     try:

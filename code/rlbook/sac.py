@@ -176,7 +176,7 @@ def train(
     config: SACConfig | None = None,
     *,
     seed: int = 0,
-    progress: bool = True,
+    progress: bool | None = None,
     **overrides,
 ) -> Result:
     """Train SAC on ``env``; same calling conventions as :func:`rlbook.ddpg.train`."""

@@ -142,7 +142,7 @@ def train(
     config: TD3Config | None = None,
     *,
     seed: int = 0,
-    progress: bool = True,
+    progress: bool | None = None,
     **overrides,
 ) -> Result:
     """Train TD3 on ``env``; same calling conventions as :func:`rlbook.ddpg.train`."""
