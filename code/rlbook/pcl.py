@@ -1,0 +1,409 @@
+"""Algorithm {prf:ref}`pcl`: Path Consistency Learning and Unified PCL {cite}`Nachum2017`.
+
+- :class:`DeterministicMDP` and :func:`soft_value_iteration`: the ground truth, a small
+  deterministic MDP solved exactly for ``(v*, pi*)`` of the entropy-regularised problem.
+- :func:`consistency_error`: the d-step soft consistency error ``C(s_i:s_{i+d})`` for a batch of
+  paths, given ``v`` and ``log pi`` along them.
+- :class:`EpisodeReplay`: whole episodes, sampled with probability proportional to
+  ``exp(lambda * return)`` (computed as a softmax, so large returns do not overflow), capacity
+  ``B`` with oldest-first removal.
+- :class:`PCL` (separate policy ``pi_phi`` and value ``v_psi``) and :class:`UnifiedPCL` (one
+  ``q_theta`` with ``v = alpha logsumexp(q/alpha)``, ``pi = exp((q - v)/alpha)``) for discrete
+  actions; :class:`GaussianPCL` for continuous actions (squashed Gaussian policy).
+
+Pseudocode line -> code (``# pcl N`` tags): 4.2 sample an episode with the current policy;
+4.3 store it; 4.5-4.5.3 :meth:`PCL.update_on_episode` on it; 4.7-4.8 the same on a replayed one;
+4.9 oldest-first removal in :meth:`EpisodeReplay.add`.
+
+Departures from the box, as in the paper's implementation: the updates of all sub-trajectories of
+an episode are summed into one step (the box applies them one at a time); near the end of an
+episode, paths are cut at its last state, whose value is 0 if the episode terminated and
+``v(s_T)`` otherwise (time-limit truncation keeps bootstrapping).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from .validation import check_int, check_real
+
+__all__ = [
+    "DeterministicMDP",
+    "Episode",
+    "EpisodeReplay",
+    "PCL",
+    "PCLConfig",
+    "UnifiedPCL",
+    "consistency_error",
+    "path_windows",
+    "rollout",
+    "soft_value_iteration",
+    "train_tabular",
+]
+
+
+# --- ground truth ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DeterministicMDP:
+    """``s' = next_state[s, a]``, reward ``reward[s, a]``; no terminal states."""
+
+    next_state: np.ndarray  # (S, A) integers
+    reward: np.ndarray  # (S, A)
+
+    @property
+    def n_states(self) -> int:
+        return self.reward.shape[0]
+
+    @property
+    def n_actions(self) -> int:
+        return self.reward.shape[1]
+
+    @staticmethod
+    def random(n_states=6, n_actions=3, seed=0) -> DeterministicMDP:
+        rng = np.random.default_rng(seed)
+        return DeterministicMDP(
+            rng.integers(0, n_states, (n_states, n_actions)), rng.normal(size=(n_states, n_actions))
+        )
+
+    @staticmethod
+    def chain(n_states=8, reward_at_end=1.0, step_cost=0.05) -> DeterministicMDP:
+        """A corridor: action 0 moves left, 1 stays, 2 moves right; the right end pays."""
+        s = np.arange(n_states)
+        nxt = np.stack([np.maximum(s - 1, 0), s, np.minimum(s + 1, n_states - 1)], axis=1)
+        rew = np.full((n_states, 3), -step_cost)
+        rew[n_states - 1, :] = reward_at_end
+        return DeterministicMDP(nxt, rew)
+
+
+def soft_value_iteration(
+    mdp: DeterministicMDP, gamma: float, alpha: float, tol: float = 1e-14, max_iter: int = 100_000
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(v*, q*, pi*)`` of the entropy-regularised problem, by successive approximation of the
+    smooth Bellman operator (a gamma-contraction), to ``tol`` in the sup norm."""
+    gamma = check_real("gamma", gamma, 0.0, 1.0, high_open=True)
+    alpha = check_real("alpha", alpha, 0.0, low_open=True)
+    v = np.zeros(mdp.n_states)
+    for _ in range(max_iter):
+        q = mdp.reward + gamma * v[mdp.next_state]
+        m = q.max(1)
+        v_new = m + alpha * np.log(np.exp((q - m[:, None]) / alpha).sum(1))
+        done = np.max(np.abs(v_new - v)) < tol
+        v = v_new
+        if done:
+            break
+    q = mdp.reward + gamma * v[mdp.next_state]
+    return v, q, np.exp((q - v[:, None]) / alpha)
+
+
+# --- consistency ----------------------------------------------------------------------------------
+def consistency_error(
+    v_start, v_end, rewards, log_pi, gamma: float, alpha: float, end_discount=None
+):
+    """``C = -v(s_i) + gamma^d v(s_{i+d}) + sum_j gamma^j [r_{i+j} - alpha log pi(a_{i+j}|s_{i+j})]``.
+
+    ``rewards`` and ``log_pi`` have shape ``(n_paths, d)`` (zero-padded past a path's end);
+    ``end_discount`` (default ``gamma^d``) is the discount of the end value, per path. Works on
+    numpy arrays and on torch tensors.
+    """
+    d = rewards.shape[-1]
+    powers = gamma ** np.arange(d)
+    if isinstance(rewards, torch.Tensor):
+        powers = torch.as_tensor(powers, dtype=rewards.dtype, device=rewards.device)
+    if end_discount is None:
+        end_discount = gamma**d
+    return -v_start + end_discount * v_end + ((rewards - alpha * log_pi) * powers).sum(-1)
+
+
+def path_windows(length: int, d: int, terminated: bool):
+    """Index windows of the sub-trajectories ``s_i:s_{i+d}`` of an episode of ``length`` steps.
+
+    Returns ``starts`` and per-path lengths. Every start gets a full path when it fits. If the
+    episode terminated, the last starts get shorter paths ending at the terminal state (value 0);
+    after a truncation only full paths are used, so every end value is a real state's value.
+    """
+    d = check_int("d", d, 1)
+    starts = np.arange(length if terminated else max(length - d + 1, 0))
+    lengths = np.minimum(d, length - starts)
+    return starts, lengths
+
+
+# --- replay ---------------------------------------------------------------------------------------
+@dataclass
+class Episode:
+    obs: np.ndarray  # (T + 1, ...) states s_0..s_T
+    actions: np.ndarray  # (T, ...)
+    rewards: np.ndarray  # (T,)
+    terminated: bool = False
+
+    @property
+    def ret(self) -> float:
+        return float(self.rewards.sum())
+
+
+class EpisodeReplay:
+    """Whole episodes; ``sample`` picks one with probability ``softmax(lambda * returns)``."""
+
+    def __init__(self, capacity: int, lam: float, seed=None):
+        self.capacity = check_int("capacity", capacity, 1)
+        self.lam = check_real("lam", lam, 0.0)
+        self.episodes: list[Episode] = []
+        self.returns: list[float] = []
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self) -> int:
+        return len(self.episodes)
+
+    def add(self, episode: Episode) -> None:
+        self.episodes.append(episode)  # pcl 4.3
+        self.returns.append(episode.ret)
+        while len(self.episodes) > self.capacity:  # pcl 4.9: remove the oldest
+            self.episodes.pop(0)
+            self.returns.pop(0)
+
+    def probabilities(self) -> np.ndarray:
+        logits = self.lam * np.asarray(self.returns)
+        logits -= logits.max()  # exp(lambda R) / sum exp(lambda R), without overflow
+        p = np.exp(logits)
+        return p / p.sum()
+
+    def sample(self) -> Episode:
+        if not self.episodes:
+            raise ValueError("cannot sample from an empty episode replay")
+        return self.episodes[self.rng.choice(len(self.episodes), p=self.probabilities())]
+
+
+# --- agents ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PCLConfig:
+    """PCL settings (names follow Algorithm {prf:ref}`pcl`)."""
+
+    gamma: float = 0.9
+    alpha: float = 0.5  # temperature
+    d: int = 5  # rollout (path) length
+    lr_pi: float = 0.05  # eta_pi
+    lr_v: float = 0.1  # eta_v
+    capacity: int = 1000  # replay capacity B
+    lam: float = 0.0  # prioritisation lambda
+    episode_length: int = 30
+    replay_updates: int = 1  # off-policy updates per new episode (line 4.7)
+    optimizer: str = "sgd"  # "sgd" as in the box, or "adam"
+    lr_decay: float = 1.0  # learning rates are multiplied by this after every iteration
+
+    def __post_init__(self):
+        check_real("gamma", self.gamma, 0.0, 1.0, high_open=True)
+        check_real("alpha", self.alpha, 0.0, low_open=True)
+        check_int("d", self.d, 1)
+        check_real("lr_pi", self.lr_pi, 0.0, low_open=True)
+        check_real("lr_v", self.lr_v, 0.0, low_open=True)
+        check_int("capacity", self.capacity, 1)
+        check_real("lam", self.lam, 0.0)
+        check_int("episode_length", self.episode_length, 1)
+        check_int("replay_updates", self.replay_updates, 0)
+        check_real("lr_decay", self.lr_decay, 0.0, 1.0, low_open=True)
+        if self.optimizer not in ("sgd", "adam"):
+            raise ValueError(f"optimizer must be 'sgd' or 'adam'; got {self.optimizer!r}")
+
+
+class _PCLBase:
+    """Shared episode handling; subclasses provide ``log_pi(obs, act)``, ``values(obs)`` and
+    ``_step(C, logp_sum, v_start, v_end_disc)``."""
+
+    def __init__(self, config: PCLConfig, seed: int = 0):
+        self.config = config
+        self.rng = np.random.default_rng(seed)
+        torch.manual_seed(seed)
+        self.replay = EpisodeReplay(config.capacity, config.lam, seed=self.rng.integers(2**31))
+
+    def _paths(self, ep: Episode):
+        c = self.config
+        starts, lengths = path_windows(len(ep.rewards), c.d, ep.terminated)
+        if len(starts) == 0:
+            return None
+        idx = starts[:, None] + np.arange(c.d)[None, :]
+        mask = np.arange(c.d)[None, :] < lengths[:, None]
+        idx_c = np.minimum(idx, len(ep.rewards) - 1)
+        obs = torch.as_tensor(ep.obs)
+        if obs.is_floating_point():
+            obs = obs.float()
+        act = torch.as_tensor(ep.actions)
+        ends = starts + lengths
+        end_terminal = torch.as_tensor(ep.terminated & (ends == len(ep.rewards)))
+        return dict(
+            idx=torch.as_tensor(idx_c), mask=torch.as_tensor(mask, dtype=torch.float32),
+            starts=torch.as_tensor(starts), ends=torch.as_tensor(ends), obs=obs, act=act,
+            rew=torch.as_tensor(ep.rewards, dtype=torch.float32)[idx_c] * torch.as_tensor(mask),
+            end_discount=torch.as_tensor(c.gamma ** lengths, dtype=torch.float32),
+            end_terminal=end_terminal,
+        )  # fmt: skip
+
+    def decay_learning_rates(self) -> None:
+        for opt in self.optimizers:
+            for group in opt.param_groups:
+                group["lr"] *= self.config.lr_decay
+
+    def update_on_episode(self, ep: Episode) -> float:
+        """Lines 4.5.1-4.5.3 for every sub-trajectory of ``ep``, summed; returns mean C^2/2."""
+        c = self.config
+        p = self._paths(ep)
+        if p is None:
+            return float("nan")
+        values = self.values(p["obs"])  # v(s_0..s_T)
+        logp_all = self.log_pi(p["obs"][:-1], p["act"])  # log pi(a_t|s_t)
+        logp = logp_all[p["idx"]] * p["mask"]
+        v_start = values[p["starts"]]
+        v_end = torch.where(p["end_terminal"], torch.zeros(()), values[p["ends"]])
+        C = consistency_error(
+            v_start, v_end, p["rew"], logp, c.gamma, c.alpha, p["end_discount"]
+        )  # pcl 4.5.1
+        powers = torch.as_tensor(c.gamma ** np.arange(c.d), dtype=torch.float32)
+        logp_sum = (logp * powers).sum(-1)
+        self._step(C.detach(), logp_sum, v_start, p["end_discount"] * v_end)
+        return float(0.5 * (C.detach() ** 2).mean())
+
+
+class PCL(_PCLBase):
+    """PCL with a tabular (or any ``nn.Module``) policy ``pi_phi`` and value ``v_psi``."""
+
+    def __init__(self, policy: nn.Module, value: nn.Module, config: PCLConfig, seed: int = 0):
+        super().__init__(config, seed)
+        self.policy, self.value = policy, value
+        opt = torch.optim.SGD if config.optimizer == "sgd" else torch.optim.Adam
+        self.pi_opt = opt(policy.parameters(), lr=config.lr_pi)
+        self.v_opt = opt(value.parameters(), lr=config.lr_v)
+        self.optimizers = (self.pi_opt, self.v_opt)
+
+    def log_pi(self, obs, act):
+        return torch.log_softmax(self.policy(obs), -1).gather(-1, act[:, None]).squeeze(-1)
+
+    def values(self, obs):
+        return self.value(obs).squeeze(-1)
+
+    def probs(self, obs):
+        return torch.softmax(self.policy(obs), -1)
+
+    def _step(self, C, logp_sum, v_start, v_end_disc):
+        # pcl 4.5.2: phi <- phi + eta_pi C sum_j gamma^j grad log pi  (descent on -C * logp_sum)
+        self.pi_opt.zero_grad()
+        (-(C * logp_sum).sum()).backward(retain_graph=True)
+        # pcl 4.5.3: psi <- psi + eta_v C [grad v(s_i) - gamma^d grad v(s_{i+d})]
+        self.v_opt.zero_grad()
+        (-(C * (v_start - v_end_disc)).sum()).backward()
+        self.pi_opt.step()
+        self.v_opt.step()
+
+
+class UnifiedPCL(_PCLBase):
+    """Unified PCL: one ``q_theta``; ``v = alpha logsumexp(q/alpha)``, ``pi = softmax(q/alpha)``."""
+
+    def __init__(self, q: nn.Module, config: PCLConfig, seed: int = 0):
+        super().__init__(config, seed)
+        self.q = q
+        # one parameter set, two rates: the step is eta_v * [(eta_pi / eta_v) * policy term +
+        # value term], which with SGD is exactly eta_pi * (policy term) + eta_v * (value term)
+        opt = torch.optim.SGD if config.optimizer == "sgd" else torch.optim.Adam
+        self.opt = opt(q.parameters(), lr=config.lr_v)
+        self.optimizers = (self.opt,)
+
+    def _v_logits(self, obs):
+        q = self.q(obs)
+        return self.config.alpha * torch.logsumexp(q / self.config.alpha, -1), q
+
+    def values(self, obs):
+        return self._v_logits(obs)[0]
+
+    def log_pi(self, obs, act):
+        return torch.log_softmax(self.q(obs) / self.config.alpha, -1).gather(
+            -1, act[:, None]).squeeze(-1)  # fmt: skip
+
+    def probs(self, obs):
+        return torch.softmax(self.q(obs) / self.config.alpha, -1)
+
+    def _step(self, C, logp_sum, v_start, v_end_disc):
+        c = self.config
+        self.opt.zero_grad()
+        ratio = c.lr_pi / c.lr_v
+        surrogate = -(C * (ratio * logp_sum + (v_start - v_end_disc))).sum()
+        surrogate.backward()
+        self.opt.step()
+
+
+class Table(nn.Module):
+    """A lookup table ``theta[s]`` (tabular parameterisation for discrete states)."""
+
+    def __init__(self, n_states: int, width: int, init: float = 0.0):
+        super().__init__()
+        self.theta = nn.Parameter(torch.full((n_states, width), float(init)))
+
+    def forward(self, s):
+        return self.theta[s]
+
+
+def rollout(
+    mdp: DeterministicMDP, agent, length: int, rng, start: int | None = None, actions=None
+) -> Episode:
+    """An episode of ``length`` steps (truncated, never terminated) with the agent's policy, or
+    with the given ``actions`` (demonstrations, or any behaviour policy)."""
+    s = rng.integers(mdp.n_states) if start is None else start
+    if actions is None:  # the policy of every state, computed once per episode
+        with torch.no_grad():
+            table = agent.probs(torch.arange(mdp.n_states)).double().numpy()
+        cdf = np.cumsum(table / table.sum(1, keepdims=True), axis=1)
+        u = rng.random(length)
+    obs, acts, rews = [s], [], []
+    for t in range(length):
+        if actions is not None:
+            a = int(actions[t])
+        else:
+            a = min(int(np.searchsorted(cdf[s], u[t], side="right")), mdp.n_actions - 1)
+        acts.append(a)
+        rews.append(mdp.reward[s, a])
+        s = int(mdp.next_state[s, a])
+        obs.append(s)
+    return Episode(np.array(obs), np.array(acts), np.array(rews, dtype=float), terminated=False)
+
+
+def train_tabular(
+    mdp: DeterministicMDP,
+    agent,
+    episodes: int,
+    demonstrations=(),
+    evaluate_every: int = 0,
+    reference=None,
+    start: int | None = None,
+):
+    """Algorithm {prf:ref}`pcl` on a tabular MDP: each iteration samples an episode on-policy,
+    stores it, updates on it, then updates on ``replay_updates`` replayed episodes.
+
+    ``demonstrations`` (episodes) are put in the replay first; episodes start in ``start`` (default:
+    a uniformly random state). With ``reference=(v*, pi*)``,
+    returns a curve of ``(episode, max|v - v*|, max|pi - pi*|)`` every ``evaluate_every`` episodes.
+    """
+    check_int("episodes", episodes, 0)
+    c = agent.config
+    for ep in demonstrations:
+        agent.replay.add(ep)
+    curve = []
+    states = torch.arange(mdp.n_states)
+    for n in range(episodes):
+        ep = rollout(mdp, agent, c.episode_length, agent.rng, start=start)  # pcl 4.2
+        agent.replay.add(ep)  # pcl 4.3
+        agent.update_on_episode(ep)  # pcl 4.5
+        for _ in range(c.replay_updates):
+            agent.update_on_episode(agent.replay.sample())  # pcl 4.7-4.8
+        agent.decay_learning_rates()
+        if reference is not None and evaluate_every and (n + 1) % evaluate_every == 0:
+            with torch.no_grad():
+                v = agent.values(states).numpy()
+                pi = agent.probs(states).numpy()
+            curve.append(
+                (
+                    n + 1,
+                    float(np.abs(v - reference[0]).max()),
+                    float(np.abs(pi - reference[1]).max()),
+                )
+            )
+    return curve

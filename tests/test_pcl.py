@@ -1,0 +1,171 @@
+"""PCL and Unified PCL against a deterministic MDP solved exactly by soft value iteration.
+
+Convergence settings: 6 states, 3 actions, gamma 0.9, alpha 0.5, episodes of 20 steps from a
+uniform start, 100 uniformly random episodes placed in the replay first (the off-policy data that
+covers every action), 2 replayed episodes per new one, Adam with rates (0.05, 0.1) decaying by
+0.998 per iteration, 2,000 iterations. Measured final errors max|v - v*| / max|pi - pi*| (seed 0):
+PCL 5e-5 / 6e-6 (d = 1) and 8e-4 / 3e-3 (d = 5); Unified PCL 0.028 / 0.004 (d = 1) and
+0.076 / 0.015 (d = 5), where v* ranges over several units. Tolerances: 0.02 / 0.01 for PCL,
+0.15 / 0.03 for Unified PCL.
+"""
+
+import numpy as np
+import pytest
+import torch
+
+from rlbook import pcl as P
+
+GAMMA, ALPHA = 0.9, 0.5
+
+
+@pytest.fixture(scope="module")
+def solved():
+    mdp = P.DeterministicMDP.random(6, 3, seed=0)
+    return mdp, *P.soft_value_iteration(mdp, GAMMA, ALPHA)
+
+
+def random_paths(mdp, d, n, rng):
+    starts, ends, rews, logp_idx = [], [], [], []
+    for _ in range(n):
+        s = int(rng.integers(mdp.n_states))
+        path, acts, r = [s], [], []
+        for _ in range(d):
+            a = int(rng.integers(mdp.n_actions))  # actions from an arbitrary behaviour policy
+            acts.append(a)
+            r.append(mdp.reward[s, a])
+            s = int(mdp.next_state[s, a])
+            path.append(s)
+        starts.append(path[0])
+        ends.append(path[-1])
+        rews.append(r)
+        logp_idx.append((path[:-1], acts))
+    return np.array(starts), np.array(ends), np.array(rews), logp_idx
+
+
+@pytest.mark.parametrize("d", [1, 2, 3, 5, 8])
+def test_optimum_has_zero_consistency_error_on_every_path(solved, d):
+    mdp, v, q, pi = solved
+    s0, sd, rews, idx = random_paths(mdp, d, 500, np.random.default_rng(d))
+    log_pi = np.array([np.log(pi[s, a]) for s, a in idx])
+    C = P.consistency_error(v[s0], v[sd], rews, log_pi, GAMMA, ALPHA)
+    assert np.abs(C).max() < 1e-10
+
+
+def test_a_non_optimal_pair_has_nonzero_error(solved):
+    mdp, v, q, pi = solved
+    s0, sd, rews, idx = random_paths(mdp, 3, 200, np.random.default_rng(0))
+    uniform = np.full_like(rews, np.log(1 / 3))
+    C = P.consistency_error(v[s0], v[sd], rews, uniform, GAMMA, ALPHA)
+    assert np.abs(C).max() > 1e-2
+
+
+def test_soft_value_iteration_fixed_point(solved):
+    mdp, v, q, pi = solved
+    assert np.allclose(pi.sum(1), 1)
+    assert np.allclose(v, ALPHA * np.log(np.exp(q / ALPHA).sum(1)), atol=1e-12)
+
+
+def test_unified_d1_error_is_the_soft_bellman_error(solved):
+    mdp = solved[0]
+    torch.manual_seed(0)
+    table = P.Table(mdp.n_states, mdp.n_actions)
+    with torch.no_grad():
+        table.theta.normal_()
+    agent = P.UnifiedPCL(table, P.PCLConfig(gamma=GAMMA, alpha=ALPHA, d=1))
+    s = torch.arange(mdp.n_states).repeat_interleave(mdp.n_actions)
+    a = torch.arange(mdp.n_actions).repeat(mdp.n_states)
+    s_next = torch.as_tensor(mdp.next_state)[s, a]
+    r = torch.as_tensor(mdp.reward, dtype=torch.float32)[s, a]
+    with torch.no_grad():
+        C = P.consistency_error(
+            agent.values(s),
+            agent.values(s_next),
+            r[:, None],
+            agent.log_pi(s, a)[:, None],
+            GAMMA,
+            ALPHA,
+        )
+        bellman = r + GAMMA * agent.values(s_next) - table(s)[torch.arange(len(s)), a]
+    assert torch.allclose(C, bellman, atol=1e-5)
+
+
+def _train(agent_kind, d, solved):
+    mdp, v, q, pi = solved
+    cfg = P.PCLConfig(
+        gamma=GAMMA,
+        alpha=ALPHA,
+        d=d,
+        lr_pi=0.05,
+        lr_v=0.1,
+        optimizer="adam",
+        episode_length=20,
+        replay_updates=2,
+        lr_decay=0.998,
+    )
+    if agent_kind == "pcl":
+        agent = P.PCL(P.Table(6, 3), P.Table(6, 1), cfg, seed=0)
+    else:
+        agent = P.UnifiedPCL(P.Table(6, 3), cfg, seed=0)
+    rng = np.random.default_rng(1)
+    explore = [P.rollout(mdp, None, 20, rng, actions=rng.integers(0, 3, 20)) for _ in range(100)]
+    curve = P.train_tabular(
+        mdp, agent, 2000, demonstrations=explore, evaluate_every=2000, reference=(v, pi)
+    )
+    return curve[-1]
+
+
+@pytest.mark.parametrize("d", [1, 5])
+def test_pcl_converges_to_the_soft_optimum(solved, d):
+    _, v_err, pi_err = _train("pcl", d, solved)
+    assert v_err < 0.02 and pi_err < 0.01, (v_err, pi_err)
+
+
+@pytest.mark.parametrize("d", [1, 5])
+def test_unified_pcl_converges_to_the_soft_optimum(solved, d):
+    _, v_err, pi_err = _train("unified", d, solved)
+    assert v_err < 0.15 and pi_err < 0.03, (v_err, pi_err)
+
+
+def test_replay_priorities_are_a_stable_softmax_and_capacity_is_fifo():
+    replay = P.EpisodeReplay(capacity=3, lam=1.0, seed=0)
+    for ret in [1000.0, 1001.0, 999.0, 1002.0]:  # exp(1000) would overflow
+        replay.add(
+            P.Episode(np.zeros(2, dtype=np.int64), np.zeros(1, dtype=np.int64), np.array([ret]))
+        )
+    assert replay.returns == [1001.0, 999.0, 1002.0]  # the oldest was removed
+    p = replay.probabilities()
+    expected = np.exp([1001 - 1002, 999 - 1002, 0.0])
+    assert np.allclose(p, expected / expected.sum())
+    counts = (
+        np.bincount([replay.returns.index(replay.sample().ret) for _ in range(4000)], minlength=3)
+        / 4000
+    )
+    assert np.allclose(counts, p, atol=0.03)
+    uniform = P.EpisodeReplay(capacity=3, lam=0.0)
+    for e in replay.episodes:
+        uniform.add(e)
+    assert np.allclose(uniform.probabilities(), 1 / 3)
+
+
+def test_path_windows_cut_at_termination_but_not_after_truncation():
+    starts, lengths = P.path_windows(5, 3, terminated=False)
+    assert starts.tolist() == [0, 1, 2] and lengths.tolist() == [3, 3, 3]
+    starts, lengths = P.path_windows(5, 3, terminated=True)
+    assert starts.tolist() == [0, 1, 2, 3, 4] and lengths.tolist() == [3, 3, 3, 2, 1]
+
+
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("d", 0),
+        ("alpha", 0.0),
+        ("lam", -1.0),
+        ("gamma", 1.0),
+        ("lr_pi", 0.0),
+        ("capacity", 0),
+        ("optimizer", "rmsprop"),
+    ],
+)
+def test_config_validation(field, value):
+    with pytest.raises(ValueError, match=field):
+        P.PCLConfig(**{field: value})
