@@ -7,7 +7,7 @@ VENV_STAMP := .venv/.stamp-setup
 WEB_STAMP := web/dist/.stamp-assets
 JB := .venv/bin/jupyter-book
 
-.PHONY: setup book test lint unit notebooks build sync set-repo-url clean
+.PHONY: setup book test lint unit notebooks browser browser-deps build sync set-repo-url clean
 
 setup: $(VENV_STAMP) $(WEB_STAMP)
 
@@ -33,12 +33,21 @@ lint: setup
 	.venv/bin/ruff format --check code tests benchmarks tools chapters/*.ipynb
 
 unit: setup
-	.venv/bin/pytest tests
+	.venv/bin/pytest tests --ignore=tests/browser
 
 notebooks: setup
 	RLBOOK_PROGRESS=0 .venv/bin/pytest --nbval-lax -p no:cacheprovider chapters/*.ipynb
 
-test: setup lint unit notebooks book
+# Debian's Chromium for the browser tests (Playwright's own browser download is not used).
+browser-deps:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+# Open every page of the built book in headless Chromium, offline; check links and anchors.
+browser: setup browser-deps
+	test -f _build/html/index.html || $(MAKE) book
+	.venv/bin/pytest tests/browser
+
+test: setup lint unit notebooks book browser
 
 # After editing a chapter's .md, regenerate its paired .ipynb (the .md is the source), format the
 # notebook's code with ruff, and carry the formatting back into the .md.

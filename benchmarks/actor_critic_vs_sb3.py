@@ -133,9 +133,26 @@ def main():
     torch.set_num_threads(args.threads)
     import stable_baselines3
 
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True)
+    record = dict(
+        command="benchmarks/actor_critic_vs_sb3.py --algos " + " ".join(args.algos)
+        + f" --seeds {args.seeds} --steps {args.steps} --threads {args.threads}"
+        + f" --eval-episodes {args.eval_episodes}",
+        commit=commit.stdout.strip(),
+        versions=dict(torch=torch.__version__, sb3=stable_baselines3.__version__,
+                      gymnasium=gym.__version__, python=platform.python_version()),
+        machine=platform.processor() or platform.machine(),
+        rows=[],
+    )  # fmt: skip
+    rows = record["rows"]
+
+    def save():  # after every run, so an interrupted benchmark keeps what it measured
+        if args.out:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(record, indent=1))
+
     make = lambda: gym.make(ENV)  # noqa: E731
     eval_seeds = range(args.eval_episodes)
-    rows = []
     for seed in range(args.seeds):
         for algo in args.algos:
             r = ours(algo, args.steps, seed)
@@ -149,6 +166,7 @@ def main():
                     sps=r.steps_per_second,
                 )
             )
+            save()
             print(
                 f"seed {seed} {algo:4s} rlbook {ret.mean():8.1f} {r.steps_per_second:6.1f} sps",
                 flush=True,
@@ -158,6 +176,7 @@ def main():
             rows.append(
                 dict(lib="sb3", algo=algo, seed=seed, ret=float(ret.mean()), sps=args.steps / wall)
             )
+            save()
             print(
                 f"seed {seed} {algo:4s} sb3    {ret.mean():8.1f} {args.steps / wall:6.1f} sps",
                 flush=True,
@@ -179,32 +198,6 @@ def main():
         print(
             f"{algo:5s} {ro.mean():8.1f} +- {ro.std():5.1f} {rs.mean():8.1f} +- {rs.std():5.1f} "
             f"{so:11.1f} {ss:8.1f} {so / ss:9.2f}"
-        )
-    if args.out:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True)
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(
-            json.dumps(
-                dict(
-                    command=" ".join(
-                        ["benchmarks/actor_critic_vs_sb3.py", *map(str, vars(args).values())]
-                    ),
-                    steps=args.steps,
-                    seeds=args.seeds,
-                    threads=args.threads,
-                    eval_episodes=args.eval_episodes,
-                    commit=commit.stdout.strip(),
-                    versions=dict(
-                        torch=torch.__version__,
-                        sb3=stable_baselines3.__version__,
-                        gymnasium=gym.__version__,
-                        python=platform.python_version(),
-                    ),
-                    machine=platform.processor() or platform.machine(),
-                    rows=rows,
-                ),
-                indent=1,
-            )
         )
 
 
