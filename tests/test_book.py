@@ -14,7 +14,15 @@ CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 
 # Algorithms whose code has landed in rlbook: each of their boxes must have a cell importing
 # rlbook after it, before the next box. Grows as the algorithm issues land.
-IMPLEMENTED = {"ddpg", "td3", "sac", "pcl"}
+IMPLEMENTED = {
+    "ddpg",
+    "td3",
+    "sac",
+    "pcl",
+    "fitted-q-iteration-explicit",
+    "fitted-q-iteration-amortized",
+    "nfqca",
+}
 
 # Display equations of the source that the book corrects (see the notes in the chapters).
 CORRECTED = {"envelope"}

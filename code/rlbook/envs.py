@@ -27,6 +27,7 @@ __all__ = [
     "LQRSolution",
     "check_box_env",
     "env_factory",
+    "lqr_dataset",
     "lqr_solution",
     "soft_lqr_solution",
 ]
@@ -180,3 +181,17 @@ def soft_lqr_solution(env: LQREnv, gamma: float, alpha: float) -> tuple[LQRSolut
     m = env.B.shape[1]
     Huu = sol.H[-m:, -m:]
     return sol, 0.5 * alpha * np.linalg.inv(Huu)
+
+
+def lqr_dataset(
+    env: LQREnv, n: int = 500, state_scale: float = 1.0, action_scale: float = 2.0, seed: int = 0
+):
+    """An offline dataset ``(s, a, r, s', terminated)`` of ``n`` transitions of ``env``'s dynamics
+    with states uniform in ``[-state_scale, state_scale]^n`` and actions uniform in
+    ``[-action_scale, action_scale]^m`` (a behaviour policy that ignores the state)."""
+    check_int("n", n, 1)
+    rng = np.random.default_rng(seed)
+    s = rng.uniform(-state_scale, state_scale, (n, env.A.shape[0]))
+    a = rng.uniform(-action_scale, action_scale, (n, env.B.shape[1]))
+    r = -(np.einsum("bi,ij,bj->b", s, env.Q, s) + np.einsum("bi,ij,bj->b", a, env.R, a))
+    return s, a, r, s @ env.A.T + a @ env.B.T, np.zeros(n)
