@@ -155,7 +155,7 @@ def lbfgs_maximizer(low, high, starts: int = 1, seed=0):
                 a_t = torch.tensor(a[None], dtype=obs.dtype, requires_grad=True)
                 v = q(s, a_t)
                 (g,) = torch.autograd.grad(v.sum(), a_t)
-                return -float(v), -g[0].double().numpy()
+                return -float(v.detach()), -g[0].double().numpy()
 
             best = None
             for k in range(starts):
