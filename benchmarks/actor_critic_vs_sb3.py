@@ -12,9 +12,10 @@ tau 0.005; SAC with SB3's defaults (gamma 0.99, buffer 10^6, 100 warm-up steps, 
 networks [256, 256], tau 0.005, automatic entropy tuning) and learning rate 1e-3.
 
 For every seed the runs alternate (ours, SB3, ours, SB3, ...) with the same thread count, so that
-both see the same machine state. Each trained policy is evaluated deterministically on 20 episodes
-started by reset(seed=i), i = 0..19 (the same starts for both). Steps per second count environment
-steps of training, updates included, evaluation excluded.
+both see the same machine state. Every ``--eval-every`` steps, and after training, the policy is
+evaluated deterministically on the episodes started by reset(seed=i), i = 0..eval_episodes-1 (100 by
+default, the same starts for both libraries), which gives a learning curve per run. Steps per second
+count environment steps of training, updates included, evaluation excluded.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ ZOO_TD3 = dict(gamma=0.98, lr=1e-3, buffer=200_000, warmup=10_000, sigma=0.1, ne
 SAC_SB3 = dict(gamma=0.99, lr=1e-3, buffer=1_000_000, warmup=100, net=[256, 256])
 
 
-def ours(algo: str, steps: int, seed: int):
+def ours(algo: str, steps: int, seed: int, eval_every: int, eval_episodes: int):
     if algo == "sac":
         s = SAC_SB3
         cfg = sac.SACConfig(
@@ -52,7 +53,8 @@ def ours(algo: str, steps: int, seed: int):
             batch_size=256,
             tau=0.005,
             alpha="auto",
-            eval_every=0,
+            eval_every=eval_every,
+            eval_episodes=eval_episodes,
             device="cpu",
         )
         return sac.train(ENV, cfg, seed=seed, progress=False)
@@ -69,7 +71,8 @@ def ours(algo: str, steps: int, seed: int):
         tau=0.005,
         noise="gaussian",
         noise_sigma=z["sigma"],
-        eval_every=0,
+        eval_every=eval_every,
+        eval_episodes=eval_episodes,
         device="cpu",
     )
     if algo == "td3":
@@ -79,8 +82,10 @@ def ours(algo: str, steps: int, seed: int):
     )
 
 
-def sb3(algo: str, steps: int, seed: int):
+def sb3(algo: str, steps: int, seed: int, eval_every: int, eval_episodes: int):
+    """Train the SB3 peer; returns (model, training wall time without evaluation, curve)."""
     import stable_baselines3 as sb
+    from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.noise import NormalActionNoise
 
     env = gym.make(ENV)
@@ -113,10 +118,35 @@ def sb3(algo: str, steps: int, seed: int):
             device="cpu",
             policy_kwargs=dict(net_arch=z["net"]),
         )
+
+    class Curve(BaseCallback):  # the same evaluation as rlbook's loop, its time excluded
+        def __init__(self):
+            super().__init__()
+            self.curve, self.eval_time = [], 0.0
+
+        def _on_step(self) -> bool:
+            if eval_every and self.num_timesteps % eval_every == 0:
+                t0 = time.perf_counter()
+                ret = evaluate(predictor(self.model), make, range(eval_episodes))
+                self.eval_time += time.perf_counter() - t0
+                self.curve.append(
+                    {"step": self.num_timesteps, "mean": float(ret.mean()), "std": float(ret.std())}
+                )
+            return True
+
+    callback = Curve()
     start = time.perf_counter()
-    model.learn(total_timesteps=steps)
-    wall = time.perf_counter() - start
-    return model, wall
+    model.learn(total_timesteps=steps, callback=callback)
+    wall = time.perf_counter() - start - callback.eval_time
+    return model, wall, callback.curve
+
+
+def make():
+    return gym.make(ENV)
+
+
+def predictor(model):
+    return lambda obs: model.predict(obs, deterministic=True)[0]
 
 
 def main():
@@ -127,7 +157,8 @@ def main():
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=20_000)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--eval-episodes", type=int, default=20)
+    parser.add_argument("--eval-episodes", type=int, default=100)
+    parser.add_argument("--eval-every", type=int, default=2_000)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -137,7 +168,7 @@ def main():
     record = dict(
         command="benchmarks/actor_critic_vs_sb3.py --algos " + " ".join(args.algos)
         + f" --seeds {args.seeds} --steps {args.steps} --threads {args.threads}"
-        + f" --eval-episodes {args.eval_episodes}",
+        + f" --eval-episodes {args.eval_episodes} --eval-every {args.eval_every}",
         commit=commit.stdout.strip(),
         versions=dict(torch=torch.__version__, sb3=stable_baselines3.__version__,
                       gymnasium=gym.__version__, python=platform.python_version()),
@@ -151,11 +182,10 @@ def main():
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(json.dumps(record, indent=1))
 
-    make = lambda: gym.make(ENV)  # noqa: E731
     eval_seeds = range(args.eval_episodes)
     for seed in range(args.seeds):
         for algo in args.algos:
-            r = ours(algo, args.steps, seed)
+            r = ours(algo, args.steps, seed, args.eval_every, args.eval_episodes)
             ret = evaluate(r.agent.act_batch, make, eval_seeds)
             rows.append(
                 dict(
@@ -164,6 +194,7 @@ def main():
                     seed=seed,
                     ret=float(ret.mean()),
                     sps=r.steps_per_second,
+                    curve=r.curve,
                 )
             )
             save()
@@ -171,10 +202,17 @@ def main():
                 f"seed {seed} {algo:4s} rlbook {ret.mean():8.1f} {r.steps_per_second:6.1f} sps",
                 flush=True,
             )
-            model, wall = sb3(algo, args.steps, seed)
-            ret = evaluate(lambda o, m=model: m.predict(o, deterministic=True)[0], make, eval_seeds)
+            model, wall, curve = sb3(algo, args.steps, seed, args.eval_every, args.eval_episodes)
+            ret = evaluate(predictor(model), make, eval_seeds)
             rows.append(
-                dict(lib="sb3", algo=algo, seed=seed, ret=float(ret.mean()), sps=args.steps / wall)
+                dict(
+                    lib="sb3",
+                    algo=algo,
+                    seed=seed,
+                    ret=float(ret.mean()),
+                    sps=args.steps / wall,
+                    curve=curve,
+                )  # fmt: skip
             )
             save()
             print(
