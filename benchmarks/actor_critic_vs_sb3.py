@@ -33,6 +33,7 @@ import torch
 
 from rlbook import ddpg, sac, td3
 from rlbook.loop import evaluate
+from rlbook.sweep import machine_name
 
 ENV = "Pendulum-v1"
 ZOO_TD3 = dict(gamma=0.98, lr=1e-3, buffer=200_000, warmup=10_000, sigma=0.1, net=[400, 300])
@@ -160,6 +161,7 @@ def main():
     parser.add_argument("--eval-episodes", type=int, default=100)
     parser.add_argument("--eval-every", type=int, default=2_000)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--note", default="", help="conditions of the run, kept in the record")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     import stable_baselines3
@@ -172,7 +174,8 @@ def main():
         commit=commit.stdout.strip(),
         versions=dict(torch=torch.__version__, sb3=stable_baselines3.__version__,
                       gymnasium=gym.__version__, python=platform.python_version()),
-        machine=platform.processor() or platform.machine(),
+        machine=machine_name(),
+        note=args.note,
         rows=[],
     )  # fmt: skip
     rows = record["rows"]

@@ -112,7 +112,7 @@ class OffPolicyAgent:
         buffer_seed, self.noise_seed, torch_seed = seed_seq.spawn(3)
         self.generator = torch.Generator(device=self.device)
         self.generator.manual_seed(int(torch_seed.generate_state(1)[0]))
-        self.buffer = ReplayBuffer(
+        self.buffer = ReplayBuffer(  # ddpg 3, td3 3, sac 3
             self.obs_dim, self.act_dim, config.buffer_size, seed=buffer_seed, device=self.device
         )
         self.updates = 0  # the pseudocode's t: number of updates made so far
@@ -122,7 +122,9 @@ class OffPolicyAgent:
         """Called at the start of every episode (DDPG resets its OU noise here)."""
 
     def store(self, obs, act, rew, next_obs, terminated, truncated) -> None:
-        self.buffer.add(obs, act, rew, next_obs, terminated, truncated)
+        self.buffer.add(
+            obs, act, rew, next_obs, terminated, truncated
+        )  # ddpg 6.5, td3 5.5, sac 5.4
 
     def _obs_tensor(self, obs) -> torch.Tensor:
         return torch.as_tensor(np.asarray(obs, dtype=np.float32), device=self.device)
@@ -136,7 +138,9 @@ class OffPolicyAgent:
         raise NotImplementedError
 
 
-def train_agent(agent_class, env, config, seed: int, progress, overrides: dict) -> Result:
+def train_agent(
+    agent_class, env, config, seed: int, progress, overrides: dict, callback=None
+) -> Result:
     """Shared body of every ``train``: build config, seed, agent, run the loop."""
     if config is None:
         config = agent_class.config_class(**overrides)
@@ -152,17 +156,24 @@ def train_agent(agent_class, env, config, seed: int, progress, overrides: dict) 
     probe = make_env()
     agent = agent_class(probe, config, agent_seed)
     probe.close()
-    result = Result(agent=agent, config=config)
+    result = Result(agent=agent, config=config, env=env)
+    return run_config(result, make_env, config.total_steps, loop_seed, progress, callback)
+
+
+def run_config(result: Result, make_env, total_steps: int, seed_seq, progress, callback) -> Result:
+    """Run (or, when ``result.loop`` is set, continue) the loop with ``result.config``'s settings."""
+    c = result.config
     return run_off_policy(
-        agent,
+        result.agent,
         make_env,
-        total_steps=config.total_steps,
-        warmup_steps=config.warmup_steps,
-        seed_seq=loop_seed,
-        eval_every=config.eval_every,
-        eval_seeds=range(config.eval_episodes),
+        total_steps=total_steps,
+        warmup_steps=c.warmup_steps,
+        seed_seq=seed_seq,
+        eval_every=c.eval_every,
+        eval_seeds=range(c.eval_episodes),
         progress=progress,
         result=result,
+        callback=callback,
     )
 
 

@@ -107,12 +107,14 @@ class DDPG(OffPolicyAgent):
     def __init__(self, env, config: DDPGConfig, seed_seq: np.random.SeedSequence):
         super().__init__(env, config, seed_seq)
         c = config
-        self.policy = DeterministicActor(self.obs_dim, self.low, self.high, c.hidden)  # ddpg 1
-        self.q = QEnsemble(self.obs_dim, self.act_dim, c.hidden, n=self.n_critics)  # ddpg 1
+        self.policy = DeterministicActor(
+            self.obs_dim, self.low, self.high, c.hidden
+        )  # ddpg 1, td3 1
+        self.q = QEnsemble(self.obs_dim, self.act_dim, c.hidden, n=self.n_critics)  # ddpg 1, td3 1
         self.policy.to(self.device)
         self.q.to(self.device)
-        self.policy_target = make_target(self.policy)  # ddpg 2
-        self.q_target = make_target(self.q)  # ddpg 2
+        self.policy_target = make_target(self.policy)  # ddpg 2, td3 2
+        self.q_target = make_target(self.q)  # ddpg 2, td3 2
         self.q_params = list(self.q.parameters())
         self.policy_params = list(self.policy.parameters())
         self.q_optimizer = adam(self.q_params, c.lr_q)
@@ -136,7 +138,7 @@ class DDPG(OffPolicyAgent):
         """Line 6.3: ``a = policy(s) + eta`` (noise in normalized units), clipped to the box."""
         act = self.policy(self._obs_tensor(obs)).cpu().numpy()
         if explore:
-            act = np.clip(act + self.scale * self.noise(), self.low, self.high)  # ddpg 6.3
+            act = np.clip(act + self.scale * self.noise(), self.low, self.high)  # ddpg 6.3, td3 5.3
         return act
 
     # -- the three pieces TD3 changes ---------------------------------------------------------
@@ -161,12 +163,14 @@ class DDPG(OffPolicyAgent):
         batch = self.buffer.sample(self.config.batch_size)  # ddpg 6.6
         y = self.compute_target(batch)  # ddpg 6.7
         loss_q = critic_loss(self.q, y, batch)
-        gradient_step(self.q_optimizer, loss_q, self.q_params)  # ddpg 6.8
-        info = {"loss_q": loss_q}
+        gradient_step(self.q_optimizer, loss_q, self.q_params)  # ddpg 6.8, td3 5.10-5.11
+        info = {"loss_q": loss_q, "target": y.mean()}  # checked for NaN/inf by the loop
         policy_updated = self.policy_update_due()
         if policy_updated:
             loss_pi = actor_loss(self.q, self.policy, batch.obs)
-            gradient_step(self.policy_optimizer, loss_pi, self.policy_params)  # ddpg 6.9
+            gradient_step(
+                self.policy_optimizer, loss_pi, self.policy_params
+            )  # ddpg 6.9, td3 5.13.1
             info["loss_pi"] = loss_pi
         self.update_targets(policy_updated)  # ddpg 6.10
         self.updates += 1  # ddpg 6.11
@@ -179,6 +183,7 @@ def train(
     *,
     seed: int = 0,
     progress: bool | None = None,
+    callback=None,
     **overrides,
 ) -> Result:
     """Train DDPG on ``env`` and return a :class:`~rlbook.loop.Result`.
@@ -187,5 +192,7 @@ def train(
     ``train(env, config)`` uses a config as given (overrides, if any, are applied to it).
     ``progress`` shows a tqdm bar; ``None`` (default) shows it unless the environment variable
     ``RLBOOK_PROGRESS`` is ``0`` (the book's build sets it, so static pages carry no dead bar).
+    ``callback(agent, step)``, if given, runs after every evaluation; the dicts it returns are
+    collected in ``Result.logs``.
     """
-    return train_agent(DDPG, env, config, seed, progress, overrides)
+    return train_agent(DDPG, env, config, seed, progress, overrides, callback)

@@ -233,7 +233,7 @@ def fqi_explicit(
     gamma = check_real("gamma", gamma, 0.0, 1.0, high_open=True)
     check_int("iterations", iterations, 1)
     obs, act, rew, next_obs, term = _dataset(data)
-    result = FQIResult(q=q)
+    result = FQIResult(q=q)  # fitted-q-iteration-explicit 1: theta_0 is q as passed in
     for _ in range(iterations):  # fitted-q-iteration-explicit 3
         start = time.perf_counter()
         _, best = maximize(q, next_obs)  # fitted-q-iteration-explicit 3.2.1
@@ -280,28 +280,32 @@ def fqi_amortized(
     n = len(rew)
     rng = np.random.default_rng(seed)
     memory: list[tuple[int, torch.Tensor, torch.Tensor]] = []  # (t, s', a*) of D_pi^t
-    result = FQIResult(q=q, policy=policy)
+    result = FQIResult(q=q, policy=policy)  # fitted-q-iteration-amortized 1: as passed in
     for t in range(iterations):
         start = time.perf_counter()
         in_opt = torch.zeros(n, dtype=torch.bool)
         in_opt[rng.choice(n, max(1, int(round(opt_fraction * n))), replace=False)] = True
         a_next = torch.empty_like(act)
-        a_star, _ = maximize(q, next_obs[in_opt])  # amortized 3.3.2.1: exact on B_opt
+        a_star, _ = maximize(
+            q, next_obs[in_opt]
+        )  # fitted-q-iteration-amortized 3.3.2.1: exact on B_opt
         a_next[in_opt] = a_star.detach()
         with torch.no_grad():
-            a_next[~in_opt] = policy(next_obs[~in_opt])  # amortized 3.3.3.1: the policy elsewhere
-            y = rew + gamma * (1 - term) * q(next_obs, a_next)  # amortized 3.3.5
+            a_next[~in_opt] = policy(next_obs[~in_opt])  # fitted-q-iteration-amortized 3.3.3.1
+            y = rew + gamma * (1 - term) * q(next_obs, a_next)  # fitted-q-iteration-amortized 3.3.5
         result.target_seconds.append(time.perf_counter() - start)
-        memory.append((t, next_obs[in_opt], a_star.detach()))  # amortized 3.3.2.2, with timestamp
+        memory.append(
+            (t, next_obs[in_opt], a_star.detach())
+        )  # fitted-q-iteration-amortized 3.3.2.2 (+ time)
         memory = [m for m in memory if m[0] >= t - window + 1]  # keep iterations t-K+1..t
         s_pi = torch.cat([m[1] for m in memory])
         a_pi = torch.cat([m[2] for m in memory])
         with torch.no_grad():
             before = q(obs, act).clone()
-        fit_regression(q, (obs, act), y, fit_steps, lr)  # amortized 3.5
-        fit_regression(policy, (s_pi,), a_pi, policy_steps, lr)  # amortized 3.6
+        fit_regression(q, (obs, act), y, fit_steps, lr)  # fitted-q-iteration-amortized 3.5
+        fit_regression(policy, (s_pi,), a_pi, policy_steps, lr)  # fitted-q-iteration-amortized 3.6
         with torch.no_grad():
-            result.deltas.append(float(((q(obs, act) - before) ** 2).mean()))  # amortized 3.8
+            result.deltas.append(float(((q(obs, act) - before) ** 2).mean()))  # 3.8
             result.deltas_pi.append(float(((policy(s_pi) - a_pi) ** 2).sum(-1).mean()))  # 3.9
         if max(result.deltas[-1], result.deltas_pi[-1]) < tol:
             break

@@ -11,16 +11,21 @@ all visible here:
 - **bootstrap masking**: transitions are stored with ``terminated`` and ``truncated`` separately,
   and the algorithms mask the bootstrap with ``terminated`` only;
 - **evaluation**: every ``eval_every`` steps the deterministic policy is evaluated on fixed starts
-  (:func:`evaluate`), giving the learning curve.
+  (:func:`evaluate`), giving the learning curve; an optional ``callback(agent, step)`` runs right
+  after, and the dicts it returns are kept in ``Result.logs`` (the book measures critic bias so).
 
-Ctrl-C (``KeyboardInterrupt``) during training returns the partial result, marked
-``interrupted=True``, instead of losing it.
+Ctrl-C (``KeyboardInterrupt``) during training finishes the step under way and returns the partial
+result, marked ``interrupted=True``, instead of losing it; :func:`rlbook.checkpoint.resume`
+continues it exactly. A NaN or inf in a loss or target stops training with
+:class:`TrainingDiverged`, which names the quantity and the step.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,7 +37,14 @@ from tqdm.auto import tqdm
 
 from .validation import check_int
 
-__all__ = ["Result", "evaluate", "resolve_device", "run_off_policy", "seed_everything"]
+__all__ = [
+    "Result",
+    "TrainingDiverged",
+    "evaluate",
+    "resolve_device",
+    "run_off_policy",
+    "seed_everything",
+]
 
 
 def resolve_device(device: str = "auto") -> torch.device:
@@ -91,17 +103,21 @@ class Result:
 
     ``curve`` has one row per evaluation: ``step`` (environment steps so far), ``mean`` and ``std``
     of the deterministic returns over the evaluation episodes. ``episodes`` lists the training
-    episodes as ``(step at its end, undiscounted return)`` (with exploration).
+    episodes as ``(step at its end, undiscounted return)`` (with exploration). ``logs`` holds what
+    the ``callback`` of ``train`` returned at each evaluation, with its ``step``.
     """
 
     agent: Any
     config: Any
     curve: list[dict] = field(default_factory=list)
     episodes: list[tuple[int, float]] = field(default_factory=list)
+    logs: list[dict] = field(default_factory=list)
     steps: int = 0
     wall_time: float = 0.0
     eval_time: float = 0.0
     interrupted: bool = False
+    loop: dict | None = field(default=None, repr=False)  # where the loop stopped (to resume)
+    env: Any = field(default=None, repr=False)  # what ``train`` was given as ``env``
 
     @property
     def steps_per_second(self) -> float:
@@ -122,69 +138,213 @@ class Result:
         return self.curve[-1]["mean"] if self.curve else float("nan")
 
 
+class _DeferredInterrupt:
+    """Ctrl-C during training finishes the current step before stopping, so the agent, the buffer
+    and the environment stay consistent and the run can be resumed. A second Ctrl-C stops at
+    once. Outside the main thread (where signal handlers cannot be set) Ctrl-C acts as usual."""
+
+    def __enter__(self):
+        self.requested = False
+        try:
+            self.previous = signal.signal(signal.SIGINT, self._handler)
+        except ValueError:
+            self.previous = None
+        return self
+
+    def _handler(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+        return False
+
+
 def run_off_policy(
     agent,
     make_env: Callable[[], gym.Env],
     *,
     total_steps: int,
     warmup_steps: int,
-    seed_seq: np.random.SeedSequence,
+    seed_seq: np.random.SeedSequence | None,
     eval_every: int = 0,
     eval_seeds: Sequence[int] = range(10),
     progress: bool | None = None,
     result: Result,
+    callback: Callable[[Any, int], dict | None] | None = None,
 ) -> Result:
-    """Run ``total_steps`` environment steps, one agent update per step after warm-up.
+    """Run environment steps until ``total_steps``, one agent update per step after warm-up.
 
     ``agent`` provides ``act(obs, explore)``, ``act_batch(obs)`` (deterministic, batched),
     ``store(obs, act, rew, next_obs, terminated, truncated)``, ``update()`` and ``episode_start()``.
+    If ``result.loop`` holds the state where an earlier call stopped, the run continues from it
+    (``seed_seq`` is then unused); otherwise it starts with ``reset(seed=...)`` from ``seed_seq``.
+    Every loss and target the update reports is checked: a NaN or inf raises
+    :class:`TrainingDiverged` naming it and the step, with the partial result attached.
     """
     total_steps = check_int("total_steps", total_steps, 1)
     warmup_steps = check_int("warmup_steps", warmup_steps, 0)
     eval_every = check_int("eval_every", eval_every, 0)
-    env_seed, action_seed = (int(s.generate_state(1)[0]) for s in seed_seq.spawn(2))
     env = make_env()
-    env.action_space.seed(action_seed)
-    obs, _ = env.reset(seed=env_seed)
-    agent.episode_start()
-    episode_return = 0.0
-    start = time.perf_counter()
+    if result.loop is None:
+        env_seed, action_seed = (int(s.generate_state(1)[0]) for s in seed_seq.spawn(2))
+        env.action_space.seed(action_seed)
+        obs, _ = env.reset(seed=env_seed)
+        agent.episode_start()
+        episode_return, t = 0.0, 0
+    else:
+        obs, episode_return, t = restore_loop(env, result.loop)
+    start = time.perf_counter() - result.wall_time
     if progress is None:  # the book's build sets RLBOOK_PROGRESS=0: no bar in static pages
         progress = os.environ.get("RLBOOK_PROGRESS", "1") != "0"
-    bar = tqdm(total=total_steps, disable=not progress, desc=type(agent).__name__, leave=False)
-    t = 0
+    bar = tqdm(total=total_steps, initial=t, disable=not progress, desc=type(agent).__name__,
+               leave=False)  # fmt: skip
+    consistent = True
     try:
-        while t < total_steps:
-            if t < warmup_steps:
-                act = env.action_space.sample()
-            else:
-                act = agent.act(obs, explore=True)
-            next_obs, rew, terminated, truncated, _ = env.step(act)
-            agent.store(obs, act, rew, next_obs, terminated, truncated)
-            episode_return += float(rew)
-            obs = next_obs
-            if terminated or truncated:
-                result.episodes.append((t + 1, episode_return))
-                obs, _ = env.reset()
-                agent.episode_start()
-                episode_return = 0.0
-            if t >= warmup_steps:
-                agent.update()
-            t += 1
-            if eval_every and t % eval_every == 0:
-                eval_start = time.perf_counter()
-                returns = evaluate(agent.act_batch, make_env, eval_seeds)
-                result.eval_time += time.perf_counter() - eval_start
-                result.curve.append(
-                    {"step": t, "mean": float(returns.mean()), "std": float(returns.std())}
-                )
-                bar.set_postfix(eval_return=f"{returns.mean():.1f}")
-            bar.update(1)
-    except KeyboardInterrupt:
+        with _DeferredInterrupt() as interrupt:
+            while t < total_steps and not interrupt.requested:
+                consistent = False
+                if t < warmup_steps:
+                    act = env.action_space.sample()
+                else:
+                    act = agent.act(obs, explore=True)
+                next_obs, rew, terminated, truncated, _ = env.step(act)
+                agent.store(obs, act, rew, next_obs, terminated, truncated)
+                episode_return += float(rew)
+                obs = next_obs
+                if terminated or truncated:
+                    result.episodes.append((t + 1, episode_return))
+                    obs, _ = env.reset()
+                    agent.episode_start()
+                    episode_return = 0.0
+                if t >= warmup_steps:
+                    check_finite(agent.update(), t + 1, result)
+                t += 1
+                consistent = True
+                if eval_every and t % eval_every == 0:
+                    eval_start = time.perf_counter()
+                    returns = evaluate(agent.act_batch, make_env, eval_seeds)
+                    result.curve.append(
+                        {"step": t, "mean": float(returns.mean()), "std": float(returns.std())}
+                    )
+                    if callback is not None:
+                        log = callback(agent, t)
+                        if log is not None:
+                            result.logs.append({"step": t, **log})
+                    result.eval_time += time.perf_counter() - eval_start
+                    bar.set_postfix(eval_return=f"{returns.mean():.1f}")
+                bar.update(1)
+            result.interrupted = interrupt.requested
+    except KeyboardInterrupt:  # a second Ctrl-C, or outside the main thread
         result.interrupted = True
     finally:
         bar.close()
-        env.close()
         result.steps = t
         result.wall_time = time.perf_counter() - start
+        # where to continue from; None when a hard interrupt left a step half done
+        result.loop = snapshot_loop(env, obs, episode_return, t) if consistent else None
+        env.close()
     return result
+
+
+class TrainingDiverged(FloatingPointError):
+    """A loss or target became NaN or infinite; ``result`` holds the run up to that step."""
+
+    def __init__(self, message: str, result: Result):
+        super().__init__(message)
+        self.result = result
+
+
+def check_finite(info: dict | None, step: int, result: Result) -> None:
+    """Raise :class:`TrainingDiverged` if any quantity the update reported is NaN or infinite."""
+    if not info:
+        return
+    values = [torch.as_tensor(v, dtype=torch.float32).detach().reshape(-1) for v in info.values()]
+    if bool(torch.isfinite(torch.cat([v.cpu() for v in values])).all()):
+        return
+    for name, v in zip(info, values, strict=True):
+        if not bool(torch.isfinite(v.cpu()).all()):
+            raise TrainingDiverged(
+                f"{name} became {v.cpu()[~torch.isfinite(v.cpu())][0].item()} at step {step}: "
+                f"training stopped instead of continuing on garbage (try a smaller learning "
+                f"rate, or check the rewards and observations for NaN or huge values)",
+                result,
+            )
+
+
+# ------------------------------------------------------------------------------------------------
+# the loop's state: what it needs to continue exactly where it stopped
+# ------------------------------------------------------------------------------------------------
+_PLAIN = (bool, int, float, str, type(None), np.ndarray, np.generic)
+_KNOWN = (gym.spaces.Space, gym.envs.registration.EnvSpec, np.random.Generator, dict, list, tuple)
+
+
+def _layers(env):
+    while True:
+        yield env
+        if not isinstance(env, gym.Wrapper):
+            return
+        env = env.env
+
+
+def snapshot_env(env: gym.Env) -> dict:
+    """The state of ``env``: the plain attributes (numbers, strings, arrays) of every wrapper layer
+    and of the base environment, and the base environment's random generator.
+
+    This captures environments that keep their state in such attributes (classic control, the
+    book's LQR environment). An environment holding state elsewhere (e.g. a simulator object) gets
+    a warning: resuming it continues from a state this snapshot may not restore.
+    """
+    layers = []
+    for layer in _layers(env):
+        plain = {}
+        for key, value in vars(layer).items():
+            if isinstance(value, _PLAIN):
+                plain[key] = value.copy() if isinstance(value, np.ndarray) else value
+            elif layer is env.unwrapped and not isinstance(value, _KNOWN) and key != "env":
+                warnings.warn(
+                    f"{type(layer).__name__}.{key} ({type(value).__name__}) is not a number or "
+                    f"an array: a resumed run may not restore the environment exactly",
+                    stacklevel=3,
+                )
+        layers.append(plain)
+    rng = getattr(env.unwrapped, "_np_random", None)
+    return {"layers": layers, "np_random": None if rng is None else rng.bit_generator.state}
+
+
+def restore_env(env: gym.Env, snapshot: dict) -> None:
+    layers = list(_layers(env))
+    if len(layers) != len(snapshot["layers"]):
+        raise ValueError(
+            f"the environment has {len(layers)} wrapper layers but the saved state has "
+            f"{len(snapshot['layers'])}: resume with the environment the run was trained on"
+        )
+    for layer, plain in zip(layers, snapshot["layers"], strict=True):
+        for key, value in plain.items():
+            setattr(layer, key, value.copy() if isinstance(value, np.ndarray) else value)
+    if snapshot["np_random"] is not None:
+        rng = np.random.default_rng()
+        rng.bit_generator.state = snapshot["np_random"]
+        env.unwrapped.np_random = rng
+
+
+def snapshot_loop(env, obs, episode_return: float, t: int) -> dict:
+    return {
+        "t": t,
+        "obs": np.array(obs, copy=True),
+        "episode_return": float(episode_return),
+        "env": snapshot_env(env),
+        "action_rng": env.action_space.np_random.bit_generator.state,
+    }
+
+
+def restore_loop(env, loop: dict):
+    """Put a fresh ``env`` in the saved state; returns ``(obs, episode_return, t)``."""
+    env.reset(seed=0)  # initialise every wrapper; the saved state then overwrites it
+    restore_env(env, loop["env"])
+    rng = np.random.default_rng()
+    rng.bit_generator.state = loop["action_rng"]
+    env.action_space._np_random = rng
+    return np.array(loop["obs"], copy=True), float(loop["episode_return"]), int(loop["t"])

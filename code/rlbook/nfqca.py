@@ -53,7 +53,7 @@ def nfqca(
     check_int("k_pi", k_pi, 0)
     obs, act, rew, next_obs, term = (torch.as_tensor(np.asarray(x), dtype=torch.float32)
                                      for x in data)  # fmt: skip
-    result = FQIResult(q=q, policy=policy)
+    result = FQIResult(q=q, policy=policy)  # nfqca 1: theta_0, w_0 as passed in
     for _ in range(iterations):  # nfqca 3
         with torch.no_grad():
             a_next = policy(next_obs)  # nfqca 7: the actor replaces the max

@@ -216,7 +216,9 @@ class _PCLBase:
         self.config = config
         self.rng = np.random.default_rng(seed)
         torch.manual_seed(seed)
-        self.replay = EpisodeReplay(config.capacity, config.lam, seed=self.rng.integers(2**31))
+        self.replay = EpisodeReplay(  # pcl 2
+            config.capacity, config.lam, seed=self.rng.integers(2**31)
+        )
 
     def _paths(self, ep: Episode):
         c = self.config
@@ -270,7 +272,7 @@ class PCL(_PCLBase):
 
     def __init__(self, policy: nn.Module, value: nn.Module, config: PCLConfig, seed: int = 0):
         super().__init__(config, seed)
-        self.policy, self.value = policy, value
+        self.policy, self.value = policy, value  # pcl 1: phi_0, psi_0 as passed in
         opt = torch.optim.SGD if config.optimizer == "sgd" else torch.optim.Adam
         self.pi_opt = opt(policy.parameters(), lr=config.lr_pi)
         self.v_opt = opt(value.parameters(), lr=config.lr_v)
@@ -374,6 +376,7 @@ def train_tabular(
     evaluate_every: int = 0,
     reference=None,
     start: int | None = None,
+    losses: list | None = None,
 ):
     """Algorithm {prf:ref}`pcl` on a tabular MDP: each iteration samples an episode on-policy,
     stores it, updates on it, then updates on ``replay_updates`` replayed episodes.
@@ -381,6 +384,7 @@ def train_tabular(
     ``demonstrations`` (episodes) are put in the replay first; episodes start in ``start`` (default:
     a uniformly random state). With ``reference=(v*, pi*)``,
     returns a curve of ``(episode, max|v - v*|, max|pi - pi*|)`` every ``evaluate_every`` episodes.
+    A list passed as ``losses`` receives the mean consistency loss ``C^2 / 2`` of each iteration.
     """
     check_int("episodes", episodes, 0)
     c = agent.config
@@ -391,9 +395,11 @@ def train_tabular(
     for n in range(episodes):
         ep = rollout(mdp, agent, c.episode_length, agent.rng, start=start)  # pcl 4.2
         agent.replay.add(ep)  # pcl 4.3
-        agent.update_on_episode(ep)  # pcl 4.5
+        loss = [agent.update_on_episode(ep)]  # pcl 4.5
         for _ in range(c.replay_updates):
-            agent.update_on_episode(agent.replay.sample())  # pcl 4.7-4.8
+            loss.append(agent.update_on_episode(agent.replay.sample()))  # pcl 4.7-4.8
+        if losses is not None:
+            losses.append(float(np.nanmean(loss)))
         agent.decay_learning_rates()
         if reference is not None and evaluate_every and (n + 1) % evaluate_every == 0:
             with torch.no_grad():

@@ -9,7 +9,37 @@ import numpy as np
 
 from .loop import Result
 
-__all__ = ["pendulum_observations", "plot_learning_curves", "plot_pendulum_policy"]
+__all__ = [
+    "confidence_band",
+    "pendulum_observations",
+    "plot_learning_curves",
+    "plot_pendulum_policy",
+    "plot_seed_band",
+]
+
+
+def confidence_band(values, confidence: float = 0.95):
+    """Mean over the first axis (seeds) and its two-sided Student-t confidence interval.
+
+    With one seed the interval is undefined and returned as the mean itself.
+    """
+    from scipy import stats
+
+    values = np.asarray(values, dtype=float)
+    n = values.shape[0]
+    mean = values.mean(axis=0)
+    if n < 2:
+        return mean, mean.copy(), mean.copy()
+    half = stats.t.ppf(0.5 + confidence / 2, n - 1) * values.std(axis=0, ddof=1) / np.sqrt(n)
+    return mean, mean - half, mean + half
+
+
+def plot_seed_band(ax, steps, curves, label: str, confidence: float = 0.95, **style):
+    """Mean learning curve over seeds (rows of ``curves``) with its confidence band."""
+    mean, lo, hi = confidence_band(curves, confidence)
+    (line,) = ax.plot(steps, mean, label=f"{label} (n={len(curves)})", **style)
+    ax.fill_between(steps, lo, hi, color=line.get_color(), alpha=0.2, lw=0)
+    return line
 
 
 def plot_learning_curves(

@@ -153,7 +153,7 @@ class SAC(OffPolicyAgent):
         gradient_step(self.q_optimizer, loss_q, self.q_params)  # sac 5.9-5.10
         loss_pi, logp = actor_loss(self.q, self.policy, batch.obs, alpha, self.generator)
         gradient_step(self.policy_optimizer, loss_pi, self.policy_params)  # sac 5.13
-        info = {"loss_q": loss_q, "loss_pi": loss_pi}
+        info = {"loss_q": loss_q, "loss_pi": loss_pi, "target": y.mean()}  # checked for NaN/inf
         if c.value_network:
             with torch.no_grad():
                 act, logp_v = self.policy.sample(batch.obs, self.generator)
@@ -177,7 +177,8 @@ def train(
     *,
     seed: int = 0,
     progress: bool | None = None,
+    callback=None,
     **overrides,
 ) -> Result:
     """Train SAC on ``env``; same calling conventions as :func:`rlbook.ddpg.train`."""
-    return train_agent(SAC, env, config, seed, progress, overrides)
+    return train_agent(SAC, env, config, seed, progress, overrides, callback)

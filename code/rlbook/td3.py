@@ -3,15 +3,16 @@
 TD3 is DDPG (:mod:`rlbook.ddpg`) with three changes, each a separate switch of :class:`TD3Config`
 so that a chapter can remove them one at a time:
 
-1. **twin critics** (``twin="min"``, lines 8.2, 10-11): two critics ``q_a``, ``q_b`` trained on the
+1. **twin critics** (``twin="min"``, lines 5.8.2, 5.10-5.11): two critics ``q_a``, ``q_b`` trained on the
    same target, which uses the minimum of their targets. ``twin="mean"`` averages them instead and
    ``twin="none"`` keeps DDPG's single critic;
-2. **target policy smoothing** (``smoothing=True``, line 8.1): clipped Gaussian noise on the target
+2. **target policy smoothing** (``smoothing=True``, line 5.8.1): clipped Gaussian noise on the target
    action, ``a~ = policy_target(s') + clip(eps, -noise_clip, noise_clip)``, ``eps ~ N(0, target_noise^2)``;
-3. **delayed policy updates** (``policy_delay=2``, line 13): the actor and all targets change only
+3. **delayed policy updates** (``policy_delay=2``, line 5.13): the actor and all targets change only
    every ``policy_delay`` critic updates.
 
-Targets are EMA averages with rate ``tau`` (lines 13.2-13.4) and exploration is Gaussian (5.3).
+Targets are EMA averages with rate ``tau`` (lines 5.13.2-5.13.4) and exploration is Gaussian (5.3).
+Line numbers are the box's in full: the text of the chapter calls line 5.8.1 "line 8.1".
 With ``twin="none"``, ``smoothing=False`` and ``policy_delay=1`` this is DDPG with EMA targets.
 
 Departures from the pseudocode: as for DDPG (terminal masking, warm-up, noise in normalized
@@ -39,13 +40,13 @@ __all__ = ["TD3", "TD3Config", "critic_target", "smoothed_target_action", "train
 class TD3Config(DDPGConfig):
     """TD3 settings: DDPG's, with TD3's defaults and its three switches."""
 
-    target_update: str = "ema"  # TD3 always uses EMA targets (lines 13.2-13.4)
+    target_update: str = "ema"  # TD3 always uses EMA targets (lines 5.13.2-5.13.4)
     noise: str = "gaussian"  # line 5.3: uncorrelated Gaussian exploration
     twin: str = "min"  # change 1: "min" (TD3), "mean" or "none" (a single critic, as DDPG)
     smoothing: bool = True  # change 2: target policy smoothing
-    target_noise: float = 0.2  # sigma of line 8.1, normalized action units
-    noise_clip: float = 0.5  # c of line 8.1, normalized action units
-    policy_delay: int = 2  # change 3: d of line 13
+    target_noise: float = 0.2  # sigma of line 5.8.1, normalized action units
+    noise_clip: float = 0.5  # c of line 5.8.1, normalized action units
+    policy_delay: int = 2  # change 3: d of line 5.13
 
     def validate(self) -> None:
         super().validate()
@@ -70,7 +71,7 @@ def smoothed_target_action(
     a = policy_target(next_obs)
     rescale = policy_target.rescale
     eps = torch.randn(a.shape, generator=generator, device=a.device, dtype=a.dtype) * target_noise
-    eps = eps.clamp(-noise_clip, noise_clip)  # td3 8.1
+    eps = eps.clamp(-noise_clip, noise_clip)  # td3 5.8.1
     unit = (rescale.unscale(a) + eps).clamp(-1.0, 1.0)
     return rescale(unit)
 
@@ -97,7 +98,7 @@ def critic_target(
             next_act = policy_target(batch.next_obs)
         next_q = q_target(batch.next_obs, next_act)  # shape (n_critics, batch)
         if twin == "min":
-            next_q = next_q.min(dim=0).values  # td3 8.2
+            next_q = next_q.min(dim=0).values  # td3 5.8.2
         elif twin == "mean":
             next_q = next_q.mean(dim=0)
         else:
@@ -124,15 +125,15 @@ class TD3(DDPG):
         )  # fmt: skip
 
     def policy_update_due(self) -> bool:  # change 3
-        return self.updates % self.config.policy_delay == 0  # td3 13
+        return self.updates % self.config.policy_delay == 0  # td3 5.13
 
     def update_targets(self, policy_updated: bool) -> None:
         if policy_updated:  # targets move with the delayed policy update
-            ema_update(self.q_target, self.q, self.config.tau)  # td3 13.2-13.3
-            ema_update(self.policy_target, self.policy, self.config.tau)  # td3 13.4
+            ema_update(self.q_target, self.q, self.config.tau)  # td3 5.13.2-5.13.3
+            ema_update(self.policy_target, self.policy, self.config.tau)  # td3 5.13.4
 
 
-# The actor objective is DDPG's, applied to q_a (line 13.1); re-exported for symmetry.
+# The actor objective is DDPG's, applied to q_a (line 5.13.1); re-exported for symmetry.
 actor_loss = ddpg.actor_loss
 critic_loss = ddpg.critic_loss
 
@@ -143,7 +144,8 @@ def train(
     *,
     seed: int = 0,
     progress: bool | None = None,
+    callback=None,
     **overrides,
 ) -> Result:
     """Train TD3 on ``env``; same calling conventions as :func:`rlbook.ddpg.train`."""
-    return train_agent(TD3, env, config, seed, progress, overrides)
+    return train_agent(TD3, env, config, seed, progress, overrides, callback)

@@ -1,0 +1,215 @@
+"""Save, load and resume DDPG, TD3 and SAC runs.
+
+``save(result, path)`` writes the networks, their targets, the optimizers' state, the config, the
+step count and the learning curve; ``buffer=True`` adds the replay buffer, ``rng=True`` every
+random generator (torch's, the agent's, the buffer's, the noise's, the environment's) and the
+interaction loop's position. ``load(path)`` reads it back with ``torch.load(weights_only=True)``,
+which runs no code from the file. ``resume`` continues a run, from a file saved with
+``buffer=True, rng=True`` or from a :class:`~rlbook.loop.Result` still in memory (after Ctrl-C),
+exactly as the uninterrupted run would have gone on: the tests check the learning curve and every
+parameter to the last bit on CPU.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import ddpg, sac, td3
+from .agent import run_config
+from .envs import env_factory
+from .loop import Result
+
+__all__ = ["load", "resume", "save"]
+
+FORMAT = "rlbook-checkpoint"
+VERSION = 1
+ALGORITHMS = {"DDPG": ddpg.DDPG, "TD3": td3.TD3, "SAC": sac.SAC}
+
+
+# numpy arrays travel as tagged tensors: weights_only loading refuses numpy objects
+def _encode(x):
+    if isinstance(x, np.ndarray):
+        return {"__ndarray__": torch.from_numpy(np.ascontiguousarray(x).copy())}
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, dict):
+        return {k: _encode(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return type(x)(_encode(v) for v in x)
+    return x
+
+
+def _decode(x):
+    if isinstance(x, dict):
+        if set(x) == {"__ndarray__"}:
+            return x["__ndarray__"].numpy().copy()
+        return {k: _decode(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return type(x)(_decode(v) for v in x)
+    return x
+
+
+def _rng_state(obj):
+    return None if obj is None else obj.rng.bit_generator.state
+
+
+def agent_state(agent, buffer: bool = False, rng: bool = False) -> dict:
+    """Every network, optimizer and tensor attribute of ``agent``, its update count, its noise
+    state, and on request its replay buffer and random generators."""
+    state = {"modules": {}, "optimizers": {}, "tensors": {}, "updates": agent.updates}
+    for name, value in vars(agent).items():
+        if isinstance(value, nn.Module):
+            state["modules"][name] = value.state_dict()
+        elif isinstance(value, torch.optim.Optimizer):
+            state["optimizers"][name] = value.state_dict()
+        elif isinstance(value, torch.Tensor):
+            state["tensors"][name] = value.detach().clone()
+    noise = getattr(agent, "noise", None)
+    if noise is not None and hasattr(noise, "state"):
+        state["noise_state"] = noise.state.copy()
+    if buffer:
+        b = agent.buffer
+        state["buffer"] = {
+            "pos": b.pos, "size": b.size,
+            **{k: getattr(b, k)[: b.size].copy()
+               for k in ("obs", "act", "rew", "next_obs", "terminated", "truncated")},
+        }  # fmt: skip
+    if rng:
+        state["rng"] = {
+            "torch": torch.get_rng_state(),
+            "generator": agent.generator.get_state(),
+            "buffer": _rng_state(agent.buffer),
+            "noise": _rng_state(noise),
+        }
+    return state
+
+
+def load_agent_state(agent, state: dict) -> None:
+    """Put ``state`` (from :func:`agent_state`) into ``agent``, in place."""
+    for name, sd in state["modules"].items():
+        getattr(agent, name).load_state_dict(sd)
+    for name, sd in state["optimizers"].items():
+        getattr(agent, name).load_state_dict(sd)
+    with torch.no_grad():
+        for name, value in state["tensors"].items():
+            getattr(agent, name).copy_(value)
+    agent.updates = int(state["updates"])
+    if "noise_state" in state:
+        agent.noise.state = np.array(state["noise_state"], copy=True)
+    if "buffer" in state:
+        b, saved = agent.buffer, state["buffer"]
+        if saved["size"] > b.capacity:
+            raise ValueError(
+                f"the saved buffer holds {saved['size']} transitions, more than buffer_size "
+                f"{b.capacity}"
+            )
+        for k in ("obs", "act", "rew", "next_obs", "terminated", "truncated"):
+            getattr(b, k)[: saved["size"]] = saved[k]
+        b.pos, b.size = int(saved["pos"]), int(saved["size"])
+    if "rng" in state:
+        r = state["rng"]
+        torch.set_rng_state(r["torch"])
+        agent.generator.set_state(r["generator"])
+        agent.buffer.rng.bit_generator.state = r["buffer"]
+        if r["noise"] is not None:
+            agent.noise.rng.bit_generator.state = r["noise"]
+
+
+def save(result: Result, path, *, buffer: bool = False, rng: bool = False) -> Path:
+    """Write ``result`` (from ``train`` or ``resume``) to ``path``; see the module docstring.
+
+    ``buffer=True, rng=True`` is what :func:`resume` needs to continue exactly.
+    """
+    if not isinstance(result, Result):
+        raise ValueError(f"result must be the Result that train returned; got {type(result)}")
+    agent = result.agent
+    payload = {
+        "format": FORMAT,
+        "version": VERSION,
+        "algorithm": agent.name,
+        "config": dataclasses.asdict(result.config),
+        "env": result.env if isinstance(result.env, str) else None,
+        "agent": agent_state(agent, buffer=buffer, rng=rng),
+        "result": {
+            "curve": result.curve,
+            "episodes": result.episodes,
+            "logs": result.logs,
+            "steps": result.steps,
+            "wall_time": result.wall_time,
+            "eval_time": result.eval_time,
+            "interrupted": result.interrupted,
+        },  # fmt: skip
+        "loop": result.loop if (buffer and rng) else None,
+    }
+    path = Path(path)
+    torch.save(_encode(payload), path)
+    return path
+
+
+def load(path, env=None) -> Result:
+    """Read a checkpoint written by :func:`save`; returns a :class:`~rlbook.loop.Result` whose
+    ``agent`` is ready to act. ``env`` (an id, an instance or a factory) is needed only when the
+    run was trained on an environment that was not given by its registered id."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"no checkpoint at {path}")
+    try:
+        payload = torch.load(path, weights_only=True, map_location="cpu")
+    except Exception as err:  # noqa: BLE001 - torch raises many kinds on a damaged file
+        raise ValueError(
+            f"{path} is not a readable rlbook checkpoint (truncated, corrupted, or not written "
+            f"by torch.save): {type(err).__name__}: {str(err).splitlines()[0][:200]}"
+        ) from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ValueError(f"{path} is a torch file but not an rlbook checkpoint")
+    if payload.get("version") != VERSION:
+        raise ValueError(
+            f"{path} is an rlbook checkpoint of version {payload.get('version')}; this rlbook "
+            f"reads version {VERSION}"
+        )
+    payload = _decode(payload)
+    agent_class = ALGORITHMS.get(payload["algorithm"])
+    if agent_class is None:
+        raise ValueError(f"{path}: unknown algorithm {payload['algorithm']!r}")
+    config = agent_class.config_class(**payload["config"])
+    env = payload["env"] if env is None else env
+    if env is None:
+        raise ValueError(
+            f"{path} was trained on an environment given as an object, not an id: pass env="
+        )
+    make_env = env_factory(env)
+    probe = make_env()
+    agent = agent_class(probe, config, np.random.SeedSequence(0))
+    probe.close()
+    load_agent_state(agent, payload["agent"])
+    saved = payload["result"]
+    result = Result(agent=agent, config=config, env=env, loop=payload["loop"], **saved)
+    result.episodes = [tuple(e) for e in result.episodes]
+    result.has_buffer = "buffer" in payload["agent"]
+    return result
+
+
+def resume(
+    checkpoint, total_steps: int | None = None, *, env=None, progress=None, callback=None
+) -> Result:
+    """Continue a run to ``total_steps`` (default: its config's) from a checkpoint file or from a
+    :class:`~rlbook.loop.Result` in memory (e.g. one that Ctrl-C interrupted)."""
+    result = checkpoint if isinstance(checkpoint, Result) else load(checkpoint, env=env)
+    if result.loop is None:
+        raise ValueError(
+            "this run cannot be resumed: save it with buffer=True and rng=True (or it was stopped "
+            "by a second Ctrl-C in the middle of a step)"
+        )
+    if not isinstance(checkpoint, Result) and not getattr(result, "has_buffer", False):
+        raise ValueError("this checkpoint has no replay buffer: save it with buffer=True")
+    env = result.env if env is None else env
+    if env is None:
+        raise ValueError("pass env= (the run was trained on an environment given as an object)")
+    total = result.config.total_steps if total_steps is None else total_steps
+    result.interrupted = False
+    return run_config(result, env_factory(env), total, None, progress, callback)

@@ -1,0 +1,192 @@
+"""Run many (algorithm, settings, seed) jobs in parallel with joblib, locally or on a cluster.
+
+:func:`sweep` sends :class:`Job` objects through ``joblib.Parallel``. By default that is local
+processes (``n_jobs`` of them); any joblib backend a user has set up takes over unchanged, for
+example a Dask cluster::
+
+    from dask.distributed import Client
+    import joblib
+    client = Client("tcp://scheduler:8786")          # or LocalCluster(), or dask-jobqueue's SLURM
+    with joblib.parallel_config(backend="dask"):
+        records = sweep(jobs)
+
+(Ray works the same way with ``ray.util.joblib.register_ray()`` and ``backend="ray"``.)
+
+Each job returns a small JSON-ready record: the learning curve, the final deterministic return on
+the fixed starts ``reset(seed=i)``, wall time, steps per second, the package versions and the git
+commit. A job that raises is reported in its record (``error`` holds the traceback) and does not
+stop or lose the others; with ``out`` every record is also written to its own JSON file as soon as
+the sweep returns it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import platform
+import subprocess
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import joblib
+import numpy as np
+
+from .validation import check_int
+
+__all__ = ["ALGORITHMS", "Job", "machine_name", "provenance", "run_job", "sweep"]
+
+
+def _online(module_name: str) -> Callable:
+    def train(env: str, seed: int, final_episodes: int = 100, threads: int | None = None,
+              **settings) -> dict:  # fmt: skip
+        import importlib
+
+        import gymnasium as gym
+        import torch
+
+        from .loop import evaluate
+
+        if threads:
+            torch.set_num_threads(threads)
+        module = importlib.import_module(f"rlbook.{module_name}")
+        result = module.train(env, seed=seed, progress=False, **settings)
+        returns = evaluate(result.agent.act_batch, lambda: gym.make(env), range(final_episodes))
+        return {
+            "curve": result.curve,
+            "final_return": float(returns.mean()),
+            "final_std": float(returns.std()),
+            "steps": result.steps,
+            "train_seconds": result.wall_time - result.eval_time,
+            "steps_per_second": result.steps_per_second,
+        }
+
+    train.__name__ = f"train_{module_name}"
+    return train
+
+
+#: what a :class:`Job` may name: a function ``(env, seed, **settings) -> dict``
+ALGORITHMS: dict[str, Callable] = {name: _online(name) for name in ("ddpg", "td3", "sac")}
+
+
+@dataclass(frozen=True)
+class Job:
+    """One run: ``algorithm`` (a name in :data:`ALGORITHMS` or a function with the same
+    signature), ``settings`` (keyword arguments of its ``train``, plus ``threads`` for torch and
+    ``final_episodes``, the number of fixed starts of the final evaluation, default 100), ``seed``
+    and ``env``."""
+
+    algorithm: str | Callable
+    seed: int = 0
+    env: str = "Pendulum-v1"
+    settings: dict = field(default_factory=dict)
+    label: str = ""  # how tables and plots name the run (default: the algorithm's name)
+
+    @property
+    def name(self) -> str:
+        if self.label:
+            return self.label
+        return self.algorithm if isinstance(self.algorithm, str) else self.algorithm.__name__
+
+
+def provenance() -> dict:
+    """Versions, machine and git commit: what a results file needs to be reproduced."""
+    import gymnasium
+    import torch
+
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                                timeout=10).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return {
+        "commit": commit or "unknown",
+        "versions": {
+            "torch": torch.__version__,
+            "gymnasium": gymnasium.__version__,
+            "numpy": np.__version__,
+            "python": platform.python_version(),
+        },  # fmt: skip
+        "machine": machine_name(),
+    }
+
+
+def machine_name() -> str:
+    """The CPU model and core count (``platform.processor()`` is often empty on Linux)."""
+    import os
+
+    name = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{name}, {os.cpu_count()} cores"
+
+
+def run_job(job: Job) -> dict:
+    """Run one job; never raises: a failure is reported in the record's ``error``."""
+    record = {"name": job.name, "seed": job.seed, "env": job.env, "settings": job.settings,
+              "host": platform.node(), "error": None}  # fmt: skip
+    start = time.perf_counter()
+    try:
+        fn = ALGORITHMS[job.algorithm] if isinstance(job.algorithm, str) else job.algorithm
+        record.update(fn(job.env, job.seed, **job.settings))
+    except Exception:  # noqa: BLE001 - a crashed job is reported, the sweep goes on
+        record["error"] = traceback.format_exc()
+    record["wall_seconds"] = time.perf_counter() - start
+    return record
+
+
+def sweep(
+    jobs: Iterable[Job],
+    n_jobs: int = 1,
+    out: str | Path | None = None,
+    backend: str | None = None,
+    verbose: int = 0,
+) -> list[dict]:
+    """Run ``jobs`` with ``joblib.Parallel(n_jobs)`` (``backend=None``: joblib's default, local
+    processes, or whatever ``joblib.parallel_config`` set); returns their records in order.
+
+    Records carry :func:`provenance`. With ``out`` (a folder) each record is written to
+    ``out/NAME-seedSEED.json`` as it arrives, so an interrupted sweep keeps what it finished.
+    """
+    jobs = list(jobs)
+    for job in jobs:
+        if not isinstance(job, Job):
+            raise ValueError(f"jobs must be rlbook.sweep.Job objects; got {type(job).__name__}")
+        if isinstance(job.algorithm, str) and job.algorithm not in ALGORITHMS:
+            raise ValueError(
+                f"algorithm must be one of {sorted(ALGORITHMS)} or a function; got {job.algorithm!r}"
+            )
+        check_int("seed", job.seed, 0)
+    if n_jobs == 0:
+        raise ValueError("n_jobs must be a positive number of workers or -1 (all cores); got 0")
+    info = provenance()
+    out = Path(out) if out is not None else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    parallel = joblib.Parallel(n_jobs=n_jobs, backend=backend, return_as="generator",
+                               verbose=verbose)  # fmt: skip
+    records = []
+    for job, record in zip(jobs, parallel(joblib.delayed(run_job)(j) for j in jobs), strict=True):
+        record.update(info)
+        records.append(record)
+        if out is not None:
+            path = out / f"{job.name}-seed{job.seed}.json"
+            path.write_text(json.dumps(record, indent=1, default=_json_default))
+    return records
+
+
+def _json_default(x):
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    if dataclasses.is_dataclass(x):
+        return dataclasses.asdict(x)
+    return str(x)

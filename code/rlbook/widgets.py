@@ -1,0 +1,273 @@
+"""The book's knobs as ipywidgets 8 controls that work both in a live kernel and in static HTML.
+
+Every knob has two parts:
+
+- a :class:`StaticKnob`: a slider over a grid of values whose figures were computed when the cell
+  ran. The slider is linked *in the browser* (``ipywidgets.jslink``) to a ``Stack`` holding one
+  image per value, so moving it switches the figure in the rendered book, where no kernel runs;
+- a :class:`LivePanel`: controls that recompute for any value in a live kernel (Jupyter, Colab);
+  expensive computations wait for a Run button and show a progress bar.
+
+:func:`knob` puts both in one widget, the live part in a collapsed section. The computations and
+drawings live in :mod:`rlbook.knobs`; the ``*_knob`` functions here wire them to controls.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import ipywidgets as w
+import matplotlib.pyplot as plt
+
+from . import knobs
+
+__all__ = [
+    "LivePanel",
+    "StaticKnob",
+    "figure_png",
+    "knob",
+    "ou_knob",
+    "path_length_knob",
+    "tau_curves_knob",
+    "tau_lag_knob",
+    "twin_min_knob",
+]
+
+
+def figure_png(fig, dpi: int = 90) -> bytes:
+    """A matplotlib figure as PNG bytes (the figure is closed, so it is not shown twice)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _image(png: bytes = b"") -> w.Image:
+    return w.Image(value=png, format="png", layout=w.Layout(max_width="100%", height="auto"))
+
+
+class StaticKnob(w.VBox):
+    """A ``SelectionSlider`` over ``values``, linked in the browser to a ``Stack`` of the figures
+    ``render(value)`` computed now, one per value. Works with no kernel (static HTML)."""
+
+    def __init__(
+        self,
+        description: str,
+        values: Sequence[Any],
+        render: Callable[[Any], Any],
+        labels: Sequence[str] | None = None,
+        value: Any = None,
+    ):
+        values = list(values)
+        if not values:
+            raise ValueError("values must hold at least one value of the knob")
+        labels = [str(v) for v in values] if labels is None else list(labels)
+        if len(labels) != len(values):
+            raise ValueError(f"labels must have one entry per value ({len(values)})")
+        index = 0 if value is None else values.index(value)
+        self.values = values
+        self.pngs = [figure_png(render(v)) for v in values]
+        self.images = [_image(png) for png in self.pngs]
+        self.stack = w.Stack(self.images, selected_index=index)
+        self.slider = w.SelectionSlider(
+            options=labels,
+            index=index,
+            description=description,
+            continuous_update=True,
+            style={"description_width": "initial"},
+            layout=w.Layout(width="480px"),
+        )
+        self.link = w.jslink((self.slider, "index"), (self.stack, "selected_index"))
+        super().__init__([self.slider, self.stack])
+        self.add_class("rlbook-static-knob")
+
+
+class LivePanel(w.VBox):
+    """Controls that recompute ``draw(compute(**values))`` for any values, in a live kernel.
+
+    ``controls`` maps keyword arguments of ``compute`` to value widgets. With ``run_button`` the
+    computation waits for a click (for anything that trains); otherwise it follows every change.
+    ``result`` holds the last computed data, ``image`` its figure.
+    """
+
+    def __init__(
+        self,
+        controls: dict[str, w.ValueWidget],
+        compute: Callable[..., Any],
+        draw: Callable[[Any], Any],
+        run_button: bool = False,
+    ):
+        self.controls = dict(controls)
+        self.compute, self.draw = compute, draw
+        self.result = None
+        self.image = _image()
+        self.status = w.Output()
+        self.button = w.Button(description="Run", button_style="primary", icon="play")
+        self.button.on_click(lambda _: self.run())
+        hint = "press Run to compute" if run_button else "move a control to compute"
+        self.message = w.HTML(f"<i>Needs a running kernel (Jupyter, Colab): {hint}.</i>")
+        children = [w.HBox(list(self.controls.values()), layout=w.Layout(flex_flow="row wrap"))]
+        if run_button:
+            children.append(self.button)
+        else:
+            for control in self.controls.values():
+                control.observe(lambda _: self.run(), names="value")
+        # the image joins the page only once it has a figure: an empty one would be a broken image
+        self.figure = w.Box([])
+        super().__init__([*children, self.message, self.status, self.figure])
+
+    def values(self) -> dict:
+        return {name: control.value for name, control in self.controls.items()}
+
+    def run(self) -> None:
+        """Compute with the controls' current values and show the figure."""
+        self.button.disabled = True
+        self.message.value = "<i>computing...</i>"
+        self.status.clear_output()
+        error = None
+        # A progress bar, if the computation shows one, appears in ``status``. In a kernel,
+        # ``Output`` swallows exceptions raised inside it, so they are caught here explicitly.
+        with self.status:
+            try:
+                self.result = self.compute(**self.values())
+            except ValueError as err:  # a value out of range: say so, keep the last figure
+                error = err
+        self.button.disabled = False
+        if error is not None:
+            self.message.value = f"<b>error:</b> {error}"
+            return
+        self.image.value = figure_png(self.draw(self.result))
+        self.figure.children = (self.image,)
+        shown = ", ".join(f"{k} = {v}" for k, v in self.values().items())
+        self.message.value = f"<i>computed for {shown}</i>"
+
+
+def knob(title: str, static: StaticKnob, live: LivePanel | None = None) -> w.VBox:
+    """A titled knob: the static slider, and the live panel in a collapsed section."""
+    parts = [w.HTML(f"<b>{title}</b>"), static]
+    if live is not None:
+        acc = w.Accordion([live], selected_index=None)
+        acc.set_title(0, "Recompute for any value (needs a running kernel)")
+        parts.append(acc)
+    box = w.VBox(parts)
+    box.static, box.live = static, live
+    return box
+
+
+def _slider(kind, description, value, **kw):
+    return kind(value=value, description=description, continuous_update=False,
+                style={"description_width": "initial"}, **kw)  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------------
+def ou_knob(thetas: Sequence[float] = (0.15, 1.5, 15.0, 100.0), sigma: float = 0.2,
+            dt: float = 1e-2, seed: int = 0) -> w.VBox:  # fmt: skip
+    """OU noise: a slider over ``thetas`` (static); theta, sigma, mu and dt live."""
+
+    def render(theta):
+        return knobs.draw_ou(knobs.ou_experiment(theta=theta, sigma=sigma, dt=dt, seed=seed))
+
+    static = StaticKnob("OU mean reversion θ", thetas, render, [f"{t:g}" for t in thetas])
+    live = LivePanel(
+        {
+            "theta": _slider(w.FloatLogSlider, "θ", 0.15, base=10, min=-2, max=2.2, step=0.05),
+            "sigma": _slider(w.FloatSlider, "σ", sigma, min=0.0, max=1.0, step=0.01),
+            "mu": _slider(w.FloatSlider, "μ", 0.0, min=-1.0, max=1.0, step=0.05),
+            "dt": _slider(w.FloatLogSlider, "Δt", dt, base=10, min=-3, max=-0.5, step=0.05),
+        },
+        lambda **kw: knobs.ou_experiment(**kw, seed=seed),
+        knobs.draw_ou,
+    )
+    return knob("Ornstein-Uhlenbeck noise", static, live)
+
+
+def tau_lag_knob(taus: Sequence[float] = (0.001, 0.005, 0.02, 0.1, 0.5, 1.0)) -> w.VBox:
+    """tau: how far an EMA target lags the online parameters."""
+
+    def render(tau):
+        return knobs.draw_ema_lag(knobs.ema_lag_experiment(tau))
+
+    static = StaticKnob("EMA rate τ", taus, render, [f"{t:g}" for t in taus])
+    live = LivePanel(
+        {"tau": _slider(w.FloatLogSlider, "τ", 0.005, base=10, min=-3.5, max=0, step=0.05)},
+        knobs.ema_lag_experiment,
+        knobs.draw_ema_lag,
+    )
+    return knob("EMA target lag", static, live)
+
+
+def tau_curves_knob(results: dict) -> w.VBox:
+    """tau: TD3 learning curves; ``results`` is :func:`rlbook.knobs.tau_curves`'s output (the
+    static grid), and the live panel trains one more run for any tau, drawn beside the grid."""
+    taus = list(results)
+    static = StaticKnob(
+        "EMA rate τ", taus, lambda tau: knobs.draw_tau_curves(results, highlight=tau),
+        [f"{t:g}" for t in taus],
+    )  # fmt: skip
+
+    def compute(tau, seed):
+        with_new = dict(results)
+        with_new[tau] = knobs.tau_curves((tau,), seed=seed, progress=True)[tau]
+        return with_new, tau
+
+    live = LivePanel(
+        {
+            "tau": _slider(w.FloatLogSlider, "τ", 0.02, base=10, min=-3, max=0, step=0.05),
+            "seed": w.BoundedIntText(value=0, min=0, max=10**6, description="seed"),
+        },
+        compute,
+        lambda data: knobs.draw_tau_curves(data[0], highlight=data[1]),
+        run_button=True,
+    )
+    return knob("EMA rate τ in TD3", static, live)
+
+
+def twin_min_knob(runs: Sequence[dict]) -> w.VBox:
+    """twin-min: critic bias for each rule; ``runs`` are :func:`rlbook.knobs.overestimation`'s
+    outputs (the static grid); the live panel trains any rule with any seed."""
+    twins = [run["twin"] for run in runs]
+    static = StaticKnob(
+        "critics", twins, lambda twin: knobs.draw_overestimation(runs, highlight=twin),
+        [knobs.TWIN_LABELS[t] for t in twins],
+    )  # fmt: skip
+
+    def compute(twin, seed):
+        return knobs.overestimation(twin, seed=seed, progress=True)
+
+    live = LivePanel(
+        {
+            "twin": w.Dropdown(
+                options=[(knobs.TWIN_LABELS[t], t) for t in knobs.TWINS],
+                value="min",
+                description="critics",
+            ),  # fmt: skip
+            "seed": w.BoundedIntText(value=1, min=0, max=10**6, description="seed"),
+        },
+        compute,
+        lambda run: knobs.draw_overestimation([run]),
+        run_button=True,
+    )
+    return knob("Twin critics and overestimation", static, live)
+
+
+def path_length_knob(runs: Sequence[dict]) -> w.VBox:
+    """Path length d: PCL on the corridor; ``runs`` are :func:`rlbook.knobs.pcl_path_length`'s
+    outputs (the static grid); the live panel runs any d, episode count and lambda."""
+    ds = [run["d"] for run in runs]
+    static = StaticKnob(
+        "path length d", ds, lambda d: knobs.draw_pcl_path_length(runs, highlight=d),
+        [str(d) for d in ds],
+    )  # fmt: skip
+    live = LivePanel(
+        {
+            "d": _slider(w.IntSlider, "d", 3, min=1, max=30),
+            "episodes": _slider(w.IntSlider, "episodes", 400, min=20, max=2000, step=20),
+            "lam": _slider(w.FloatSlider, "λ", 0.0, min=0.0, max=5.0, step=0.1),
+        },
+        lambda **kw: knobs.pcl_path_length(**kw),
+        lambda run: knobs.draw_pcl_path_length([*runs, run], highlight=run["d"]),
+        run_button=True,
+    )
+    return knob("Path length d in PCL", static, live)

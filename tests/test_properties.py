@@ -1,0 +1,159 @@
+"""Property-based tests (hypothesis): random invalid inputs are refused with a ValueError naming
+the field; replay buffers and target updates keep their invariants on random sequences."""
+
+import dataclasses
+import math
+import re
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+from rlbook import ddpg, pcl, sac, td3
+from rlbook.buffer import ReplayBuffer
+from rlbook.noise import GaussianNoise, OrnsteinUhlenbeckNoise
+from rlbook.targets import ema_update, hard_update, make_target
+
+CONFIGS = [ddpg.DDPGConfig, td3.TD3Config, sac.SACConfig, pcl.PCLConfig]
+FIELDS = [(cls, f.name) for cls in CONFIGS for f in dataclasses.fields(cls)]
+ANYTHING = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-(10**9), 10**9),
+    st.text(max_size=6),
+    st.none(),
+    st.booleans(),
+    st.lists(st.integers(-3, 3), max_size=3),
+    st.tuples(st.integers(-3, 300)),
+)
+FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@pytest.mark.parametrize("cls,name", FIELDS, ids=[f"{c.__name__}.{n}" for c, n in FIELDS])
+@FAST
+@given(value=ANYTHING)
+def test_any_value_is_accepted_or_refused_with_a_value_error_naming_the_field(cls, name, value):
+    try:
+        cls(**{name: value})
+    except ValueError as err:
+        assert re.search(rf"\b{name}\b", str(err)), f"{name}={value!r}: {err} does not name it"
+
+
+@pytest.mark.parametrize("cls,name", FIELDS, ids=[f"{c.__name__}.{n}" for c, n in FIELDS])
+def test_values_of_the_wrong_kind_are_always_refused(cls, name):
+    default = next(f.default for f in dataclasses.fields(cls) if f.name == name)
+    bad = [object(), ["a"], [0]] if isinstance(default, tuple) else [object(), [1]]
+    if default is not None:
+        bad.append(None)
+    if isinstance(default, int | float) and not isinstance(default, bool):
+        bad += [math.nan, math.inf, "1"]
+    if isinstance(default, int) and not isinstance(default, bool):
+        bad.append(2.5)
+    for value in bad:
+        with pytest.raises(ValueError, match=f"^{name}"):
+            cls(**{name: value})
+
+
+@FAST
+@given(
+    theta=st.floats(-10, 300), sigma=st.floats(-1, 2), dt=st.floats(-1, 1),
+    size=st.integers(-2, 3),
+)  # fmt: skip
+def test_noise_parameters_are_validated(theta, sigma, dt, size):
+    valid = size >= 1 and sigma >= 0 and dt > 0 and theta >= 0 and theta * dt < 2
+    try:
+        OrnsteinUhlenbeckNoise(size, theta, sigma, dt=dt)
+        assert valid
+    except ValueError as err:
+        assert not valid and str(err).split()[0] in ("size", "theta", "sigma", "dt", "theta")
+    if size >= 1 and sigma < 0:
+        with pytest.raises(ValueError, match="^sigma"):
+            GaussianNoise(size, sigma)
+
+
+# --- replay buffer -------------------------------------------------------------------------------
+@FAST
+@given(capacity=st.integers(1, 20), n=st.integers(0, 60), batch=st.integers(1, 16))
+def test_replay_buffer_keeps_the_last_capacity_transitions_and_samples_only_them(
+    capacity, n, batch
+):
+    buf = ReplayBuffer(2, 1, capacity, seed=0)
+    for i in range(n):
+        buf.add([i, -i], [i], i, [i + 1, -i - 1], i % 7 == 6, i % 5 == 4)
+    assert len(buf) == min(n, capacity)
+    stored = sorted(buf.rew[: len(buf)].tolist())
+    assert stored == list(range(max(0, n - capacity), n))  # the newest, the oldest overwritten
+    assert buf.pos == n % capacity
+    if n == 0:
+        with pytest.raises(ValueError, match="empty"):
+            buf.sample(batch)
+        return
+    b = buf.sample(batch)
+    assert b.obs.shape == (batch, 2) and set(b.rew.tolist()) <= set(stored)
+    # every sampled transition is internally consistent (the fields come from one slot)
+    assert torch.equal(b.obs[:, 0], b.rew) and torch.equal(b.next_obs[:, 0], b.rew + 1)
+    assert torch.equal(b.terminated, (b.rew % 7 == 6).float())
+    assert torch.equal(b.truncated, (b.rew % 5 == 4).float())
+
+
+@FAST
+@given(
+    returns=st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=12),
+    lam=st.floats(0, 1e3),
+    capacity=st.integers(1, 8),
+)
+def test_episode_replay_priorities_are_a_stable_softmax_and_removal_is_oldest_first(
+    returns, lam, capacity
+):
+    replay = pcl.EpisodeReplay(capacity, lam, seed=0)
+    for k, r in enumerate(returns):
+        replay.add(pcl.Episode(np.zeros(2), np.zeros(1, dtype=int), np.array([r]), bool(k % 2)))
+    kept = returns[-capacity:]
+    assert replay.returns == kept
+    p = replay.probabilities()
+    assert np.all(np.isfinite(p)) and np.all(p >= 0) and math.isclose(p.sum(), 1.0)
+    logits = lam * np.array(kept)
+    order = np.argsort(logits, kind="stable")
+    assert np.all(np.diff(p[order]) >= 0)  # a higher return is never less likely
+    if len(kept) > 1:  # ratios follow exp(lambda (R_i - R_j)) where that is representable
+        i, j = 0, len(kept) - 1
+        diff = lam * (kept[i] - kept[j])
+        assume(abs(diff) < 50 and p[i] > 0 and p[j] > 0)
+        assert math.isclose(p[i] / p[j], math.exp(diff), rel_tol=1e-6)
+
+
+# --- target updates ----------------------------------------------------------------------------
+@FAST
+@given(tau=st.floats(1e-6, 1.0), seed=st.integers(0, 10**6), steps=st.integers(1, 5))
+def test_ema_update_weights_the_online_parameters_by_tau(tau, seed, steps):
+    torch.manual_seed(seed)
+    online = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    target = make_target(online)
+    expected = [p.detach().double().clone() for p in target.parameters()]
+    for _ in range(steps):
+        with torch.no_grad():
+            for p in online.parameters():
+                p.add_(torch.randn_like(p))
+        ema_update(target, online, tau)
+        expected = [tau * o.detach().double() + (1 - tau) * e
+                    for o, e in zip(online.parameters(), expected, strict=True)]  # fmt: skip
+    for t, e in zip(target.parameters(), expected, strict=True):
+        assert torch.allclose(t.double(), e, atol=1e-5, rtol=1e-5)
+        assert not t.requires_grad
+
+
+@FAST
+@given(seed=st.integers(0, 10**6))
+def test_targets_start_as_exact_independent_copies_and_hard_update_copies_exactly(seed):
+    torch.manual_seed(seed)
+    online = nn.Linear(3, 2)
+    target = make_target(online)
+    assert all(torch.equal(a, b) for a, b in zip(online.parameters(), target.parameters(),
+                                                 strict=True))  # fmt: skip
+    with torch.no_grad():
+        online.weight.add_(1.0)
+    assert not torch.equal(online.weight, target.weight)  # no shared storage
+    hard_update(target, online)
+    assert torch.equal(online.weight, target.weight) and torch.equal(online.bias, target.bias)

@@ -1,0 +1,182 @@
+"""Nothing lost, nothing silent, the same result twice: interruption, checkpoints, resumption,
+divergence, and the same seed giving the same result for every algorithm of the book."""
+
+import signal
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from rlbook import checkpoint, ddpg, fqi, nfqca, pcl, sac, td3
+from rlbook.envs import LQREnv, lqr_dataset
+from rlbook.loop import TrainingDiverged
+from rlbook.networks import mlp
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+SMALL = dict(
+    total_steps=500, warmup_steps=100, eval_every=100, eval_episodes=2, hidden=(16, 16),
+    batch_size=32,
+)  # fmt: skip
+# DDPG with OU noise (its state and generator must travel), TD3 with its delay, SAC with auto alpha
+ALGOS = [
+    pytest.param(ddpg, dict(noise="ou"), id="ddpg"),
+    pytest.param(td3, dict(), id="td3"),
+    pytest.param(sac, dict(alpha="auto"), id="sac"),
+]
+
+
+def _params(agent):
+    return [p.detach().clone() for m in (agent.policy, agent.q, agent.q_target)
+            for p in m.parameters()]  # fmt: skip
+
+
+def _same_run(a, b):
+    assert a.curve == b.curve, "learning curves differ"
+    assert a.episodes == b.episodes
+    assert all(torch.equal(x, y) for x, y in zip(_params(a.agent), _params(b.agent), strict=True))
+    assert a.agent.updates == b.agent.updates
+
+
+def _interrupt_at(step):
+    """A callback that presses Ctrl-C (SIGINT) at evaluation ``step``."""
+
+    def callback(agent, t):
+        if t == step:
+            signal.raise_signal(signal.SIGINT)
+
+    return callback
+
+
+@pytest.mark.parametrize("module,extra", ALGOS)
+def test_ctrl_c_returns_the_partial_run_and_resuming_it_matches_an_uninterrupted_run(module, extra):
+    straight = module.train("Pendulum-v1", seed=5, progress=False, **SMALL, **extra)
+    # Ctrl-C at step 300 (mid-episode: episodes last 200 steps): the step finishes, the run stops
+    part = module.train("Pendulum-v1", seed=5, progress=False, callback=_interrupt_at(300),
+                        **SMALL, **extra)  # fmt: skip
+    assert part.interrupted and part.steps in (300, 301)
+    assert [c["step"] for c in part.curve] == [100, 200, 300]
+    assert part.curve == straight.curve[:3]
+    resumed = checkpoint.resume(part, progress=False)
+    assert not resumed.interrupted and resumed.steps == 500
+    _same_run(resumed, straight)
+
+
+@pytest.mark.parametrize("module,extra", ALGOS)
+def test_save_load_resume_from_a_file_matches_an_uninterrupted_run(module, extra, tmp_path):
+    straight = module.train("Pendulum-v1", seed=2, progress=False, **SMALL, **extra)
+    first = module.train("Pendulum-v1", seed=2, progress=False, callback=_interrupt_at(300),
+                         **SMALL, **extra)  # fmt: skip
+    path = checkpoint.save(first, tmp_path / "run.pt", buffer=True, rng=True)
+    del first
+    torch.manual_seed(123)  # disturb the global generator: the checkpoint must restore it
+    resumed = checkpoint.resume(path, progress=False)
+    _same_run(resumed, straight)
+
+
+def test_load_restores_networks_optimizers_and_config_without_buffer(tmp_path):
+    run = td3.train("Pendulum-v1", seed=1, progress=False, **SMALL)
+    path = checkpoint.save(run, tmp_path / "agent.pt")
+    loaded = checkpoint.load(path)
+    assert loaded.config == run.config and loaded.agent.updates == run.agent.updates
+    assert all(torch.equal(x, y) for x, y in zip(_params(loaded.agent), _params(run.agent),
+                                                 strict=True))  # fmt: skip
+    opt_a = run.agent.q_optimizer.state_dict()["state"]
+    opt_b = loaded.agent.q_optimizer.state_dict()["state"]
+    assert all(torch.equal(opt_a[k]["exp_avg"], opt_b[k]["exp_avg"]) for k in opt_a)
+    obs = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    np.testing.assert_array_equal(loaded.agent.act_batch(obs), run.agent.act_batch(obs))
+    assert loaded.curve == run.curve
+    assert len(loaded.agent.buffer) == 0  # the buffer is saved only on request
+    with pytest.raises(ValueError, match="buffer=True"):
+        checkpoint.resume(path)
+
+
+def test_truncated_foreign_and_missing_files_give_clear_errors(tmp_path):
+    run = ddpg.train("Pendulum-v1", seed=0, progress=False, **SMALL)
+    path = checkpoint.save(run, tmp_path / "good.pt", buffer=True, rng=True)
+    data = path.read_bytes()
+    (tmp_path / "cut.pt").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="not a readable rlbook checkpoint"):
+        checkpoint.load(tmp_path / "cut.pt")
+    torch.save({"weights": torch.zeros(3)}, tmp_path / "foreign.pt")
+    with pytest.raises(ValueError, match="not an rlbook checkpoint"):
+        checkpoint.load(tmp_path / "foreign.pt")
+    (tmp_path / "text.pt").write_text("hello")
+    with pytest.raises(ValueError, match="not a readable rlbook checkpoint"):
+        checkpoint.load(tmp_path / "text.pt")
+    with pytest.raises(ValueError, match="no checkpoint"):
+        checkpoint.load(tmp_path / "missing.pt")
+
+
+@pytest.mark.parametrize("module", [ddpg, sac])
+def test_nan_in_a_target_stops_training_and_names_it(module):
+    class NaNReward(LQREnv):
+        def step(self, action):
+            obs, rew, term, trunc, info = super().step(action)
+            return obs, (float("nan") if self.t == 7 else rew), term, trunc, info
+
+    with pytest.raises(TrainingDiverged, match=r"(target|loss_q) became nan at step \d+") as err:
+        module.train(NaNReward, seed=0, progress=False, total_steps=400, warmup_steps=20,
+                     eval_every=0, hidden=(8,), batch_size=256)  # fmt: skip
+    assert err.value.result.steps > 0  # the run so far is kept
+
+
+def test_exploding_learning_rate_is_caught_with_the_quantity_and_step():
+    with pytest.raises(TrainingDiverged, match="became (nan|inf|-inf) at step") as err:
+        ddpg.train(LQREnv, seed=0, progress=False, total_steps=3_000, warmup_steps=10,
+                   eval_every=0, hidden=(8,), lr_q=1e12, lr_pi=1e12, batch_size=8)  # fmt: skip
+    assert "step" in str(err.value)
+
+
+# --- same seed, same result, for every algorithm -----------------------------------------------
+def test_pcl_and_unified_pcl_are_bit_identical_under_a_seed():
+    mdp = pcl.DeterministicMDP.random(5, 3, seed=0)
+
+    def run(unified, seed):
+        config = pcl.PCLConfig(gamma=0.9, alpha=0.5, d=3, episode_length=10, replay_updates=1)
+        if unified:
+            agent = pcl.UnifiedPCL(pcl.Table(5, 3), config, seed=seed)
+        else:
+            agent = pcl.PCL(pcl.Table(5, 3), pcl.Table(5, 1), config, seed=seed)
+        v, pi, _ = pcl.soft_value_iteration(mdp, 0.9, 0.5)
+        curve = pcl.train_tabular(mdp, agent, 60, evaluate_every=10, reference=(v, pi))
+        return curve, agent.values(torch.arange(5)).detach()
+
+    for unified in (False, True):
+        (c1, v1), (c2, v2), (c3, _) = run(unified, 1), run(unified, 1), run(unified, 2)
+        assert c1 == c2 and torch.equal(v1, v2)
+        assert c1 != c3
+
+
+def test_fqi_amortized_fqi_and_nfqca_are_bit_identical_under_a_seed():
+    data = lqr_dataset(LQREnv(), 200, seed=0)
+
+    def run(seed):  # random networks and a maximizer with random restarts: seeds matter
+        torch.manual_seed(seed)
+        q, q2, q3 = (mlp(3, 1, (16,)) for _ in range(3))
+        pi2, pi3 = nn.Linear(2, 1), nn.Linear(2, 1)
+        maximize = fqi.gradient_maximizer([-2.0], [2.0], restarts=2, steps=5, seed=seed)
+        a = fqi.fqi_explicit(data, Critic(q), maximize, 0.5, iterations=3, fit_steps=20)
+        b = fqi.fqi_amortized(data, Critic(q2), pi2, maximize, 0.5, opt_fraction=0.5,
+                              iterations=3, fit_steps=20, policy_steps=20)  # fmt: skip
+        c = nfqca.nfqca(data, Critic(q3), pi3, 0.5, iterations=3, k_q=20, k_pi=20)
+        return [a.deltas, b.deltas, b.deltas_pi, c.deltas], [
+            p.detach().clone() for m in (q, q2, pi2, q3, pi3) for p in m.parameters()
+        ]
+
+    (d1, p1), (d2, p2), (d3, _) = run(0), run(0), run(1)
+    assert d1 == d2 and all(torch.equal(x, y) for x, y in zip(p1, p2, strict=True))
+    assert d1 != d3
+
+
+class Critic(nn.Module):
+    """q(s, a) from an MLP on the concatenation, with the (s, a) call signature of rlbook.fqi."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, s, a):
+        return self.net(torch.cat([s, a], -1)).squeeze(-1)

@@ -1,0 +1,58 @@
+"""The sweep runner: local processes, a Dask LocalCluster, and a crashing job that loses nothing."""
+
+import json
+
+import joblib
+import pytest
+
+from rlbook.sweep import Job, sweep
+
+TINY = dict(total_steps=300, warmup_steps=100, eval_every=100, eval_episodes=2, hidden=(8,),
+            batch_size=16, threads=1)  # fmt: skip
+
+
+def _jobs():
+    return [
+        Job("td3", seed=0, settings=dict(TINY), label="td3"),
+        Job("ddpg", seed=1, settings={**TINY, "gamma": 2.0}, label="broken"),  # invalid: raises
+        Job("sac", seed=0, settings=dict(TINY), label="sac"),
+    ]
+
+
+def _check(records):
+    assert [r["name"] for r in records] == ["td3", "broken", "sac"]
+    ok, broken = [records[0], records[2]], records[1]
+    assert "gamma must be in [0, 1)" in broken["error"]
+    for r in ok:
+        assert r["error"] is None, r["error"]
+        assert [c["step"] for c in r["curve"]] == [100, 200, 300]
+        assert r["steps"] == 300 and r["steps_per_second"] > 0
+        assert r["final_return"] < 0 and r["commit"] and r["versions"]["torch"]
+
+
+def test_sweep_in_local_processes_reports_a_crash_without_losing_the_others(tmp_path):
+    records = sweep(_jobs(), n_jobs=2, out=tmp_path)
+    _check(records)
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == ["broken-seed1.json", "sac-seed0.json", "td3-seed0.json"]
+    assert json.loads((tmp_path / "td3-seed0.json").read_text())["curve"] == records[0]["curve"]
+
+
+def test_the_same_sweep_runs_unchanged_on_a_dask_cluster():
+    distributed = pytest.importorskip("dask.distributed")
+    local = sweep(_jobs()[:1], n_jobs=1)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:  # fmt: skip
+        with distributed.Client(cluster), joblib.parallel_config(backend="dask"):
+            records = sweep(_jobs())
+    _check(records)
+    assert records[0]["curve"] == local[0]["curve"]  # same seed, same result, wherever it ran
+
+
+def test_bad_jobs_are_refused():
+    with pytest.raises(ValueError, match="algorithm must be one of"):
+        sweep([Job("ppo")])
+    with pytest.raises(ValueError, match="seed"):
+        sweep([Job("td3", seed=-1)])
+    with pytest.raises(ValueError, match="n_jobs"):
+        sweep([Job("td3")], n_jobs=0)
