@@ -22,6 +22,10 @@ IMPLEMENTED = {
     "fitted-q-iteration-explicit",
     "fitted-q-iteration-amortized",
     "nfqca",
+    "fitted-q-iteration-batch",
+    "nfqi-flattened-ema",
+    "dqn",
+    "double-dqn",
 }
 
 # Display equations of the source that the book corrects (see the notes in the chapters).

@@ -103,19 +103,24 @@ class OffPolicyAgent:
 
     def __init__(self, env: gym.Env, config: OffPolicyConfig, seed_seq: np.random.SeedSequence):
         self.config = config
-        self.action_space = check_box_env(env, self.name)
+        self.action_space = self.check_env(env)
         self.obs_dim = int(np.prod(env.observation_space.shape))
-        self.act_dim = int(np.prod(self.action_space.shape))
-        self.low = self.action_space.low.astype(np.float32)
-        self.high = self.action_space.high.astype(np.float32)
+        self.act_dim = int(np.prod(self.action_space.shape))  # 1 for a Discrete space (an index)
+        if isinstance(self.action_space, gym.spaces.Box):
+            self.low = self.action_space.low.astype(np.float32)
+            self.high = self.action_space.high.astype(np.float32)
         self.device = resolve_device(config.device)
         buffer_seed, self.noise_seed, torch_seed = seed_seq.spawn(3)
         self.generator = torch.Generator(device=self.device)
         self.generator.manual_seed(int(torch_seed.generate_state(1)[0]))
-        self.buffer = ReplayBuffer(  # ddpg 3, td3 3, sac 3
+        self.buffer = ReplayBuffer(  # ddpg 3, td3 3, sac 3, dqn 2, double-dqn 1
             self.obs_dim, self.act_dim, config.buffer_size, seed=buffer_seed, device=self.device
         )
         self.updates = 0  # the pseudocode's t: number of updates made so far
+
+    def check_env(self, env: gym.Env):
+        """The action space, if this agent can act in ``env`` (a bounded Box); else ValueError."""
+        return check_box_env(env, self.name)
 
     # -- hooks the interaction loop calls -----------------------------------------------------
     def episode_start(self) -> None:
@@ -124,7 +129,7 @@ class OffPolicyAgent:
     def store(self, obs, act, rew, next_obs, terminated, truncated) -> None:
         self.buffer.add(
             obs, act, rew, next_obs, terminated, truncated
-        )  # ddpg 6.5, td3 5.5, sac 5.4
+        )  # ddpg 6.5, td3 5.5, sac 5.4, dqn 4.3, double-dqn 2.1
 
     def _obs_tensor(self, obs) -> torch.Tensor:
         return torch.as_tensor(np.asarray(obs, dtype=np.float32), device=self.device)

@@ -1,0 +1,260 @@
+"""The background chapter's algorithms for finite action sets: batch FQI, flattened NFQI with EMA
+targets, DQN and Double DQN (Algorithms {prf:ref}`fitted-q-iteration-batch`,
+{prf:ref}`nfqi-flattened-ema`, {prf:ref}`dqn`, {prf:ref}`double-dqn`).
+
+A Q-network maps a state to one value per action, ``q(s) -> (n_actions,)``. The two batch
+algorithms take a dataset ``(s, a, r, s', terminated)`` with integer actions; DQN and Double DQN
+are agents of the shared interaction loop (:mod:`rlbook.loop`), so they get its warm-up,
+evaluation on fixed starts, Ctrl-C handling and checkpoints. Departures from the pseudocode:
+
+- the bootstrap is masked by ``terminated`` (never by a time-limit truncation);
+- DQN explores with an epsilon that decays linearly from ``epsilon_start`` to ``epsilon_end``
+  over ``epsilon_decay`` steps (the box keeps it fixed), after ``warmup_steps`` uniform actions;
+- the loss is the squared error of the boxes (DQN's paper clips the error: Huber loss).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import nn
+
+from .agent import OffPolicyAgent, OffPolicyConfig, adam, gradient_step, train_agent
+from .fqi import FQIResult, fit_regression
+from .loop import Result
+from .networks import mlp
+from .pcl import DeterministicMDP
+from .targets import ema_update, hard_update, make_target
+from .validation import check_int, check_real
+
+__all__ = [
+    "DQN",
+    "DQNConfig",
+    "dqn_target",
+    "fitted_q_iteration",
+    "mdp_dataset",
+    "nfqi_ema",
+    "q_value_iteration",
+    "td_loss",
+    "train",
+]
+
+
+# ------------------------------------------------------------------------------------------------
+# targets and loss, shared by all four algorithms
+# ------------------------------------------------------------------------------------------------
+def dqn_target(q_target, batch_rew, batch_next_obs, batch_terminated, gamma: float,
+               q_online=None) -> torch.Tensor:  # fmt: skip
+    """``r + gamma (1 - terminated) q_target(s', a*)``: with ``q_online`` given, ``a*`` is its
+    argmax (Double DQN, lines 2.3-2.4); otherwise the max of ``q_target`` itself (DQN line 4.5)."""
+    with torch.no_grad():
+        next_q = q_target(batch_next_obs)
+        if q_online is None:
+            value = next_q.max(dim=-1).values  # dqn 4.5
+        else:
+            a_star = q_online(batch_next_obs).argmax(dim=-1, keepdim=True)  # double-dqn 2.3
+            value = next_q.gather(-1, a_star).squeeze(-1)  # double-dqn 2.4
+        return batch_rew + gamma * (1.0 - batch_terminated) * value
+
+
+def td_loss(q, obs: torch.Tensor, act: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """``mean_i (q(s_i)[a_i] - y_i)^2`` (the loss of DQN line 4.6 and NFQI-EMA line 2.3)."""
+    return ((q(obs).gather(-1, act.long().reshape(-1, 1)).squeeze(-1) - y) ** 2).mean()
+
+
+class _Chosen(nn.Module):
+    """``(s, a) -> q(s)[a]``: a Q-network seen as the regression model ``fit`` trains."""
+
+    def __init__(self, q: nn.Module):
+        super().__init__()
+        self.q = q
+
+    def forward(self, obs, act):
+        return self.q(obs).gather(-1, act.long().reshape(-1, 1)).squeeze(-1)
+
+
+def _tensors(data):
+    obs, act, rew, next_obs, term = data
+    f = lambda x: torch.as_tensor(np.asarray(x), dtype=torch.float32)  # noqa: E731
+    return f(obs), torch.as_tensor(np.asarray(act), dtype=torch.long), f(rew), f(next_obs), f(term)
+
+
+# ------------------------------------------------------------------------------------------------
+# batch algorithms
+# ------------------------------------------------------------------------------------------------
+def fitted_q_iteration(data, q: nn.Module, gamma: float, iterations: int = 100, tol: float = 1e-10,
+                       fit_steps: int | None = None, lr: float = 1e-2) -> FQIResult:  # fmt: skip
+    """Algorithm {prf:ref}`fitted-q-iteration-batch` with ``fit`` = warm-started Adam steps
+    (``fit_steps``, or until the regression loss stalls when ``None``): NFQI. ``q`` (as passed in)
+    is theta_0; ``result.deltas`` holds the stopping measure of line 4 per iteration."""
+    gamma = check_real("gamma", gamma, 0.0, 1.0, high_open=True)
+    check_int("iterations", iterations, 1)
+    obs, act, rew, next_obs, term = _tensors(data)
+    model = _Chosen(q)
+    result = FQIResult(q=q)  # fitted-q-iteration-batch 1
+    for _ in range(iterations):  # fitted-q-iteration-batch 3
+        start = time.perf_counter()
+        y = dqn_target(q, rew, next_obs, term, gamma)  # fitted-q-iteration-batch 3.2.1
+        result.target_seconds.append(time.perf_counter() - start)
+        with torch.no_grad():
+            before = model(obs, act).clone()
+        fit_regression(model, (obs, act), y, fit_steps, lr)  # fitted-q-iteration-batch 3.3
+        with torch.no_grad():
+            result.deltas.append(float(((model(obs, act) - before) ** 2).mean()))  # line 4
+        if result.deltas[-1] < tol:
+            break
+    return result
+
+
+def nfqi_ema(data, q: nn.Module, gamma: float, steps: int = 5_000, tau: float = 0.01,
+             batch_size: int = 32, lr: float = 1e-2, seed: int = 0, record_every: int = 100,
+             monitor=None) -> dict:  # fmt: skip
+    """Algorithm {prf:ref}`nfqi-flattened-ema`: one Adam step per mini-batch on a fixed dataset,
+    targets from an EMA copy with rate ``tau``. Returns ``q``, ``q_target`` and, every
+    ``record_every`` steps, ``losses`` (step, mini-batch loss) and, with ``monitor`` (a function of
+    ``q``), ``monitored`` (step, monitor(q))."""
+    gamma = check_real("gamma", gamma, 0.0, 1.0, high_open=True)
+    tau = check_real("tau", tau, 0.0, 1.0, low_open=True)
+    check_int("steps", steps, 1)
+    check_int("batch_size", batch_size, 1)
+    obs, act, rew, next_obs, term = _tensors(data)
+    rng = np.random.default_rng(seed)
+    q_target = make_target(q)  # nfqi-flattened-ema 1
+    params = list(q.parameters())
+    opt = adam(params, lr)
+    losses, monitored = [], []
+    for t in range(steps):  # nfqi-flattened-ema 2
+        i = torch.as_tensor(rng.integers(0, len(rew), batch_size))  # nfqi-flattened-ema 2.1
+        y = dqn_target(q_target, rew[i], next_obs[i], term[i], gamma)  # nfqi-flattened-ema 2.2
+        loss = td_loss(q, obs[i], act[i], y)
+        gradient_step(opt, loss, params)  # nfqi-flattened-ema 2.3
+        ema_update(q_target, q, tau)  # nfqi-flattened-ema 2.4
+        if (t + 1) % record_every == 0:
+            losses.append((t + 1, float(loss.detach())))
+            if monitor is not None:
+                monitored.append((t + 1, float(monitor(q))))
+    return {"q": q, "q_target": q_target, "losses": losses, "monitored": monitored}
+
+
+def q_value_iteration(mdp: DeterministicMDP, gamma: float, tol: float = 1e-13) -> np.ndarray:
+    """The exact ``Q*`` of a deterministic finite MDP (hard max), by value iteration."""
+    gamma = check_real("gamma", gamma, 0.0, 1.0, high_open=True)
+    q = np.zeros_like(mdp.reward, dtype=float)
+    while True:
+        q_new = mdp.reward + gamma * q.max(1)[mdp.next_state]
+        if np.max(np.abs(q_new - q)) < tol:
+            return q_new
+        q = q_new
+
+
+def mdp_dataset(mdp: DeterministicMDP, repeats: int = 1):
+    """Every (state, action) pair of ``mdp`` ``repeats`` times, states one-hot encoded: a dataset
+    ``(s, a, r, s', terminated)`` on which a linear Q-network is a table."""
+    s, a = np.meshgrid(np.arange(mdp.n_states), np.arange(mdp.n_actions), indexing="ij")
+    s, a = np.tile(s.ravel(), repeats), np.tile(a.ravel(), repeats)
+    eye = np.eye(mdp.n_states, dtype=np.float32)
+    return eye[s], a, mdp.reward[s, a], eye[mdp.next_state[s, a]], np.zeros(len(s))
+
+
+# ------------------------------------------------------------------------------------------------
+# DQN and Double DQN
+# ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DQNConfig(OffPolicyConfig):
+    """DQN settings (on top of :class:`~rlbook.agent.OffPolicyConfig`; ``lr_q`` is the learning
+    rate alpha, ``lr_pi`` is unused)."""
+
+    total_steps: int = 20_000
+    warmup_steps: int = 1_000
+    batch_size: int = 64
+    buffer_size: int = 50_000
+    hidden: tuple[int, ...] = (64, 64)
+    target_period: int = 500  # K of line 4.7
+    epsilon_start: float = 1.0  # exploration rate after warm-up...
+    epsilon_end: float = 0.05  # ...decaying linearly to this
+    epsilon_decay: int = 10_000  # over this many environment steps
+    double: bool = False  # Double DQN's target (Algorithm double-dqn)
+
+    def validate(self) -> None:
+        super().validate()
+        check_int("target_period", self.target_period, 1)
+        check_real("epsilon_start", self.epsilon_start, 0.0, 1.0)
+        check_real("epsilon_end", self.epsilon_end, 0.0, 1.0)
+        check_int("epsilon_decay", self.epsilon_decay, 1)
+        if not isinstance(self.double, bool):
+            raise ValueError(f"double must be True or False; got {self.double!r}")
+
+
+class DQN(OffPolicyAgent):
+    """Algorithms {prf:ref}`dqn` and, with ``double=True``, {prf:ref}`double-dqn`."""
+
+    config_class = DQNConfig
+    name = "DQN"
+
+    def check_env(self, env: gym.Env):
+        space = env.action_space
+        if not isinstance(space, gym.spaces.Discrete):
+            raise ValueError(
+                f"DQN needs a finite action space (gymnasium.spaces.Discrete); this environment has "
+                f"{type(space).__name__}. Use DDPG, TD3 or SAC for continuous actions."
+            )
+        obs = env.observation_space
+        if not isinstance(obs, gym.spaces.Box) or len(obs.shape) != 1:
+            raise ValueError(f"DQN needs a flat Box observation space; got {obs}")
+        return space
+
+    def __init__(self, env, config: DQNConfig, seed_seq: np.random.SeedSequence):
+        super().__init__(env, config, seed_seq)
+        self.n_actions = int(self.action_space.n)
+        self.q = mlp(self.obs_dim, self.n_actions, config.hidden).to(self.device)  # dqn 1
+        self.q_target = make_target(self.q)  # dqn 1, double-dqn 1
+        self.q_params = list(self.q.parameters())
+        self.q_optimizer = adam(self.q_params, config.lr_q)
+        self.rng = np.random.default_rng(self.noise_seed)
+        self.steps = 0  # environment steps taken by act(), for the epsilon schedule
+
+    def epsilon(self) -> float:
+        c = self.config
+        frac = min(1.0, max(0, self.steps - c.warmup_steps) / c.epsilon_decay)
+        return c.epsilon_start + frac * (c.epsilon_end - c.epsilon_start)
+
+    @torch.no_grad()
+    def act_batch(self, obs: np.ndarray) -> np.ndarray:
+        """Greedy actions for a batch of observations (evaluation)."""
+        return self.q(self._obs_tensor(obs)).argmax(-1).cpu().numpy()
+
+    def act(self, obs, explore: bool = True):
+        """Line 4.2: epsilon-greedy with respect to the online network."""
+        self.steps += 1
+        if explore and self.rng.random() < self.epsilon():  # dqn 4.2, double-dqn 2.1
+            return int(self.rng.integers(self.n_actions))
+        return int(self.act_batch(np.asarray(obs)[None])[0])
+
+    def update(self) -> dict:
+        c = self.config
+        b = self.buffer.sample(c.batch_size)  # dqn 4.4, double-dqn 2.2
+        y = dqn_target(self.q_target, b.rew, b.next_obs, b.terminated, c.gamma,
+                       q_online=self.q if c.double else None)  # fmt: skip
+        loss = td_loss(self.q, b.obs, b.act, y)
+        gradient_step(self.q_optimizer, loss, self.q_params)  # dqn 4.6, double-dqn 2.5
+        if self.updates % c.target_period == 0:
+            hard_update(self.q_target, self.q)  # dqn 4.7, double-dqn 2.6
+        self.updates += 1  # dqn 4.8
+        return {"loss_q": loss, "target": y.mean()}
+
+
+def train(
+    env="CartPole-v1",
+    config: DQNConfig | None = None,
+    *,
+    seed: int = 0,
+    progress: bool | None = None,
+    callback=None,
+    **overrides,
+) -> Result:
+    """Train DQN (``double=True``: Double DQN) on ``env``; conventions of :func:`rlbook.ddpg.train`."""
+    return train_agent(DQN, env, config, seed, progress, overrides, callback)
