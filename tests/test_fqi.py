@@ -13,7 +13,7 @@ import pytest
 import torch
 from torch import nn
 
-from rlbook import fqi, nfqca
+from rlbook import envs, fqi, nfqca
 from rlbook.envs import LQREnv, lqr_solution
 
 GAMMA = 0.5
@@ -150,3 +150,31 @@ def test_bad_inputs_are_refused(lqr):
         fqi.grid_maximizer([-1.0], [1.0], 1)
     with pytest.raises(ValueError, match="k_q"):
         nfqca.nfqca(data, q, nn.Linear(2, 1), 0.5, k_q=0)
+
+
+def test_compare_maximizers_scores_every_method_against_the_best_value():
+    def q(s, a):  # maximized at a = 1 with value s_1 + s_2 - 5
+        return -((a[:, 0] - 1.0) ** 2) + s.sum(-1) - 5.0
+
+    states = torch.rand(50, 2) * 2 - 1
+    exact = fqi.grid_maximizer([-5.0], [5.0], 2001)
+    rows = fqi.compare_maximizers(q, states, {
+        "exact": exact,
+        "zero action": lambda q, s: (torch.zeros(len(s), 1), None),
+    })  # fmt: skip
+    by = {r[0]: r for r in rows}
+    assert by["exact"][2] == pytest.approx(0.0, abs=1e-6)
+    assert by["zero action"][2] > 1e-4 and by["zero action"][3] >= by["zero action"][2]
+    assert all(r[1] >= 0 for r in rows)
+
+
+def test_pendulum_dataset_is_deterministic_and_consistent():
+    a = envs.pendulum_dataset(250, seed=3)
+    b = envs.pendulum_dataset(250, seed=3)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    obs, act, rew, nxt, term = a
+    assert obs.shape == (250, 3) and act.shape == (250, 1) and not term.any()
+    assert np.abs(act).max() <= 2.0 and rew.max() <= 0.0
+    assert np.allclose(nxt[:199], obs[1:200])  # consecutive steps of the first episode
+    q = fqi.MLPQ(3, 1, (8,))
+    assert q(torch.as_tensor(obs), torch.as_tensor(act)).shape == (250,)

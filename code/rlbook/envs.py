@@ -29,6 +29,7 @@ __all__ = [
     "env_factory",
     "lqr_dataset",
     "lqr_solution",
+    "pendulum_dataset",
     "soft_lqr_solution",
 ]
 
@@ -195,3 +196,25 @@ def lqr_dataset(
     a = rng.uniform(-action_scale, action_scale, (n, env.B.shape[1]))
     r = -(np.einsum("bi,ij,bj->b", s, env.Q, s) + np.einsum("bi,ij,bj->b", a, env.R, a))
     return s, a, r, s @ env.A.T + a @ env.B.T, np.zeros(n)
+
+
+def pendulum_dataset(n: int = 3_000, seed: int = 0, episode_length: int = 200):
+    """An offline dataset ``(s, a, r, s', terminated)`` of ``n`` Pendulum-v1 transitions from a
+    behaviour policy that applies uniformly random torques, in episodes of ``episode_length`` steps
+    started by ``reset(seed=seed + k)``. Pendulum never terminates, so ``terminated`` is all zero."""
+    check_int("n", n, 1)
+    check_int("episode_length", episode_length, 1)
+    env = gym.make("Pendulum-v1")
+    env.action_space.seed(seed)
+    rows, k = [], 0
+    while len(rows) < n:
+        obs, _ = env.reset(seed=seed + k)
+        k += 1
+        for _ in range(min(episode_length, n - len(rows))):
+            act = env.action_space.sample()
+            nxt, rew, term, _, _ = env.step(act)
+            rows.append((obs, act, rew, nxt, float(term)))
+            obs = nxt
+    env.close()
+    obs, act, rew, nxt, term = (np.array(x, dtype=np.float32) for x in zip(*rows, strict=True))
+    return obs, act, rew, nxt, term

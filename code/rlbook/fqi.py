@@ -21,6 +21,7 @@ dataset's state-action pairs (an average over a continuous action set has no fin
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -29,18 +30,22 @@ import scipy.optimize
 import torch
 from torch import nn
 
+from .networks import mlp
 from .validation import check_int, check_real
 
 __all__ = [
     "FQIResult",
+    "MLPQ",
     "QuadraticQ",
     "cem_maximizer",
+    "compare_maximizers",
     "fit_regression",
     "fqi_amortized",
     "fqi_explicit",
     "gradient_maximizer",
     "grid_maximizer",
     "lbfgs_maximizer",
+    "pendulum_q",
 ]
 
 
@@ -62,6 +67,18 @@ class QuadraticQ(nn.Module):
     def forward(self, obs, act):
         z = torch.cat([obs, act], -1)
         return -((z @ self.L) ** 2).sum(-1) + z @ self.b + self.c
+
+
+class MLPQ(nn.Module):
+    """``q(s, a)``: a multilayer perceptron on the concatenation ``[s; a]`` (tanh hidden layers, so
+    that ``q`` is smooth in ``a`` for the gradient-based maximizers)."""
+
+    def __init__(self, obs_dim: int, act_dim: int, hidden=(64, 64)):
+        super().__init__()
+        self.net = mlp(obs_dim + act_dim, 1, hidden, activation=nn.Tanh)
+
+    def forward(self, obs, act):
+        return self.net(torch.cat([obs, act], -1)).squeeze(-1)
 
 
 # --- maximizers ---------------------------------------------------------------------------------
@@ -228,8 +245,6 @@ def fqi_explicit(
     lr: float = 1e-2,
 ) -> FQIResult:
     """Algorithm {prf:ref}`fitted-q-iteration-explicit` on ``data = (s, a, r, s', terminated)``."""
-    import time
-
     gamma = check_real("gamma", gamma, 0.0, 1.0, high_open=True)
     check_int("iterations", iterations, 1)
     obs, act, rew, next_obs, term = _dataset(data)
@@ -271,8 +286,6 @@ def fqi_amortized(
     exactly at their next states, uses ``policy(s')`` elsewhere, fits ``q`` to the targets and the
     policy to the ``(s', a*)`` pairs of the last ``window`` iterations (timestamps kept with them).
     """
-    import time
-
     gamma = check_real("gamma", gamma, 0.0, 1.0, high_open=True)
     check_real("opt_fraction", opt_fraction, 0.0, 1.0, low_open=True)
     check_int("window", window, 1)
@@ -310,3 +323,50 @@ def fqi_amortized(
         if max(result.deltas[-1], result.deltas_pi[-1]) < tol:
             break
     return result
+
+
+def compare_maximizers(q: nn.Module, states: torch.Tensor, maximizers: dict, repeat: int = 1):
+    """Time each maximizer on ``states`` and measure how far its values fall below the best value
+    any of them found at each state: rows ``(name, seconds, mean relative gap, max relative gap)``.
+
+    A maximizer is a function ``(q, states) -> (actions, values)``; an amortized policy enters as
+    ``lambda q, s: (policy(s), q(s, policy(s)))``. Values are recomputed as ``q(s, a)`` for all,
+    so that every method is scored the same way; the time is the best of ``repeat`` runs.
+    """
+    check_int("repeat", repeat, 1)
+    results = {}
+    for name, maximize in maximizers.items():
+        best_time = float("inf")
+        for _ in range(repeat):
+            start = time.perf_counter()
+            acts, _ = maximize(q, states)
+            best_time = min(best_time, time.perf_counter() - start)
+        with torch.no_grad():
+            results[name] = (best_time, q(states, acts.detach().to(states.dtype)).double())
+    best = torch.stack([v for _, v in results.values()]).max(0).values
+    scale = best.abs().clamp_min(1e-8)
+    return [
+        (name, seconds, float(((best - v) / scale).mean()), float(((best - v) / scale).max()))
+        for name, (seconds, v) in results.items()
+    ]
+
+
+#: the offline Pendulum-v1 setting of the embedded-optimization chapter and of
+#: benchmarks/maximizers.py: 3,000 random-torque transitions, gamma 0.9, a 64-wide tanh Q-network,
+#: 15 iterations of 100 warm-started Adam steps, targets by batched gradient ascent (2 x 20)
+PENDULUM = dict(n=3_000, gamma=0.9, iterations=15, fit_steps=100, lr=3e-3, hidden=(64, 64))
+
+
+def pendulum_q(seed: int = 0, **changes):
+    """Explicit-maximization FQI on the offline Pendulum-v1 dataset (settings :data:`PENDULUM`,
+    overridable); returns ``(q, data, result)``. Deterministic under ``seed``."""
+    from .envs import pendulum_dataset
+
+    s = {**PENDULUM, **changes}
+    data = pendulum_dataset(s["n"], seed=seed)
+    torch.manual_seed(seed)
+    q = MLPQ(3, 1, s["hidden"])
+    maximize = gradient_maximizer([-2.0], [2.0], restarts=2, steps=20, seed=seed)
+    result = fqi_explicit(data, q, maximize, s["gamma"], s["iterations"],
+                          fit_steps=s["fit_steps"], lr=s["lr"])  # fmt: skip
+    return q, data, result

@@ -10,6 +10,8 @@ Departures: the bootstrap is masked by ``terminated``; both fits use Adam; the l
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import torch
 from torch import nn
@@ -55,9 +57,12 @@ def nfqca(
                                      for x in data)  # fmt: skip
     result = FQIResult(q=q, policy=policy)  # nfqca 1: theta_0, w_0 as passed in
     for _ in range(iterations):  # nfqca 3
+        start = time.perf_counter()
         with torch.no_grad():
             a_next = policy(next_obs)  # nfqca 7: the actor replaces the max
             y = rew + gamma * (1 - term) * q(next_obs, a_next)  # nfqca 8
+        result.target_seconds.append(time.perf_counter() - start)
+        with torch.no_grad():
             before = q(obs, act).clone()
         fit_regression(q, (obs, act), y, k_q, lr_q)  # nfqca 11
         policy_ascent(policy, q, obs, k_pi, lr_pi)  # nfqca 13
