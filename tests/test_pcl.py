@@ -172,3 +172,24 @@ def test_path_windows_cut_at_termination_but_not_after_truncation():
 def test_config_validation(field, value):
     with pytest.raises(ValueError, match=field):
         P.PCLConfig(**{field: value})
+
+
+def test_gaussian_pcl_density_sampling_and_determinism():
+    """The continuous variant: a bounded-density Gaussian (samples unclipped, the environment
+    clips them), PCL's updates unchanged; same seed, same run."""
+    from rlbook.envs import LQREnv
+
+    policy = P.GaussianPolicy(2, [-2.0], [2.0], hidden=(8,))
+    obs = torch.randn(5, 2)
+    act = policy.sample(obs, torch.Generator().manual_seed(0))
+    expected = torch.distributions.Normal(policy(obs), policy.std()).log_prob(act).sum(-1)
+    assert torch.allclose(policy.log_prob(obs, act), expected)
+    assert torch.all(policy(obs).abs() <= 2.0)  # the mean stays in the box
+    with torch.no_grad():
+        policy.log_std.fill_(-50.0)
+    assert torch.allclose(policy.std(), torch.tensor([0.1]))  # clamped: log pi stays bounded
+    config = P.PCLConfig(gamma=0.9, alpha=0.1, d=3, lr_pi=1e-3, lr_v=1e-3, optimizer="adam")
+    runs = [P.train_env(lambda: LQREnv(horizon=20), config, episodes=6, eval_every=3, seed=s,
+                          hidden=(8,))[1] for s in (1, 1, 2)]  # fmt: skip
+    assert runs[0] == runs[1] and runs[0] != runs[2]
+    assert [c[0] for c in runs[0]] == [60, 120]
