@@ -41,6 +41,7 @@ __all__ = [
     "draw_ou_grid",
     "draw_pcl_path_length",
     "draw_tau_curves",
+    "swing_angle",
     "ema_lag_experiment",
     "ou_experiment",
     "overestimation",
@@ -90,7 +91,8 @@ def ou_experiment(
     deviation: ``episodes`` sample paths of ``steps`` steps each (reset to ``mu`` at every episode,
     as the loop does), their autocorrelation (empirical, from 200 long stationary paths, and the
     exact ``(1 - theta dt)^k``), and the pendulum trajectories (angle, angular velocity) that each
-    noise produces as the only torque, ``2 * noise`` clipped to [-2, 2], from ``reset(seed=seed)``.
+    noise produces as the only torque, ``2 * noise`` clipped to [-2, 2], starting each episode
+    hanging down at rest (so that all motion comes from the noise).
     """
     steps = check_int("steps", steps, 2)
     episodes = check_int("episodes", episodes, 1)
@@ -102,10 +104,11 @@ def ou_experiment(
     trajectories = {"ou": [], "gaussian": []}
     for name, noise in (("ou", ou), ("gaussian", gauss)):
         env = gym.make("Pendulum-v1")
-        obs, _ = env.reset(seed=seed)
+        env.reset(seed=seed)
         for e in range(episodes):
             noise.reset()
-            obs, _ = env.reset() if e else (obs, None)
+            env.reset()
+            env.unwrapped.state = np.array([math.pi, 0.0])  # hanging down, at rest
             angles, speeds = [], []
             for t in range(steps):
                 eta = noise()
@@ -155,10 +158,11 @@ def draw_ou(data: dict):
     ax = axes[2]
     for name, color in (("gaussian", "tab:gray"), ("ou", "tab:blue")):
         for e, (angle, speed) in enumerate(data["trajectories"][name]):
-            ax.plot(angle, speed, ".", ms=1.5, color=color,
+            from_bottom = np.angle(np.exp(1j * (angle - np.pi)))  # 0 = hanging down
+            ax.plot(from_bottom, speed, ".", ms=1.5, color=color,
                     label=("OU" if name == "ou" else "Gaussian") if e == 0 else None)  # fmt: skip
-    ax.set(xlabel=r"angle $\theta$ (0 = upright)", ylabel=r"$\dot\theta$", xlim=(-np.pi, np.pi),
-           ylim=(-8, 8), title="pendulum driven by the noise alone")  # fmt: skip
+    ax.set(xlabel="angle from the bottom (rad)", ylabel=r"$\dot\theta$",
+           title="pendulum driven by the noise alone")  # fmt: skip
     ax.legend(frameon=False, fontsize=8, markerscale=5)
     fig.suptitle(
         rf"OU $\theta$={data['theta']:g}, $\sigma$={data['sigma']:g}, $\mu$={data['mu']:g}, "
@@ -169,9 +173,15 @@ def draw_ou(data: dict):
     return fig
 
 
+def swing_angle(trajectories) -> float:
+    """Mean over episodes of the largest angle from the bottom (pi - |theta|) reached."""
+    return float(np.mean([np.max(math.pi - np.abs(angle)) for angle, _ in trajectories]))
+
+
 def draw_ou_grid(runs: Sequence[dict]):
     """The comparison across a grid of OU settings: autocorrelations, and how far the noise alone
-    swings the pendulum (largest angular velocity per episode, mean over episodes)."""
+    swings the pendulum from hanging at rest (largest angle from the bottom per episode, mean
+    over episodes)."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
     for k, run in enumerate(runs):
         axes[0].plot(run["lags"], run["acf_ou_exact"], color=f"C{k}",
@@ -180,11 +190,11 @@ def draw_ou_grid(runs: Sequence[dict]):
     axes[0].set(xlabel="lag k", ylabel="autocorrelation", title="autocorrelation")
     axes[0].legend(frameon=False, fontsize=8)
     names = [rf"$\theta$={run['theta']:g}" for run in runs] + ["Gaussian\n(same std\nas 1st)"]
-    swing = [np.mean([np.abs(v).max() for _, v in run["trajectories"]["ou"]]) for run in runs]
-    swing.append(np.mean([np.abs(v).max() for _, v in runs[0]["trajectories"]["gaussian"]]))
+    swing = [swing_angle(run["trajectories"]["ou"]) for run in runs]
+    swing.append(swing_angle(runs[0]["trajectories"]["gaussian"]))
     axes[1].bar(range(len(swing)), swing, color=[f"C{k}" for k in range(len(runs))] + ["tab:gray"])
     axes[1].set_xticks(range(len(swing)), names, fontsize=8)
-    axes[1].set(ylabel=r"max $|\dot\theta|$ per episode",
+    axes[1].set(ylabel="largest angle from the bottom (rad)",
                 title="how hard the noise alone swings the pendulum")  # fmt: skip
     for ax in axes:
         ax.title.set_fontsize(10)
