@@ -41,41 +41,24 @@ SAC_SB3 = dict(gamma=0.99, lr=1e-3, buffer=1_000_000, warmup=100, net=[256, 256]
 
 
 def ours(algo: str, steps: int, seed: int, eval_every: int, eval_episodes: int):
-    if algo == "sac":
-        s = SAC_SB3
-        cfg = sac.SACConfig(
-            total_steps=steps,
-            warmup_steps=s["warmup"],
-            gamma=s["gamma"],
-            lr_q=s["lr"],
-            lr_pi=s["lr"],
-            buffer_size=s["buffer"],
-            hidden=tuple(s["net"]),
-            batch_size=256,
-            tau=0.005,
-            alpha="auto",
-            eval_every=eval_every,
-            eval_episodes=eval_episodes,
-            device="cpu",
-        )
-        return sac.train(ENV, cfg, seed=seed, progress=False)
-    z = ZOO_TD3
+    s = SAC_SB3 if algo == "sac" else ZOO_TD3
     common = dict(
         total_steps=steps,
-        warmup_steps=z["warmup"],
-        gamma=z["gamma"],
-        lr_q=z["lr"],
-        lr_pi=z["lr"],
-        buffer_size=z["buffer"],
-        hidden=tuple(z["net"]),
+        warmup_steps=s["warmup"],
+        gamma=s["gamma"],
+        lr_q=s["lr"],
+        lr_pi=s["lr"],
+        buffer_size=s["buffer"],
+        hidden=tuple(s["net"]),
         batch_size=256,
         tau=0.005,
-        noise="gaussian",
-        noise_sigma=z["sigma"],
         eval_every=eval_every,
         eval_episodes=eval_episodes,
         device="cpu",
     )
+    if algo == "sac":
+        return sac.train(ENV, sac.SACConfig(alpha="auto", **common), seed=seed, progress=False)
+    common.update(noise="gaussian", noise_sigma=s["sigma"])
     if algo == "td3":
         return td3.train(ENV, td3.TD3Config(**common), seed=seed, progress=False)
     return ddpg.train(

@@ -22,6 +22,7 @@ continues it exactly. A NaN or inf in a loss or target stops training with
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import time
@@ -258,18 +259,15 @@ class TrainingDiverged(FloatingPointError):
 
 
 def check_finite(info: dict | None, step: int, result: Result) -> None:
-    """Raise :class:`TrainingDiverged` if any quantity the update reported is NaN or infinite."""
-    if not info:
-        return
-    values = [torch.as_tensor(v, dtype=torch.float32).detach().reshape(-1) for v in info.values()]
-    if bool(torch.isfinite(torch.cat([v.cpu() for v in values])).all()):
-        return
-    for name, v in zip(info, values, strict=True):
-        if not bool(torch.isfinite(v.cpu()).all()):
+    """Raise :class:`TrainingDiverged` if a scalar the update reported (its losses, the mean
+    target, alpha) is NaN or infinite."""
+    for name, v in (info or {}).items():
+        value = float(v.detach() if isinstance(v, torch.Tensor) else v)
+        if not math.isfinite(value):
             raise TrainingDiverged(
-                f"{name} became {v.cpu()[~torch.isfinite(v.cpu())][0].item()} at step {step}: "
-                f"training stopped instead of continuing on garbage (try a smaller learning "
-                f"rate, or check the rewards and observations for NaN or huge values)",
+                f"{name} became {value} at step {step}: training stopped instead of continuing on "
+                f"garbage (try a smaller learning rate, or check the rewards and observations for "
+                f"NaN or huge values)",
                 result,
             )
 
