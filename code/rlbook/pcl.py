@@ -23,6 +23,7 @@ episode, paths are cut at its last state, whose value is 0 if the episode termin
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +40,7 @@ __all__ = [
     "GaussianPolicy",
     "PCL",
     "PCLConfig",
+    "PENDULUM",
     "UnifiedPCL",
     "consistency_error",
     "path_windows",
@@ -195,6 +197,7 @@ class PCLConfig:
     replay_updates: int = 1  # off-policy updates per new episode (line 4.7)
     optimizer: str = "sgd"  # "sgd" as in the box, or "adam"
     lr_decay: float = 1.0  # learning rates are multiplied by this after every iteration
+    reward_scale: float = 1.0  # the updates see c * r (the replay's priorities use raw returns)
 
     def __post_init__(self):
         check_real("gamma", self.gamma, 0.0, 1.0, high_open=True)
@@ -207,8 +210,16 @@ class PCLConfig:
         check_int("episode_length", self.episode_length, 1)
         check_int("replay_updates", self.replay_updates, 0)
         check_real("lr_decay", self.lr_decay, 0.0, 1.0, low_open=True)
+        check_real("reward_scale", self.reward_scale, 0.0, low_open=True)
         if self.optimizer not in ("sgd", "adam"):
             raise ValueError(f"optimizer must be 'sgd' or 'adam'; got {self.optimizer!r}")
+
+
+#: settings of continuous PCL on Pendulum-v1 (:func:`train_env`'s default). The reward scale is
+#: what made it learn: with rewards in [-16, 0] and these rates the policy settled on a constant
+#: torque or none; scaled by 0.1 it learns on every seed tried (benchmarks/pendulum.py).
+PENDULUM = dict(gamma=0.98, alpha=0.05, d=5, lr_pi=1e-3, lr_v=3e-3, optimizer="adam",
+                replay_updates=200, capacity=1000, reward_scale=0.1)  # fmt: skip
 
 
 class _PCLBase:
@@ -240,7 +251,8 @@ class _PCLBase:
         return dict(
             idx=torch.as_tensor(idx_c), mask=torch.as_tensor(mask, dtype=torch.float32),
             starts=torch.as_tensor(starts), ends=torch.as_tensor(ends), obs=obs, act=act,
-            rew=torch.as_tensor(ep.rewards, dtype=torch.float32)[idx_c] * torch.as_tensor(mask),
+            rew=torch.as_tensor(ep.rewards * c.reward_scale, dtype=torch.float32)[idx_c]
+            * torch.as_tensor(mask),
             end_discount=torch.as_tensor(c.gamma ** lengths, dtype=torch.float32),
             end_terminal=end_terminal,
         )  # fmt: skip
@@ -515,19 +527,21 @@ def train_env(
     eval_every: int = 5,
     eval_episodes: int = 10,
     demonstrations=(),
+    timing: dict | None = None,
 ):
     """Algorithm {prf:ref}`pcl` with :class:`GaussianPCL` on a gymnasium environment with a Box
     action space: each iteration samples an episode, stores it, updates on it and on
     ``replay_updates`` replayed episodes. Returns ``(agent, curve)``, the curve holding, every
-    ``eval_every`` iterations, ``(environment steps, mean deterministic return)`` on the episodes
-    started by ``reset(seed=i)``, i < ``eval_episodes``."""
+    ``eval_every`` iterations, ``(environment steps, mean, std of the deterministic returns)`` on
+    the episodes started by ``reset(seed=i)``, i < ``eval_episodes``. The default ``config`` is
+    :data:`PENDULUM`. A dict passed as ``timing`` receives ``steps`` and ``train_seconds``
+    (evaluation excluded)."""
     from .envs import check_box_env, env_factory
     from .loop import evaluate
 
     check_int("episodes", episodes, 0)
     check_int("eval_every", eval_every, 1)
-    config = PCLConfig(gamma=0.99, alpha=0.1, d=10, lr_pi=1e-3, lr_v=1e-3, optimizer="adam",
-                       replay_updates=4) if config is None else config  # fmt: skip
+    config = PCLConfig(**PENDULUM) if config is None else config
     make_env = env_factory(env)
     e = make_env()
     space = check_box_env(e, "GaussianPCL")
@@ -536,7 +550,7 @@ def train_env(
     for ep in demonstrations:
         agent.replay.add(ep)
     e.action_space.seed(seed)
-    steps, curve = 0, []
+    steps, curve, eval_seconds, start = 0, [], 0.0, time.perf_counter()
     for n in range(episodes):
         ep = rollout_env(e, agent, seed=seed * 100_003 + n)  # pcl 4.2
         steps += len(ep.rewards)
@@ -546,7 +560,11 @@ def train_env(
             agent.update_on_episode(agent.replay.sample())  # pcl 4.7-4.8
         agent.decay_learning_rates()
         if (n + 1) % eval_every == 0:
+            t0 = time.perf_counter()
             returns = evaluate(agent.act_batch, make_env, range(eval_episodes))
-            curve.append((steps, float(returns.mean())))
+            curve.append((steps, float(returns.mean()), float(returns.std())))
+            eval_seconds += time.perf_counter() - t0
     e.close()
+    if timing is not None:
+        timing.update(steps=steps, train_seconds=time.perf_counter() - start - eval_seconds)
     return agent, curve

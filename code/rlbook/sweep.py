@@ -34,41 +34,21 @@ from pathlib import Path
 import joblib
 import numpy as np
 
+from . import runners
 from .validation import check_int
 
 __all__ = ["ALGORITHMS", "Job", "machine_name", "provenance", "run_job", "sweep"]
 
 
-def _online(module_name: str) -> Callable:
-    def train(env: str, seed: int, final_episodes: int = 100, threads: int | None = None,
-              **settings) -> dict:  # fmt: skip
-        import importlib
-
-        import gymnasium as gym
-        import torch
-
-        from .loop import evaluate
-
-        if threads:
-            torch.set_num_threads(threads)
-        module = importlib.import_module(f"rlbook.{module_name}")
-        result = module.train(env, seed=seed, progress=False, **settings)
-        returns = evaluate(result.agent.act_batch, lambda: gym.make(env), range(final_episodes))
-        return {
-            "curve": result.curve,
-            "final_return": float(returns.mean()),
-            "final_std": float(returns.std()),
-            "steps": result.steps,
-            "train_seconds": result.wall_time - result.eval_time,
-            "steps_per_second": result.steps_per_second,
-        }
-
-    train.__name__ = f"train_{module_name}"
-    return train
-
-
-#: what a :class:`Job` may name: a function ``(env, seed, **settings) -> dict``
-ALGORITHMS: dict[str, Callable] = {name: _online(name) for name in ("ddpg", "td3", "sac")}
+#: what a :class:`Job` may name: a function ``(env, seed, **settings) -> dict`` (see
+#: :mod:`rlbook.runners` for what each runs and the record it returns)
+ALGORITHMS: dict[str, Callable] = {
+    **{name: runners.online(name) for name in ("ddpg", "td3", "sac")},
+    **{f"sb3-{name}": runners.sb3_peer(name) for name in ("ddpg", "td3", "sac")},
+    "pcl": runners.pcl_online,
+    "fqi": runners.fqi_offline,
+    "nfqca": runners.nfqca_offline,
+}
 
 
 @dataclass(frozen=True)

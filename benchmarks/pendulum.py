@@ -1,0 +1,96 @@
+"""Every algorithm of the book that can act on Pendulum-v1, many seeds, through ``rlbook.sweep``.
+
+Usage (from the repository root, after `make setup`; the SB3 peers also need
+`.venv/bin/pip install -e ".[bench]"`):
+
+    .venv/bin/python benchmarks/pendulum.py --seeds 5 --jobs 2 --out benchmarks/results/pendulum
+
+runs, for each seed, at the same budget of 20,000 environment steps:
+
+- online: DDPG, TD3 and SAC of rlbook and of stable-baselines3 with the rl-baselines3-zoo settings
+  (``rlbook.runners.PENDULUM_TD3`` for DDPG and TD3, ``PENDULUM_SAC`` for SAC), and PCL with a
+  Gaussian policy (``rlbook.pcl.PENDULUM``), for several path lengths d (``--pcl-d``);
+- offline: explicit-maximization FQI and NFQCA on 20,000 transitions of uniformly random torques
+  (30 iterations of 100 full-batch Adam steps, gamma 0.98, 64-wide networks).
+
+Every run is evaluated deterministically on the 100 episodes started by reset(seed=i), i < 100, the
+same starts for all, every 2,000 steps (online) or 5 iterations (offline), and after training.
+Each job writes ``OUT/NAME-seedS.json`` as soon as it finishes (curve, final return, wall time,
+steps per second, versions, commit, machine), so an interrupted run keeps what it finished, and
+``--skip-done`` continues it. ``--algos`` picks a subset; ``--jobs`` sets how many run at once
+(local processes; see rlbook.sweep for a Dask or Ray cluster). ``--threads`` is torch's thread
+count inside each job. The Benchmarks chapter reads the files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from rlbook.runners import PENDULUM_SAC, PENDULUM_TD3
+from rlbook.sweep import Job, sweep
+
+ONLINE = ("ddpg", "td3", "sac", "sb3-ddpg", "sb3-td3", "sb3-sac")
+ALL = (*ONLINE, "pcl", "fqi", "nfqca")
+
+
+def jobs_for(algos, seeds, steps, pcl_d, threads):
+    jobs = []
+    for seed in range(seeds):
+        for algo in algos:
+            common = dict(threads=threads)
+            if algo in ONLINE:
+                base = algo.removeprefix("sb3-")
+                s = dict(PENDULUM_SAC if base == "sac" else PENDULUM_TD3)
+                s.update(total_steps=steps, eval_every=2_000, eval_episodes=100)
+                if algo == "ddpg":
+                    s["target_update"] = "ema"  # as SB3 and the DDPG paper
+                jobs.append(Job(algo, seed, settings={**s, **common}))
+            elif algo == "pcl":
+                for d in pcl_d:
+                    jobs.append(Job("pcl", seed, settings=dict(total_steps=steps, d=d, **common),
+                                    label=f"pcl-d{d}"))  # fmt: skip
+            else:
+                jobs.append(Job(algo, seed, settings=dict(total_steps=steps, **common)))
+    return jobs
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--algos", nargs="+", default=list(ALL), choices=ALL)
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=20_000)
+    parser.add_argument("--pcl-d", type=int, nargs="+", default=[1, 5, 20])
+    parser.add_argument("--jobs", type=int, default=1, help="runs at once (local processes)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/pendulum"))
+    parser.add_argument("--skip-done", action="store_true", help="skip jobs whose file exists")
+    args = parser.parse_args()
+
+    jobs = jobs_for(args.algos, args.seeds, args.steps, args.pcl_d, args.threads)
+    if args.skip_done:
+        jobs = [j for j in jobs if not (args.out / f"{j.name}-seed{j.seed}.json").exists()]
+    print(f"{len(jobs)} jobs, {args.jobs} at a time -> {args.out}", flush=True)
+    records = sweep(jobs, n_jobs=args.jobs, out=args.out, verbose=10)
+    failed = [r for r in records if r["error"]]
+    for r in failed:
+        print(f"FAILED {r['name']} seed {r['seed']}:\n{r['error']}")
+
+    table = {}
+    for path in sorted(args.out.glob("*.json")):
+        r = json.loads(path.read_text())
+        if not r["error"]:
+            table.setdefault(r["name"], []).append(r)
+    print(f"\n{'run':10s} {'seeds':>5s} {'final return':>18s} {'steps/s':>9s}")
+    for name, rs in table.items():
+        ret = np.array([r["final_return"] for r in rs])
+        sps = np.mean([r["steps_per_second"] for r in rs])
+        print(f"{name:10s} {len(rs):5d} {ret.mean():9.1f} +- {ret.std():5.1f} {sps:9.1f}")
+    raise SystemExit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,251 @@
+"""What a sweep job runs: one function per algorithm of the book, and per peer library.
+
+Every runner has the signature ``(env, seed, **settings) -> dict`` and returns a JSON-ready
+record: ``curve`` (rows ``{"step", "mean", "std"}`` of deterministic evaluations on the fixed starts
+``reset(seed=i)``, i < ``eval_episodes``), ``final_return`` and ``final_std`` (after training, on
+the starts i < ``final_episodes``), ``steps`` (environment steps used for learning),
+``train_seconds`` (evaluation excluded) and ``steps_per_second``. :data:`rlbook.sweep.ALGORITHMS`
+maps names to them.
+
+- ``ddpg``, ``td3``, ``sac``: the online actor-critics; settings are fields of their ``Config``.
+- ``sb3-ddpg``, ``sb3-td3``, ``sb3-sac``: the stable-baselines3 peers (an optional dependency:
+  ``pip install -e ".[bench]"``) with the same settings names, translated to SB3's arguments.
+- ``pcl``: Algorithm {prf:ref}`pcl` with a Gaussian policy (:func:`rlbook.pcl.train_env`); settings
+  are ``total_steps`` and fields of :class:`~rlbook.pcl.PCLConfig`.
+- ``fqi``, ``nfqca``: the offline methods of the first chapters, trained on ``total_steps``
+  transitions of a uniformly random behaviour policy (the same environment-step budget, spent on
+  exploration alone); their ``curve`` is indexed by iteration instead of step (``"step"`` holds the
+  iteration), and ``steps_per_second`` is the dataset size over the training time.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from .loop import evaluate
+from .validation import check_int
+
+__all__ = [
+    "PENDULUM_SAC",
+    "PENDULUM_TD3",
+    "fqi_offline",
+    "nfqca_offline",
+    "online",
+    "pcl_online",
+    "sb3_peer",
+]
+
+#: the rl-baselines3-zoo settings of TD3 and DDPG for Pendulum-v1 (rlbook's names)
+PENDULUM_TD3 = dict(total_steps=20_000, gamma=0.98, lr_q=1e-3, lr_pi=1e-3, buffer_size=200_000,
+                    warmup_steps=10_000, noise="gaussian", noise_sigma=0.1, hidden=(400, 300),
+                    batch_size=256, tau=0.005)  # fmt: skip
+#: SB3's SAC defaults with learning rate 1e-3 (rlbook's names)
+PENDULUM_SAC = dict(total_steps=20_000, gamma=0.99, lr_q=1e-3, lr_pi=1e-3, buffer_size=1_000_000,
+                    warmup_steps=100, hidden=(256, 256), batch_size=256, tau=0.005,
+                    alpha="auto")  # fmt: skip
+
+
+def _set_threads(threads):
+    if threads:
+        torch.set_num_threads(threads)
+
+
+def _final(policy, env, final_episodes):
+    returns = evaluate(policy, lambda: gym.make(env), range(final_episodes))
+    return {"final_return": float(returns.mean()), "final_std": float(returns.std())}
+
+
+def online(module_name: str):
+    """The runner of ``rlbook.<module_name>.train`` (DDPG, TD3 or SAC)."""
+
+    def run(env: str, seed: int, final_episodes: int = 100, threads: int | None = None,
+            **settings) -> dict:  # fmt: skip
+        _set_threads(threads)
+        module = importlib.import_module(f"rlbook.{module_name}")
+        result = module.train(env, seed=seed, progress=False, **settings)
+        return {
+            "curve": result.curve,
+            **_final(result.agent.act_batch, env, final_episodes),
+            "steps": result.steps,
+            "train_seconds": result.wall_time - result.eval_time,
+            "steps_per_second": result.steps_per_second,
+        }
+
+    run.__name__ = f"run_{module_name}"
+    return run
+
+
+def sb3_peer(algo: str):
+    """The runner of stable-baselines3's ``DDPG``, ``TD3`` or ``SAC`` with rlbook's setting names
+    (``total_steps``, ``gamma``, ``lr_q`` (SB3 has one learning rate; ``lr_pi`` must equal it),
+    ``buffer_size``, ``warmup_steps``, ``noise_sigma`` (Gaussian), ``hidden``, ``batch_size``,
+    ``tau``, ``alpha`` (``"auto"`` or a number), ``eval_every``, ``eval_episodes``)."""
+    known = {"total_steps", "gamma", "lr_q", "lr_pi", "buffer_size", "warmup_steps", "noise",
+             "noise_sigma", "hidden", "batch_size", "tau", "alpha", "eval_every", "eval_episodes",
+             "device"}  # fmt: skip
+
+    def run(env: str, seed: int, final_episodes: int = 100, threads: int | None = None,
+            **settings) -> dict:  # fmt: skip
+        try:
+            import stable_baselines3 as sb
+        except ImportError as err:  # a benchmark-only dependency
+            raise ImportError(
+                'the SB3 peers need stable-baselines3: pip install -e ".[bench]"'
+            ) from err
+        from stable_baselines3.common.callbacks import BaseCallback
+        from stable_baselines3.common.noise import NormalActionNoise
+
+        unknown = set(settings) - known
+        if unknown:
+            raise ValueError(f"settings not understood by the SB3 peer: {sorted(unknown)}")
+        s = {**(PENDULUM_SAC if algo == "sac" else PENDULUM_TD3), "eval_every": 2_000,
+             "eval_episodes": 100, **settings}  # fmt: skip
+        if s["lr_pi"] != s["lr_q"]:
+            raise ValueError("SB3 uses one learning rate: lr_pi must equal lr_q")
+        _set_threads(threads)
+        make = lambda: gym.make(env)  # noqa: E731
+        kwargs = dict(gamma=s["gamma"], learning_rate=s["lr_q"], buffer_size=s["buffer_size"],
+                      learning_starts=s["warmup_steps"], batch_size=s["batch_size"], tau=s["tau"],
+                      seed=seed, device=s.get("device", "cpu"),
+                      policy_kwargs=dict(net_arch=list(s["hidden"])))  # fmt: skip
+        train_env = make()
+        if algo == "sac":
+            alpha = s["alpha"]
+            kwargs["ent_coef"] = "auto" if alpha == "auto" else float(alpha)
+            model = sb.SAC("MlpPolicy", train_env, **kwargs)
+        else:
+            dim = train_env.action_space.shape[0]
+            noise = NormalActionNoise(np.zeros(dim), s["noise_sigma"] * np.ones(dim))
+            model = (sb.TD3 if algo == "td3" else sb.DDPG)(
+                "MlpPolicy", train_env, action_noise=noise, **kwargs
+            )
+
+        def predict(obs):
+            return model.predict(obs, deterministic=True)[0]
+
+        class Curve(BaseCallback):  # the same evaluation as rlbook's loop, its time excluded
+            def __init__(self):
+                super().__init__()
+                self.curve, self.eval_time = [], 0.0
+
+            def _on_step(self) -> bool:
+                if s["eval_every"] and self.num_timesteps % s["eval_every"] == 0:
+                    t0 = time.perf_counter()
+                    ret = evaluate(predict, make, range(s["eval_episodes"]))
+                    self.eval_time += time.perf_counter() - t0
+                    self.curve.append({"step": self.num_timesteps, "mean": float(ret.mean()),
+                                       "std": float(ret.std())})  # fmt: skip
+                return True
+
+        callback = Curve()
+        start = time.perf_counter()
+        model.learn(total_timesteps=s["total_steps"], callback=callback)
+        seconds = time.perf_counter() - start - callback.eval_time
+        return {
+            "curve": callback.curve,
+            **_final(predict, env, final_episodes),
+            "steps": s["total_steps"],
+            "train_seconds": seconds,
+            "steps_per_second": s["total_steps"] / seconds,
+            "sb3_version": sb.__version__,
+        }
+
+    run.__name__ = f"run_sb3_{algo}"
+    return run
+
+
+def pcl_online(env: str, seed: int, total_steps: int = 20_000, eval_every: int = 2_000,
+        eval_episodes: int = 100, final_episodes: int = 100, threads: int | None = None,
+        hidden=(64, 64), **config) -> dict:  # fmt: skip
+    """Algorithm {prf:ref}`pcl` online (:func:`rlbook.pcl.train_env`) for ``total_steps`` steps,
+    rounded up to whole episodes; ``config`` holds :class:`~rlbook.pcl.PCLConfig` fields on top of
+    :data:`rlbook.pcl.PENDULUM`."""
+    from . import pcl as pcl_module
+
+    _set_threads(threads)
+    config = pcl_module.PCLConfig(**{**pcl_module.PENDULUM, **config})
+    length = gym.make(env).spec.max_episode_steps or 1_000
+    check_int("total_steps", total_steps, 1)
+    check_int("eval_every", eval_every, length)
+    timing: dict = {}
+    agent, curve = pcl_module.train_env(
+        env, config, episodes=-(-total_steps // length), seed=seed, hidden=hidden,
+        eval_every=eval_every // length, eval_episodes=eval_episodes, timing=timing,
+    )  # fmt: skip
+    return {
+        "curve": [{"step": s, "mean": m, "std": sd} for s, m, sd in curve],
+        **_final(agent.act_batch, env, final_episodes),
+        "steps": timing["steps"],
+        "train_seconds": timing["train_seconds"],
+        "steps_per_second": timing["steps"] / timing["train_seconds"],
+    }
+
+
+def _offline(method: str):
+    def run(env: str, seed: int, total_steps: int = 20_000, iterations: int = 30,
+            eval_every: int = 5, eval_episodes: int = 100, final_episodes: int = 100,
+            threads: int | None = None, gamma: float = 0.98, fit_steps: int = 100,
+            lr: float = 3e-3, hidden=(64, 64), episode_length: int = 200) -> dict:  # fmt: skip
+        from . import fqi as fqi_module
+        from .envs import pendulum_dataset
+        from .networks import DeterministicActor
+        from .nfqca import nfqca as nfqca_fn
+
+        if env != "Pendulum-v1":
+            raise ValueError(f"the offline runners use the Pendulum-v1 dataset; got env={env!r}")
+        check_int("iterations", iterations, 1)
+        check_int("eval_every", eval_every, 1)
+        _set_threads(threads)
+        data = pendulum_dataset(total_steps, seed=seed, episode_length=episode_length)
+        low, high = np.array([-2.0], np.float32), np.array([2.0], np.float32)
+        torch.manual_seed(seed)
+        q = fqi_module.MLPQ(3, 1, hidden)
+        policy = DeterministicActor(3, low, high, hidden) if method == "nfqca" else None
+        maximize = fqi_module.gradient_maximizer(low, high, restarts=2, steps=20, seed=seed)
+
+        if method == "nfqca":
+
+            def act(obs):  # noqa: E306
+                with torch.no_grad():
+                    return policy(torch.as_tensor(obs, dtype=torch.float32)).numpy()
+        else:
+
+            def act(obs):  # noqa: E306 - explicit FQI maximizes at every step
+                return maximize(q, torch.as_tensor(obs, dtype=torch.float32))[0].detach().numpy()
+
+        curve, seconds, done = [], 0.0, 0
+        make = lambda: gym.make(env)  # noqa: E731
+        while done < iterations:  # chunks of eval_every iterations; FQI's state is q (and pi)
+            k = min(eval_every, iterations - done)
+            start = time.perf_counter()
+            if method == "nfqca":
+                nfqca_fn(data, q, policy, gamma, iterations=k, k_q=fit_steps, k_pi=fit_steps,
+                         lr_q=lr, lr_pi=lr, tol=0.0)  # fmt: skip
+            else:
+                fqi_module.fqi_explicit(data, q, maximize, gamma, iterations=k,
+                                        fit_steps=fit_steps, lr=lr, tol=0.0)  # fmt: skip
+            seconds += time.perf_counter() - start
+            done += k
+            returns = evaluate(act, make, range(eval_episodes))
+            curve.append({"step": done, "mean": float(returns.mean()),
+                          "std": float(returns.std())})  # fmt: skip
+        return {
+            "curve": curve,
+            **_final(act, env, final_episodes),
+            "steps": total_steps,
+            "train_seconds": seconds,
+            "steps_per_second": total_steps / seconds,
+            "curve_axis": "iteration",
+        }
+
+    run.__name__ = f"run_{method}"
+    return run
+
+
+fqi_offline = _offline("fqi")
+nfqca_offline = _offline("nfqca")
