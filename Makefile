@@ -7,7 +7,8 @@ VENV_STAMP := .venv/.stamp-setup
 WEB_STAMP := web/dist/.stamp-assets
 JB := .venv/bin/jupyter-book
 
-.PHONY: setup book test lint unit notebooks browser browser-deps build sync set-repo-url clean
+.PHONY: setup book test lint unit notebooks browser browser-deps build sync set-repo-url clean \
+	benchmarks
 
 setup: $(VENV_STAMP) $(WEB_STAMP)
 
@@ -55,6 +56,15 @@ sync: setup
 	.venv/bin/jupytext --sync chapters/*.md
 	.venv/bin/ruff format chapters/*.ipynb
 	.venv/bin/jupytext --sync chapters/*.ipynb
+
+# The committed benchmark results the Benchmarks chapter plots (hours on a laptop, not part of
+# `make test`; see benchmarks/README.md). JOBS runs that many at once (local processes).
+JOBS ?= 2
+benchmarks: setup
+	$(PY) -m pip install -q -e ".[bench]"
+	$(PY) benchmarks/pendulum.py --seeds 5 --jobs $(JOBS) --out benchmarks/results/pendulum
+	$(PY) benchmarks/actor_critic_vs_sb3.py --seeds 5 --threads 1 \
+		--out benchmarks/results/actor_critic_vs_sb3.json
 
 # Point launch buttons and every chapter's Colab install cell at another repository.
 set-repo-url: setup

@@ -24,113 +24,23 @@ import argparse
 import json
 import platform
 import subprocess
-import time
 from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 import torch
 
-from rlbook import ddpg, sac, td3
-from rlbook.loop import evaluate
+from rlbook.runners import PENDULUM_SAC, PENDULUM_TD3, online, sb3_peer
 from rlbook.sweep import machine_name
 
 ENV = "Pendulum-v1"
-ZOO_TD3 = dict(gamma=0.98, lr=1e-3, buffer=200_000, warmup=10_000, sigma=0.1, net=[400, 300])
-SAC_SB3 = dict(gamma=0.99, lr=1e-3, buffer=1_000_000, warmup=100, net=[256, 256])
 
 
-def ours(algo: str, steps: int, seed: int, eval_every: int, eval_episodes: int):
-    s = SAC_SB3 if algo == "sac" else ZOO_TD3
-    common = dict(
-        total_steps=steps,
-        warmup_steps=s["warmup"],
-        gamma=s["gamma"],
-        lr_q=s["lr"],
-        lr_pi=s["lr"],
-        buffer_size=s["buffer"],
-        hidden=tuple(s["net"]),
-        batch_size=256,
-        tau=0.005,
-        eval_every=eval_every,
-        eval_episodes=eval_episodes,
-        device="cpu",
-    )
-    if algo == "sac":
-        return sac.train(ENV, sac.SACConfig(alpha="auto", **common), seed=seed, progress=False)
-    common.update(noise="gaussian", noise_sigma=s["sigma"])
-    if algo == "td3":
-        return td3.train(ENV, td3.TD3Config(**common), seed=seed, progress=False)
-    return ddpg.train(
-        ENV, ddpg.DDPGConfig(target_update="ema", **common), seed=seed, progress=False
-    )
-
-
-def sb3(algo: str, steps: int, seed: int, eval_every: int, eval_episodes: int):
-    """Train the SB3 peer; returns (model, training wall time without evaluation, curve)."""
-    import stable_baselines3 as sb
-    from stable_baselines3.common.callbacks import BaseCallback
-    from stable_baselines3.common.noise import NormalActionNoise
-
-    env = gym.make(ENV)
-    if algo == "sac":
-        s = SAC_SB3
-        model = sb.SAC(
-            "MlpPolicy",
-            env,
-            gamma=s["gamma"],
-            learning_rate=s["lr"],
-            buffer_size=s["buffer"],
-            learning_starts=s["warmup"],
-            seed=seed,
-            device="cpu",
-            policy_kwargs=dict(net_arch=s["net"]),
-        )
-    else:
-        z = ZOO_TD3
-        noise = NormalActionNoise(np.zeros(1), z["sigma"] * np.ones(1))
-        cls = sb.TD3 if algo == "td3" else sb.DDPG
-        model = cls(
-            "MlpPolicy",
-            env,
-            gamma=z["gamma"],
-            learning_rate=z["lr"],
-            buffer_size=z["buffer"],
-            learning_starts=z["warmup"],
-            action_noise=noise,
-            seed=seed,
-            device="cpu",
-            policy_kwargs=dict(net_arch=z["net"]),
-        )
-
-    class Curve(BaseCallback):  # the same evaluation as rlbook's loop, its time excluded
-        def __init__(self):
-            super().__init__()
-            self.curve, self.eval_time = [], 0.0
-
-        def _on_step(self) -> bool:
-            if eval_every and self.num_timesteps % eval_every == 0:
-                t0 = time.perf_counter()
-                ret = evaluate(predictor(self.model), make, range(eval_episodes))
-                self.eval_time += time.perf_counter() - t0
-                self.curve.append(
-                    {"step": self.num_timesteps, "mean": float(ret.mean()), "std": float(ret.std())}
-                )
-            return True
-
-    callback = Curve()
-    start = time.perf_counter()
-    model.learn(total_timesteps=steps, callback=callback)
-    wall = time.perf_counter() - start - callback.eval_time
-    return model, wall, callback.curve
-
-
-def make():
-    return gym.make(ENV)
-
-
-def predictor(model):
-    return lambda obs: model.predict(obs, deterministic=True)[0]
+def settings(algo: str, steps: int, eval_every: int, eval_episodes: int) -> dict:
+    """The zoo settings (rlbook.runners.PENDULUM_TD3 / PENDULUM_SAC), the same for both libraries."""
+    s = dict(PENDULUM_SAC if algo == "sac" else PENDULUM_TD3)
+    s.update(total_steps=steps, eval_every=eval_every, eval_episodes=eval_episodes, device="cpu")
+    return s
 
 
 def main():
@@ -168,43 +78,18 @@ def main():
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(json.dumps(record, indent=1))
 
-    eval_seeds = range(args.eval_episodes)
     for seed in range(args.seeds):
         for algo in args.algos:
-            r = ours(algo, args.steps, seed, args.eval_every, args.eval_episodes)
-            ret = evaluate(r.agent.act_batch, make, eval_seeds)
-            rows.append(
-                dict(
-                    lib="rlbook",
-                    algo=algo,
-                    seed=seed,
-                    ret=float(ret.mean()),
-                    sps=r.steps_per_second,
-                    curve=r.curve,
-                )
-            )
-            save()
-            print(
-                f"seed {seed} {algo:4s} rlbook {ret.mean():8.1f} {r.steps_per_second:6.1f} sps",
-                flush=True,
-            )
-            model, wall, curve = sb3(algo, args.steps, seed, args.eval_every, args.eval_episodes)
-            ret = evaluate(predictor(model), make, eval_seeds)
-            rows.append(
-                dict(
-                    lib="sb3",
-                    algo=algo,
-                    seed=seed,
-                    ret=float(ret.mean()),
-                    sps=args.steps / wall,
-                    curve=curve,
-                )  # fmt: skip
-            )
-            save()
-            print(
-                f"seed {seed} {algo:4s} sb3    {ret.mean():8.1f} {args.steps / wall:6.1f} sps",
-                flush=True,
-            )
+            s = settings(algo, args.steps, args.eval_every, args.eval_episodes)
+            runs = (("rlbook", online(algo), {"target_update": "ema"} if algo == "ddpg" else {}),
+                    ("sb3", sb3_peer(algo), {}))  # fmt: skip
+            for lib, run, extra in runs:  # alternating: ours, then SB3, for every seed
+                r = run(ENV, seed, final_episodes=args.eval_episodes, **s, **extra)
+                rows.append(dict(lib=lib, algo=algo, seed=seed, ret=r["final_return"],
+                                 sps=r["steps_per_second"], curve=r["curve"]))  # fmt: skip
+                save()
+                print(f"seed {seed} {algo:4s} {lib:6s} {r['final_return']:8.1f} "
+                      f"{r['steps_per_second']:6.1f} sps", flush=True)  # fmt: skip
 
     print(
         f"\nPendulum-v1, {args.steps} steps, {args.seeds} seeds, {args.threads} thread(s), "

@@ -167,6 +167,7 @@ def test_path_windows_cut_at_termination_but_not_after_truncation():
         ("lr_pi", 0.0),
         ("capacity", 0),
         ("optimizer", "rmsprop"),
+        ("reward_scale", 0.0),
     ],
 )
 def test_config_validation(field, value):
@@ -193,3 +194,25 @@ def test_gaussian_pcl_density_sampling_and_determinism():
                           hidden=(8,))[1] for s in (1, 1, 2)]  # fmt: skip
     assert runs[0] == runs[1] and runs[0] != runs[2]
     assert [c[0] for c in runs[0]] == [60, 120]
+
+
+def test_reward_scale_multiplies_the_rewards_the_updates_see(solved):
+    """``reward_scale`` c: the consistency error is computed with c * r; with c = 2 and alpha
+    doubled, C doubles exactly for a doubled value (the problem is the same, rescaled)."""
+    mdp = solved[0]
+    rng = np.random.default_rng(0)
+    ep = P.rollout(mdp, None, 12, rng, start=0, actions=rng.integers(mdp.n_actions, size=12))
+    errors = []
+    for c, alpha, v_scale in ((1.0, 0.5, 1.0), (2.0, 1.0, 2.0)):
+        config = P.PCLConfig(gamma=0.9, alpha=alpha, d=4, reward_scale=c)
+        policy, value = P.Table(mdp.n_states, mdp.n_actions), P.Table(mdp.n_states, 1, init=0.3)
+        with torch.no_grad():
+            value.theta.mul_(v_scale)
+        agent = P.PCL(policy, value, config)
+        p = agent._paths(ep)
+        windows = np.arange(9)[:, None] + np.arange(4)  # 12 steps, d = 4, truncated: 9 paths
+        assert torch.allclose(
+            p["rew"], torch.as_tensor(c * ep.rewards[windows], dtype=torch.float32)
+        )
+        errors.append(2 * agent.update_on_episode(ep))  # mean C^2 before the step
+    assert errors[1] == pytest.approx(4 * errors[0], rel=1e-5)

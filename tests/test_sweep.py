@@ -5,7 +5,7 @@ import json
 import joblib
 import pytest
 
-from rlbook.sweep import Job, sweep
+from rlbook.sweep import Job, load_records, sweep
 
 TINY = dict(total_steps=300, warmup_steps=100, eval_every=100, eval_episodes=2, hidden=(8,),
             batch_size=16, threads=1)  # fmt: skip
@@ -36,6 +36,10 @@ def test_sweep_in_local_processes_reports_a_crash_without_losing_the_others(tmp_
     files = sorted(p.name for p in tmp_path.iterdir())
     assert files == ["broken-seed1.json", "sac-seed0.json", "td3-seed0.json"]
     assert json.loads((tmp_path / "td3-seed0.json").read_text())["curve"] == records[0]["curve"]
+    loaded = load_records(tmp_path)  # what the chapters read: failed runs left out
+    assert sorted(loaded) == ["sac", "td3"] and loaded["td3"][0]["curve"] == records[0]["curve"]
+    with pytest.raises(FileNotFoundError, match="no sweep records"):
+        load_records(tmp_path / "missing")
 
 
 def test_the_same_sweep_runs_unchanged_on_a_dask_cluster():
@@ -56,3 +60,38 @@ def test_bad_jobs_are_refused():
         sweep([Job("td3", seed=-1)])
     with pytest.raises(ValueError, match="n_jobs"):
         sweep([Job("td3")], n_jobs=0)
+
+
+def test_every_pendulum_runner_returns_a_full_record():
+    """PCL online and the offline FQI/NFQCA runners, tiny: curve, final return and timing."""
+    small = dict(eval_episodes=2, final_episodes=2, hidden=(8,), threads=1)
+    jobs = [
+        Job("pcl", settings=dict(total_steps=400, eval_every=200, replay_updates=1, **small)),
+        Job(
+            "fqi", settings=dict(total_steps=300, iterations=3, eval_every=2, fit_steps=2, **small)
+        ),
+        Job(
+            "nfqca",
+            settings=dict(total_steps=300, iterations=2, eval_every=1, fit_steps=2, **small),
+        ),  # fmt: skip
+    ]
+    pcl, fqi, nfqca = sweep(jobs)
+    for r in (pcl, fqi, nfqca):
+        assert r["error"] is None, r["error"]
+        assert r["final_return"] < 0 and r["train_seconds"] > 0 and r["steps_per_second"] > 0
+    assert [c["step"] for c in pcl["curve"]] == [200, 400] and pcl["steps"] == 400
+    assert [c["step"] for c in fqi["curve"]] == [2, 3] and fqi["curve_axis"] == "iteration"
+    assert [c["step"] for c in nfqca["curve"]] == [1, 2] and nfqca["steps"] == 300
+
+
+def test_runner_settings_are_checked():
+    records = sweep([Job("pcl", settings=dict(total_steps=400, d=0)),
+                     Job("fqi", env="MountainCarContinuous-v0"),
+                     Job("sb3-td3", settings=dict(total_steps=400, lr_pi=3e-4)),
+                     Job("sb3-td3", settings=dict(total_steps=400, polyak=0.1))])  # fmt: skip
+    errors = [r["error"] for r in records]
+    assert "d must be" in errors[0]
+    assert "Pendulum-v1 dataset" in errors[1]
+    # the peer's checks, or the clear message that stable-baselines3 is not installed
+    assert "lr_pi must equal lr_q" in errors[2] or 'pip install -e ".[bench]"' in errors[2]
+    assert "polyak" in errors[3] or 'pip install -e ".[bench]"' in errors[3]

@@ -37,7 +37,7 @@ import numpy as np
 from . import runners
 from .validation import check_int
 
-__all__ = ["ALGORITHMS", "Job", "machine_name", "provenance", "run_job", "sweep"]
+__all__ = ["ALGORITHMS", "Job", "load_records", "machine_name", "provenance", "run_job", "sweep"]
 
 
 #: what a :class:`Job` may name: a function ``(env, seed, **settings) -> dict`` (see
@@ -160,6 +160,20 @@ def sweep(
             path = out / f"{job.name}-seed{job.seed}.json"
             path.write_text(json.dumps(record, indent=1, default=_json_default))
     return records
+
+
+def load_records(folder: str | Path) -> dict[str, list[dict]]:
+    """The records a sweep wrote to ``folder``, grouped by run name and sorted by seed; failed
+    runs (``error`` set) are left out. Raises ``FileNotFoundError`` for an empty or missing folder."""
+    paths = sorted(Path(folder).glob("*.json"))
+    if not paths:
+        raise FileNotFoundError(f"no sweep records (*.json) in {folder}")
+    groups: dict[str, list[dict]] = {}
+    for path in paths:
+        record = json.loads(path.read_text())
+        if not record.get("error"):
+            groups.setdefault(record["name"], []).append(record)
+    return {name: sorted(rs, key=lambda r: r["seed"]) for name, rs in groups.items()}
 
 
 def _json_default(x):
