@@ -17,7 +17,8 @@ Every run is evaluated deterministically on the 100 episodes started by reset(se
 same starts for all, every 2,000 steps (online) or 5 iterations (offline), and after training.
 Each job writes ``OUT/NAME-seedS.json`` as soon as it finishes (curve, final return, wall time,
 steps per second, versions, commit, machine), so an interrupted run keeps what it finished, and
-``--skip-done`` continues it. ``--algos`` picks a subset; ``--jobs`` sets how many run at once
+``--skip-done`` continues it. ``--precision bfloat16`` runs rlbook's DDPG, TD3 and SAC with
+their bf16 autocast option (runs named ``td3-bf16``, ...). ``--algos`` picks a subset; ``--jobs`` sets how many run at once
 (local processes; see rlbook.sweep for a Dask or Ray cluster). ``--threads`` is torch's thread
 count inside each job. The Benchmarks chapter reads the files.
 """
@@ -37,7 +38,7 @@ ONLINE = ("ddpg", "td3", "sac", "sb3-ddpg", "sb3-td3", "sb3-sac")
 ALL = (*ONLINE, "pcl", "fqi", "nfqca")
 
 
-def jobs_for(algos, seeds, steps, pcl_d, threads):
+def jobs_for(algos, seeds, steps, pcl_d, threads, precision="float32"):
     jobs = []
     for seed in range(seeds):
         for algo in algos:
@@ -48,7 +49,11 @@ def jobs_for(algos, seeds, steps, pcl_d, threads):
                 s.update(total_steps=steps, eval_every=2_000, eval_episodes=100)
                 if algo == "ddpg":
                     s["target_update"] = "ema"  # as SB3 and the DDPG paper
-                jobs.append(Job(algo, seed, settings={**s, **common}))
+                label = algo
+                if precision != "float32" and algo in ("ddpg", "td3", "sac"):
+                    s["precision"] = precision
+                    label = f"{algo}-{precision.replace('float', 'f').replace('bfloat', 'bf')}"
+                jobs.append(Job(algo, seed, settings={**s, **common}, label=label))
             elif algo == "pcl":
                 for d in pcl_d:
                     jobs.append(Job("pcl", seed, settings=dict(total_steps=steps, d=d, **common),
@@ -68,9 +73,11 @@ def main():
     parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/pendulum"))
     parser.add_argument("--skip-done", action="store_true", help="skip jobs whose file exists")
+    parser.add_argument("--precision", default="float32", choices=["float32", "bfloat16"],
+                        help="of rlbook's DDPG, TD3, SAC (runs named e.g. td3-bf16)")  # fmt: skip
     args = parser.parse_args()
 
-    jobs = jobs_for(args.algos, args.seeds, args.steps, args.pcl_d, args.threads)
+    jobs = jobs_for(args.algos, args.seeds, args.steps, args.pcl_d, args.threads, args.precision)
     if args.skip_done:
         jobs = [j for j in jobs if not (args.out / f"{j.name}-seed{j.seed}.json").exists()]
     print(f"{len(jobs)} jobs, {args.jobs} at a time -> {args.out}", flush=True)

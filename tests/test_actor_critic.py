@@ -303,3 +303,19 @@ def test_discrete_and_unbounded_action_spaces_are_refused():
 
     with pytest.raises(ValueError, match="bounded Box"):
         sac.train(Unbounded, total_steps=10, progress=False)
+
+
+@pytest.mark.parametrize("module", ["ddpg", "td3", "sac"])
+def test_bfloat16_precision_trains_and_reports_float32(module):
+    """The explicit bf16 option runs the updates under autocast (losses stay finite, parameters
+    stay float32), and a wrong precision is refused by name."""
+    import importlib
+
+    mod = importlib.import_module(f"rlbook.{module}")
+    r = mod.train("Pendulum-v1", seed=0, progress=False, total_steps=300, warmup_steps=100,
+                  eval_every=300, eval_episodes=2, hidden=(16,), batch_size=32,
+                  precision="bfloat16", device="cpu")  # fmt: skip
+    assert r.steps == 300 and np.isfinite(r.final_return)
+    assert all(p.dtype == torch.float32 for p in r.agent.policy.parameters())
+    with pytest.raises(ValueError, match="precision must be one of"):
+        mod.train("Pendulum-v1", precision="float16")

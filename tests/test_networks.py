@@ -91,3 +91,22 @@ def test_q_ensemble_members_are_independent_networks():
     for p in q.parameters():
         assert p.grad[1].abs().sum() == 0
         assert p.grad[0].abs().sum() > 0
+
+
+def test_bf16_autocast_keeps_output_layers_in_float32():
+    """``precision="bfloat16"``: hidden products in bf16, the output layer in float32 on a float32
+    input, so Q-values, actions and log-densities are float32 and close to the float32 ones;
+    without autocast the networks compute exactly what they did."""
+    torch.manual_seed(0)
+    q = QEnsemble(3, 1, (64, 64), n=2)
+    actor = DeterministicActor(3, [-2.0], [2.0], (64, 64))
+    gauss = SquashedGaussianActor(3, [-2.0], [2.0], (64, 64))
+    obs, act = torch.randn(32, 3), torch.rand(32, 1) * 4 - 2
+    with torch.no_grad():
+        exact = q(obs, act), actor(obs), gauss.distribution_params(obs)[0]
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            mixed = q(obs, act), actor(obs), gauss.distribution_params(obs)[0]
+            assert q.body[0](torch.zeros(2, 32, 4)).dtype == torch.bfloat16  # hidden: bf16
+    for e, m in zip(exact, mixed, strict=True):
+        assert m.dtype == torch.float32
+        assert torch.allclose(e, m, atol=0.05, rtol=0.02) and not torch.equal(e, m)

@@ -22,6 +22,7 @@ continues it exactly. A NaN or inf in a loss or target stops training with
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import signal
@@ -203,6 +204,7 @@ def run_off_policy(
     bar = tqdm(total=total_steps, initial=t, disable=not progress, desc=type(agent).__name__,
                leave=False)  # fmt: skip
     consistent = True
+    precision = getattr(agent, "autocast", contextlib.nullcontext)  # bf16 option, see the agent
     try:
         with _DeferredInterrupt() as interrupt:
             while t < total_steps and not interrupt.requested:
@@ -221,7 +223,9 @@ def run_off_policy(
                     agent.episode_start()
                     episode_return = 0.0
                 if t >= warmup_steps:
-                    check_finite(agent.update(), t + 1, result)
+                    with precision():
+                        info = agent.update()
+                    check_finite(info, t + 1, result)
                 t += 1
                 consistent = True
                 if eval_every and t % eval_every == 0:

@@ -27,6 +27,7 @@ __all__ = [
     "EnsembleLinear",
     "QEnsemble",
     "SquashedGaussianActor",
+    "float32_output",
     "mlp",
 ]
 
@@ -39,6 +40,32 @@ def mlp(in_dim: int, out_dim: int, hidden=(256, 256), activation=nn.ReLU) -> nn.
         layers += [nn.Linear(width_in, width_out), activation()]
     layers.append(nn.Linear(hidden[-1], out_dim))
     return nn.Sequential(*layers)
+
+
+def _autocast_on(x: torch.Tensor) -> bool:
+    try:
+        return torch.is_autocast_enabled(x.device.type)
+    except TypeError:  # torch < 2.4
+        if x.device.type == "cpu":
+            return torch.is_autocast_cpu_enabled()
+        return torch.is_autocast_enabled()
+
+
+def float32_output(body: nn.Sequential, x: torch.Tensor, *args) -> torch.Tensor:
+    """``body(x)``, except that under autocast (``precision="bfloat16"``) the output layer runs in
+    float32 on a float32 input: Q-values near -100 would otherwise be rounded to about 0.5, and
+    actions and log-densities to about 3 significant digits. Without autocast it is ``body(x)``.
+    ``args`` are passed to :class:`EnsembleLinear` layers (the ``members`` slice)."""
+    if not _autocast_on(x):
+        for layer in body:
+            x = layer(x, *args) if isinstance(layer, EnsembleLinear) else layer(x)
+        return x
+    for layer in body[:-1]:
+        x = layer(x, *args) if isinstance(layer, EnsembleLinear) else layer(x)
+    last = body[-1]
+    with torch.autocast(x.device.type, enabled=False):
+        x = x.float()
+        return last(x, *args) if isinstance(last, EnsembleLinear) else last(x)
 
 
 class EnsembleLinear(nn.Module):
@@ -89,9 +116,7 @@ class QEnsemble(nn.Module):
         x = torch.cat([obs, act], dim=-1)
         n = len(range(self.n)[members])
         x = x.unsqueeze(0).expand(n, *x.shape)
-        for layer in self.body:
-            x = layer(x, members) if isinstance(layer, EnsembleLinear) else layer(x)
-        return x.squeeze(-1)
+        return float32_output(self.body, x, members).squeeze(-1)
 
 
 class _BoxRescale(nn.Module):
@@ -129,7 +154,7 @@ class DeterministicActor(nn.Module):
         self.body = mlp(obs_dim, act_dim, hidden)
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        return self.rescale(torch.tanh(self.body(obs)))
+        return self.rescale(torch.tanh(float32_output(self.body, obs)))
 
 
 class SquashedGaussianActor(nn.Module):
@@ -165,7 +190,7 @@ class SquashedGaussianActor(nn.Module):
         self.log_std_min, self.log_std_max = log_std_min, log_std_max
 
     def distribution_params(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mu, log_std = self.body(obs).chunk(2, dim=-1)
+        mu, log_std = float32_output(self.body, obs).chunk(2, dim=-1)
         log_std = log_std.clamp(self.log_std_min, self.log_std_max)
         return mu, log_std
 
