@@ -56,16 +56,16 @@ def float32_output(body: nn.Sequential, x: torch.Tensor, *args) -> torch.Tensor:
     float32 on a float32 input: Q-values near -100 would otherwise be rounded to about 0.5, and
     actions and log-densities to about 3 significant digits. Without autocast it is ``body(x)``.
     ``args`` are passed to :class:`EnsembleLinear` layers (the ``members`` slice)."""
-    if not _autocast_on(x):
-        for layer in body:
-            x = layer(x, *args) if isinstance(layer, EnsembleLinear) else layer(x)
-        return x
+
+    def run(layer, x):
+        return layer(x, *args) if isinstance(layer, EnsembleLinear) else layer(x)
+
     for layer in body[:-1]:
-        x = layer(x, *args) if isinstance(layer, EnsembleLinear) else layer(x)
-    last = body[-1]
+        x = run(layer, x)
+    if not _autocast_on(x):
+        return run(body[-1], x)
     with torch.autocast(x.device.type, enabled=False):
-        x = x.float()
-        return last(x, *args) if isinstance(last, EnsembleLinear) else last(x)
+        return run(body[-1], x.float())
 
 
 class EnsembleLinear(nn.Module):
