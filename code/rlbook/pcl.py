@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .networks import _BoxRescale, mlp
 from .validation import check_int, check_real
 
 __all__ = [
@@ -444,21 +445,18 @@ class GaussianPolicy(nn.Module):
     """
 
     def __init__(self, obs_dim: int, low, high, hidden=(64, 64)):
-        from .networks import mlp
-
         super().__init__()
-        low, high = np.asarray(low, dtype=np.float32), np.asarray(high, dtype=np.float32)
-        self.register_buffer("center", torch.as_tensor((high + low) / 2))
-        self.register_buffer("scale", torch.as_tensor((high - low) / 2))
-        self.body = mlp(obs_dim, len(low), hidden, activation=nn.Tanh)
-        self.log_std = nn.Parameter(torch.log(self.scale.clone() * 0.5))
+        self.rescale = _BoxRescale(low, high)  # the actors' map from [-1, 1] onto the box
+        self.body = mlp(obs_dim, self.rescale.scale.numel(), hidden, activation=nn.Tanh)
+        self.log_std = nn.Parameter(torch.log(self.rescale.scale.clone() * 0.5))
 
     def forward(self, obs):
         """The mean action (used for evaluation)."""
-        return self.center + self.scale * torch.tanh(self.body(obs))
+        return self.rescale(torch.tanh(self.body(obs)))
 
     def std(self):
-        return self.log_std.clamp(torch.log(0.05 * self.scale), torch.log(self.scale)).exp()
+        scale = self.rescale.scale
+        return self.log_std.clamp(torch.log(0.05 * scale), torch.log(scale)).exp()
 
     def log_prob(self, obs, act):
         return torch.distributions.Normal(self(obs), self.std()).log_prob(act).sum(-1)
@@ -477,8 +475,6 @@ class GaussianPCL(PCL):
 
     def __init__(self, obs_dim: int, low, high, config: PCLConfig, hidden=(64, 64),
                  seed: int = 0):  # fmt: skip
-        from .networks import mlp
-
         torch.manual_seed(seed)
         policy = GaussianPolicy(obs_dim, low, high, hidden)
         value = mlp(obs_dim, 1, hidden, activation=nn.Tanh)

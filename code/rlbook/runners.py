@@ -169,7 +169,7 @@ def pcl_online(env: str, seed: int, total_steps: int = 20_000, eval_every: int =
 
     _set_threads(threads)
     config = pcl_module.PCLConfig(**{**pcl_module.PENDULUM, **config})
-    length = gym.make(env).spec.max_episode_steps or 1_000
+    length = gym.spec(env).max_episode_steps or 1_000
     check_int("total_steps", total_steps, 1)
     check_int("eval_every", eval_every, length)
     timing: dict = {}
