@@ -1,7 +1,7 @@
 """Where the time of one DDPG/TD3/SAC update goes: matrix products against everything else.
 
 Usage: .venv/bin/python benchmarks/profile_update.py [--threads 1] [--updates 200]
-       [--precision float32 bfloat16]
+       [--precision float32 bfloat16] [--shapes] [--sb3]
 
 Builds each agent with the settings of actor_critic_vs_sb3.py (networks [400, 300] for DDPG and
 TD3, [256, 256] for SAC, batch 256) on Pendulum-v1, fills its buffer with random transitions, and
@@ -11,6 +11,10 @@ which dispatch to them) and the floating-point rate they reach. When the product
 implementation can only get faster than another by doing fewer of them or doing them in lower
 precision, not by trimming Python overhead. ``--precision`` lists the settings of the agents'
 ``precision`` option to time (each update then runs in ``agent.autocast()``, as in training).
+``--shapes`` lists the products of an update by shape, with their time and rate: thin products
+(one output column, or a handful of inputs) run far below the rate of the large ones. ``--sb3``
+also times one stable-baselines3 ``train(gradient_steps=1)`` with the same networks and batch (the
+settings of the zoo), so the two updates can be compared without their interaction loops.
 """
 
 from __future__ import annotations
@@ -48,16 +52,53 @@ def agent(algo: str, precision: str = "float32"):
     return a
 
 
+def sb3_update_seconds(algo: str, updates: int) -> float:
+    """Seconds per ``train(gradient_steps=1, batch_size=256)`` of SB3 with the zoo's networks."""
+    import stable_baselines3 as sb
+    from stable_baselines3.common.noise import NormalActionNoise
+
+    env = gym.make("Pendulum-v1")
+    kwargs = dict(learning_rate=1e-3, learning_starts=100, device="cpu", seed=0)
+    if algo == "sac":
+        model = sb.SAC("MlpPolicy", env, **kwargs)
+    else:
+        model = (sb.TD3 if algo == "td3" else sb.DDPG)(
+            "MlpPolicy", env, policy_kwargs=dict(net_arch=[400, 300]),
+            action_noise=NormalActionNoise(np.zeros(1), 0.1 * np.ones(1)), **kwargs,
+        )  # fmt: skip
+    model.learn(total_timesteps=400)  # fills the buffer (and makes a few updates)
+    for _ in range(20):
+        model.train(gradient_steps=1, batch_size=256)
+    start = time.perf_counter()
+    for _ in range(updates):
+        model.train(gradient_steps=1, batch_size=256)
+    return (time.perf_counter() - start) / updates
+
+
+def print_shapes(prof, updates: int, rows: int = 12) -> None:
+    """The products of one update by input shapes: calls, microseconds per call, GFLOP/s."""
+    events = [e for e in prof.key_averages(group_by_input_shape=True) if e.key in MATMUL]
+    events.sort(key=lambda e: -e.self_cpu_time_total)
+    for e in events[:rows]:
+        us = e.self_cpu_time_total / e.count
+        rate = e.flops / e.count / us / 1e3 if e.flops else float("nan")
+        shapes = ", ".join(str(s) for s in e.input_shapes if s)
+        print(f"    {e.key:13s} {shapes:44s} {e.count / updates:4.1f}/update {us:8.1f} us "
+              f"{rate:6.1f} GFLOP/s")  # fmt: skip
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--updates", type=int, default=200)
     parser.add_argument("--precision", nargs="+", default=["float32"],
                         choices=["float32", "bfloat16"])  # fmt: skip
+    parser.add_argument("--shapes", action="store_true", help="list the products by shape")
+    parser.add_argument("--sb3", action="store_true", help="time SB3's update too")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"{'algo':5s} {'precision':>9s} {'ms/update':>10s} {'matmul share':>13s} "
-          f"{'matmul GFLOP/s':>15s}")  # fmt: skip
+          f"{'matmul GFLOP/s':>15s}" + ("  SB3 ms/update  ratio" if args.sb3 else ""))  # fmt: skip
     for algo in ("ddpg", "td3", "sac"):
         for precision in args.precision:
             a = agent(algo, precision)
@@ -72,7 +113,8 @@ def main():
             for _ in range(args.updates):
                 update()
             per_update = (time.perf_counter() - start) / args.updates
-            with profile(activities=[ProfilerActivity.CPU], with_flops=True) as prof:
+            with profile(activities=[ProfilerActivity.CPU], with_flops=True,
+                         record_shapes=args.shapes) as prof:  # fmt: skip
                 for _ in range(args.updates // 4):
                     update()
             events = prof.key_averages()
@@ -80,8 +122,14 @@ def main():
             mm = [e for e in events if e.key in MATMUL]
             mm_time = sum(e.self_cpu_time_total for e in mm)
             flops = sum(e.flops for e in mm)
-            print(f"{algo:5s} {precision:>9s} {1e3 * per_update:10.2f} {mm_time / total:13.0%} "
-                  f"{flops / (mm_time * 1e-6) / 1e9:15.1f}")  # fmt: skip
+            line = (f"{algo:5s} {precision:>9s} {1e3 * per_update:10.2f} {mm_time / total:13.0%} "
+                    f"{flops / (mm_time * 1e-6) / 1e9:15.1f}")  # fmt: skip
+            if args.sb3:
+                peer = sb3_update_seconds(algo, args.updates)
+                line += f"  {1e3 * peer:13.2f}  {peer / per_update:5.2f}"
+            print(line)
+            if args.shapes:
+                print_shapes(prof, args.updates // 4)
 
 
 if __name__ == "__main__":

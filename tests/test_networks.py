@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch.distributions import AffineTransform, Normal, TanhTransform, TransformedDistribution
 
-from rlbook.networks import DeterministicActor, QEnsemble, SquashedGaussianActor
+from rlbook.networks import DeterministicActor, EnsembleLinear, QEnsemble, SquashedGaussianActor
 
 
 def test_deterministic_actor_rescales_to_an_asymmetric_box():
@@ -110,3 +110,22 @@ def test_bf16_autocast_keeps_output_layers_in_float32():
     for e, m in zip(exact, mixed, strict=True):
         assert m.dtype == torch.float32
         assert torch.allclose(e, m, atol=0.05, rtol=0.02) and not torch.equal(e, m)
+
+
+@pytest.mark.parametrize("out_features", [1, 3])
+@pytest.mark.parametrize("members", [slice(None), slice(1, 2)])
+def test_ensemble_linear_is_each_members_affine_map(out_features, members):
+    """Every member computes ``b_j + x_j @ w_j`` (the one-column output layer takes a faster path
+    than the batched product; both must give the same values and exact gradients)."""
+    torch.manual_seed(0)
+    layer = EnsembleLinear(2, 5, out_features).double()
+    x = torch.randn(2, 7, 5, dtype=torch.float64)[members].requires_grad_(True)
+    out = layer(x, members)
+    w, b = layer.weight[members], layer.bias[members]
+    for j in range(out.shape[0]):
+        assert torch.allclose(out[j], x[j] @ w[j] + b[j])
+
+    def f(x, weight, bias):
+        return torch.func.functional_call(layer, {"weight": weight, "bias": bias}, (x, members))
+
+    assert torch.autograd.gradcheck(f, (x, layer.weight, layer.bias))
