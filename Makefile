@@ -62,9 +62,11 @@ sync: setup
 JOBS ?= 2
 benchmarks: setup
 	$(PY) -m pip install -q -e ".[bench]"
-	$(PY) benchmarks/pendulum.py --seeds 5 --jobs $(JOBS) --out benchmarks/results/pendulum
-	$(PY) benchmarks/actor_critic_vs_sb3.py --seeds 5 --threads 1 \
-		--out benchmarks/results/actor_critic_vs_sb3.json
+	$(PY) benchmarks/pendulum.py --seeds 5 --jobs $(JOBS) --threads 1 \
+		--out benchmarks/results/pendulum
+	$(PY) benchmarks/pendulum.py --algos ddpg sb3-ddpg td3 sb3-td3 sac sb3-sac \
+		--precision bfloat16 --seeds 5 --jobs $(JOBS) --threads 1 \
+		--out benchmarks/results/pendulum-bf16
 
 # Point launch buttons and every chapter's Colab install cell at another repository.
 set-repo-url: setup

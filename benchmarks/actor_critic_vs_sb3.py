@@ -2,8 +2,12 @@
 
 Usage (from the repository root, after `make setup` and `.venv/bin/pip install -e ".[bench]"`):
 
-    .venv/bin/python benchmarks/actor_critic_vs_sb3.py --seeds 5 --threads 1 \
-        --out benchmarks/results/actor_critic_vs_sb3.json
+    .venv/bin/python benchmarks/actor_critic_vs_sb3.py --seeds 5 --threads 1 [--out FILE.json]
+
+One process, runs one after another: the script to run on a laptop when a single core should be
+measured. The committed comparison in the Benchmarks chapter comes from ``benchmarks/pendulum.py``
+instead, which runs the same runners two at a time (each rlbook run beside its SB3 peer) and writes
+one record per run.
 
 Settings are the rl-baselines3-zoo Pendulum-v1 ones, applied to both libraries: 20,000 steps;
 TD3/DDPG with gamma 0.98, learning rate 1e-3, buffer 200,000, 10,000 warm-up steps, Gaussian

@@ -18,9 +18,14 @@ same starts for all, every 2,000 steps (online) or 5 iterations (offline), and a
 Each job writes ``OUT/NAME-seedS.json`` as soon as it finishes (curve, final return, wall time,
 steps per second, versions, commit, machine), so an interrupted run keeps what it finished, and
 ``--skip-done`` continues it. ``--precision bfloat16`` runs rlbook's DDPG, TD3 and SAC with
-their bf16 autocast option (runs named ``td3-bf16``, ...). ``--algos`` picks a subset; ``--jobs`` sets how many run at once
-(local processes; see rlbook.sweep for a Dask or Ray cluster). ``--threads`` is torch's thread
-count inside each job. The Benchmarks chapter reads the files.
+their bf16 autocast option (runs named ``td3-bf16``, ...). ``--algos`` picks a subset; ``--jobs``
+sets how many run at once (local processes; see rlbook.sweep for a Dask or Ray cluster).
+``--threads`` is torch's thread count inside each job. Jobs start in the order seed, then algorithm
+as listed, and the default lists each rlbook actor-critic next to its SB3 peer, so with
+``--jobs 2`` the two start together and see the machine in the same state. The Benchmarks chapter
+reads the files: ``make benchmarks`` writes ``benchmarks/results/pendulum/`` (everything, float32)
+and ``benchmarks/results/pendulum-bf16/`` (the actor-critics with ``--precision bfloat16`` and
+their SB3 peers).
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ import numpy as np
 from rlbook.runners import PENDULUM_SAC, PENDULUM_TD3
 from rlbook.sweep import Job, sweep
 
-ONLINE = ("ddpg", "td3", "sac", "sb3-ddpg", "sb3-td3", "sb3-sac")
+ONLINE = ("ddpg", "sb3-ddpg", "td3", "sb3-td3", "sac", "sb3-sac")  # pairs run side by side
 ALL = (*ONLINE, "pcl", "fqi", "nfqca")
 
 
