@@ -34,15 +34,15 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from rlbook.runners import PENDULUM_SAC, PENDULUM_TD3, online, sb3_peer
+from rlbook.runners import online, pendulum_settings, sb3_peer
 from rlbook.sweep import machine_name
 
 ENV = "Pendulum-v1"
 
 
-def settings(algo: str, steps: int, eval_every: int, eval_episodes: int) -> dict:
-    """The zoo settings (rlbook.runners.PENDULUM_TD3 / PENDULUM_SAC), the same for both libraries."""
-    s = dict(PENDULUM_SAC if algo == "sac" else PENDULUM_TD3)
+def settings(lib_algo: str, steps: int, eval_every: int, eval_episodes: int) -> dict:
+    """The zoo settings (rlbook.runners.pendulum_settings), the same for both libraries."""
+    s = pendulum_settings(lib_algo)
     s.update(total_steps=steps, eval_every=eval_every, eval_episodes=eval_episodes, device="cpu")
     return s
 
@@ -84,11 +84,10 @@ def main():
 
     for seed in range(args.seeds):
         for algo in args.algos:
-            s = settings(algo, args.steps, args.eval_every, args.eval_episodes)
-            runs = (("rlbook", online(algo), {"target_update": "ema"} if algo == "ddpg" else {}),
-                    ("sb3", sb3_peer(algo), {}))  # fmt: skip
-            for lib, run, extra in runs:  # alternating: ours, then SB3, for every seed
-                r = run(ENV, seed, final_episodes=args.eval_episodes, **s, **extra)
+            runs = (("rlbook", online(algo), algo), ("sb3", sb3_peer(algo), f"sb3-{algo}"))
+            for lib, run, name in runs:  # alternating: ours, then SB3, for every seed
+                s = settings(name, args.steps, args.eval_every, args.eval_episodes)
+                r = run(ENV, seed, final_episodes=args.eval_episodes, **s)
                 rows.append(dict(lib=lib, algo=algo, seed=seed, ret=r["final_return"],
                                  sps=r["steps_per_second"], curve=r["curve"]))  # fmt: skip
                 save()

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rlbook.runners import PENDULUM_SAC, PENDULUM_TD3
+from rlbook.runners import pendulum_settings
 from rlbook.sweep import Job, sweep
 
 ONLINE = ("ddpg", "sb3-ddpg", "td3", "sb3-td3", "sac", "sb3-sac")  # pairs run side by side
@@ -49,15 +49,12 @@ def jobs_for(algos, seeds, steps, pcl_d, threads, precision="float32"):
         for algo in algos:
             common = dict(threads=threads)
             if algo in ONLINE:
-                base = algo.removeprefix("sb3-")
-                s = dict(PENDULUM_SAC if base == "sac" else PENDULUM_TD3)
+                s = pendulum_settings(algo)
                 s.update(total_steps=steps, eval_every=2_000, eval_episodes=100)
-                if algo == "ddpg":
-                    s["target_update"] = "ema"  # as SB3 and the DDPG paper
                 label = algo
                 if precision != "float32" and algo in ("ddpg", "td3", "sac"):
                     s["precision"] = precision
-                    label = f"{algo}-{precision.replace('float', 'f').replace('bfloat', 'bf')}"
+                    label = f"{algo}-bf16"  # the one other precision
                 jobs.append(Job(algo, seed, settings={**s, **common}, label=label))
             elif algo == "pcl":
                 for d in pcl_d:

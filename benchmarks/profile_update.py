@@ -3,8 +3,8 @@
 Usage: .venv/bin/python benchmarks/profile_update.py [--threads 1] [--updates 200]
        [--precision float32 bfloat16] [--shapes] [--sb3]
 
-Builds each agent with the settings of actor_critic_vs_sb3.py (networks [400, 300] for DDPG and
-TD3, [256, 256] for SAC, batch 256) on Pendulum-v1, fills its buffer with random transitions, and
+Builds each agent with the zoo settings of the Pendulum benchmarks (``rlbook.runners``: networks
+[400, 300] for DDPG and TD3, [256, 256] for SAC, batch 256) on Pendulum-v1, fills its buffer with random transitions, and
 profiles ``update()`` with torch.profiler. Prints, per algorithm, the wall time per update, the
 share spent in matrix-product kernels (aten::mm, addmm, bmm, baddbmm and their backward passes,
 which dispatch to them) and the floating-point rate they reach. When the products dominate, an
@@ -13,8 +13,9 @@ precision, not by trimming Python overhead. ``--precision`` lists the settings o
 ``precision`` option to time (each update then runs in ``agent.autocast()``, as in training).
 ``--shapes`` lists the products of an update by shape, with their time and rate: thin products
 (one output column, or a handful of inputs) run far below the rate of the large ones. ``--sb3``
-also times one stable-baselines3 ``train(gradient_steps=1)`` with the same networks and batch (the
-settings of the zoo), so the two updates can be compared without their interaction loops.
+also times one stable-baselines3 ``train(gradient_steps=1)`` (float32) built by
+``rlbook.runners.sb3_model`` with the same settings, so the two updates can be compared without
+their interaction loops.
 """
 
 from __future__ import annotations
@@ -28,23 +29,16 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 from rlbook import ddpg, sac, td3
+from rlbook.runners import pendulum_settings, sb3_model
 
 MATMUL = ("aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm")
 
 
 def agent(algo: str, precision: str = "float32"):
-    env = gym.make("Pendulum-v1")
-    if algo == "sac":
-        cfg = sac.SACConfig(hidden=(256, 256), batch_size=256, alpha="auto", device="cpu",
-                            precision=precision)  # fmt: skip
-        a = sac.SAC(env, cfg, np.random.SeedSequence(0))
-    elif algo == "td3":
-        cfg = td3.TD3Config(hidden=(400, 300), batch_size=256, device="cpu", precision=precision)
-        a = td3.TD3(env, cfg, np.random.SeedSequence(0))
-    else:
-        cfg = ddpg.DDPGConfig(hidden=(400, 300), batch_size=256, target_update="ema", device="cpu",
-                              precision=precision)  # fmt: skip
-        a = ddpg.DDPG(env, cfg, np.random.SeedSequence(0))
+    """rlbook's agent with the zoo settings, its buffer filled with 5,000 random transitions."""
+    agent_class = {"ddpg": ddpg.DDPG, "td3": td3.TD3, "sac": sac.SAC}[algo]
+    cfg = agent_class.config_class(**pendulum_settings(algo), device="cpu", precision=precision)
+    a = agent_class(gym.make("Pendulum-v1"), cfg, np.random.SeedSequence(0))
     rng = np.random.default_rng(0)
     for _ in range(5_000):
         obs = rng.normal(size=3).astype(np.float32)
@@ -53,25 +47,15 @@ def agent(algo: str, precision: str = "float32"):
 
 
 def sb3_update_seconds(algo: str, updates: int) -> float:
-    """Seconds per ``train(gradient_steps=1, batch_size=256)`` of SB3 with the zoo's networks."""
-    import stable_baselines3 as sb
-    from stable_baselines3.common.noise import NormalActionNoise
-
-    env = gym.make("Pendulum-v1")
-    kwargs = dict(learning_rate=1e-3, learning_starts=100, device="cpu", seed=0)
-    if algo == "sac":
-        model = sb.SAC("MlpPolicy", env, **kwargs)
-    else:
-        model = (sb.TD3 if algo == "td3" else sb.DDPG)(
-            "MlpPolicy", env, policy_kwargs=dict(net_arch=[400, 300]),
-            action_noise=NormalActionNoise(np.zeros(1), 0.1 * np.ones(1)), **kwargs,
-        )  # fmt: skip
+    """Seconds per ``train(gradient_steps=1)`` of SB3's model with the same zoo settings
+    (``rlbook.runners.sb3_model``, as in the benchmarks), its buffer filled by 400 steps."""
+    model, s = sb3_model(algo, "Pendulum-v1", seed=0, warmup_steps=100)
     model.learn(total_timesteps=400)  # fills the buffer (and makes a few updates)
     for _ in range(20):
-        model.train(gradient_steps=1, batch_size=256)
+        model.train(gradient_steps=1, batch_size=s["batch_size"])
     start = time.perf_counter()
     for _ in range(updates):
-        model.train(gradient_steps=1, batch_size=256)
+        model.train(gradient_steps=1, batch_size=s["batch_size"])
     return (time.perf_counter() - start) / updates
 
 
@@ -100,6 +84,7 @@ def main():
     print(f"{'algo':5s} {'precision':>9s} {'ms/update':>10s} {'matmul share':>13s} "
           f"{'matmul GFLOP/s':>15s}" + ("  SB3 ms/update  ratio" if args.sb3 else ""))  # fmt: skip
     for algo in ("ddpg", "td3", "sac"):
+        peer = sb3_update_seconds(algo, args.updates) if args.sb3 else None  # float32, once
         for precision in args.precision:
             a = agent(algo, precision)
 
@@ -124,8 +109,7 @@ def main():
             flops = sum(e.flops for e in mm)
             line = (f"{algo:5s} {precision:>9s} {1e3 * per_update:10.2f} {mm_time / total:13.0%} "
                     f"{flops / (mm_time * 1e-6) / 1e9:15.1f}")  # fmt: skip
-            if args.sb3:
-                peer = sb3_update_seconds(algo, args.updates)
+            if peer is not None:
                 line += f"  {1e3 * peer:13.2f}  {peer / per_update:5.2f}"
             print(line)
             if args.shapes:

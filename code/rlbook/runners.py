@@ -37,6 +37,8 @@ __all__ = [
     "nfqca_offline",
     "online",
     "pcl_online",
+    "pendulum_settings",
+    "sb3_model",
     "sb3_peer",
 ]
 
@@ -48,6 +50,16 @@ PENDULUM_TD3 = dict(total_steps=20_000, gamma=0.98, lr_q=1e-3, lr_pi=1e-3, buffe
 PENDULUM_SAC = dict(total_steps=20_000, gamma=0.99, lr_q=1e-3, lr_pi=1e-3, buffer_size=1_000_000,
                     warmup_steps=100, hidden=(256, 256), batch_size=256, tau=0.005,
                     alpha="auto")  # fmt: skip
+
+
+def pendulum_settings(algo: str) -> dict:
+    """A copy of the zoo settings of ``algo`` (``"ddpg"``, ``"td3"``, ``"sac"`` or an SB3 peer
+    ``"sb3-..."``) in rlbook's names: :data:`PENDULUM_SAC` for SAC, :data:`PENDULUM_TD3` otherwise;
+    rlbook's DDPG also gets EMA targets (``target_update="ema"``), as SB3's and the DDPG paper's."""
+    s = dict(PENDULUM_SAC if algo.removeprefix("sb3-") == "sac" else PENDULUM_TD3)
+    if algo == "ddpg":
+        s["target_update"] = "ema"
+    return s
 
 
 def _set_threads(threads):
@@ -80,50 +92,61 @@ def online(module_name: str):
     return run
 
 
+_SB3_SETTINGS = {"total_steps", "gamma", "lr_q", "lr_pi", "buffer_size", "warmup_steps", "noise",
+                 "noise_sigma", "hidden", "batch_size", "tau", "alpha", "eval_every",
+                 "eval_episodes", "device"}  # fmt: skip
+
+
+def sb3_model(algo: str, env: str, seed: int, **settings):
+    """A stable-baselines3 ``DDPG``, ``TD3`` or ``SAC`` model on ``gym.make(env)``, with rlbook's
+    setting names on top of the zoo settings (:data:`PENDULUM_TD3`, :data:`PENDULUM_SAC`); returns
+    the model and the settings used. See :func:`sb3_peer` for the names."""
+    try:
+        import stable_baselines3 as sb
+    except ImportError as err:  # a benchmark-only dependency
+        raise ImportError(
+            'the SB3 peers need stable-baselines3: pip install -e ".[bench]"'
+        ) from err
+    from stable_baselines3.common.noise import NormalActionNoise
+
+    unknown = set(settings) - _SB3_SETTINGS
+    if unknown:
+        raise ValueError(f"settings not understood by the SB3 peer: {sorted(unknown)}")
+    s = {**pendulum_settings(f"sb3-{algo}"), "eval_every": 2_000, "eval_episodes": 100,
+         **settings}  # fmt: skip
+    if s["lr_pi"] != s["lr_q"]:
+        raise ValueError("SB3 uses one learning rate: lr_pi must equal lr_q")
+    kwargs = dict(gamma=s["gamma"], learning_rate=s["lr_q"], buffer_size=s["buffer_size"],
+                  learning_starts=s["warmup_steps"], batch_size=s["batch_size"], tau=s["tau"],
+                  seed=seed, device=s.get("device", "cpu"),
+                  policy_kwargs=dict(net_arch=list(s["hidden"])))  # fmt: skip
+    train_env = gym.make(env)
+    if algo == "sac":
+        alpha = s["alpha"]
+        kwargs["ent_coef"] = "auto" if alpha == "auto" else float(alpha)
+        return sb.SAC("MlpPolicy", train_env, **kwargs), s
+    dim = train_env.action_space.shape[0]
+    noise = NormalActionNoise(np.zeros(dim), s["noise_sigma"] * np.ones(dim))
+    model = (sb.TD3 if algo == "td3" else sb.DDPG)(
+        "MlpPolicy", train_env, action_noise=noise, **kwargs
+    )
+    return model, s
+
+
 def sb3_peer(algo: str):
     """The runner of stable-baselines3's ``DDPG``, ``TD3`` or ``SAC`` with rlbook's setting names
     (``total_steps``, ``gamma``, ``lr_q`` (SB3 has one learning rate; ``lr_pi`` must equal it),
     ``buffer_size``, ``warmup_steps``, ``noise_sigma`` (Gaussian), ``hidden``, ``batch_size``,
     ``tau``, ``alpha`` (``"auto"`` or a number), ``eval_every``, ``eval_episodes``)."""
-    known = {"total_steps", "gamma", "lr_q", "lr_pi", "buffer_size", "warmup_steps", "noise",
-             "noise_sigma", "hidden", "batch_size", "tau", "alpha", "eval_every", "eval_episodes",
-             "device"}  # fmt: skip
 
     def run(env: str, seed: int, final_episodes: int = 100, threads: int | None = None,
             **settings) -> dict:  # fmt: skip
-        try:
-            import stable_baselines3 as sb
-        except ImportError as err:  # a benchmark-only dependency
-            raise ImportError(
-                'the SB3 peers need stable-baselines3: pip install -e ".[bench]"'
-            ) from err
-        from stable_baselines3.common.callbacks import BaseCallback
-        from stable_baselines3.common.noise import NormalActionNoise
-
-        unknown = set(settings) - known
-        if unknown:
-            raise ValueError(f"settings not understood by the SB3 peer: {sorted(unknown)}")
-        s = {**(PENDULUM_SAC if algo == "sac" else PENDULUM_TD3), "eval_every": 2_000,
-             "eval_episodes": 100, **settings}  # fmt: skip
-        if s["lr_pi"] != s["lr_q"]:
-            raise ValueError("SB3 uses one learning rate: lr_pi must equal lr_q")
         _set_threads(threads)
+        model, s = sb3_model(algo, env, seed, **settings)
+        import stable_baselines3 as sb
+        from stable_baselines3.common.callbacks import BaseCallback
+
         make = lambda: gym.make(env)  # noqa: E731
-        kwargs = dict(gamma=s["gamma"], learning_rate=s["lr_q"], buffer_size=s["buffer_size"],
-                      learning_starts=s["warmup_steps"], batch_size=s["batch_size"], tau=s["tau"],
-                      seed=seed, device=s.get("device", "cpu"),
-                      policy_kwargs=dict(net_arch=list(s["hidden"])))  # fmt: skip
-        train_env = make()
-        if algo == "sac":
-            alpha = s["alpha"]
-            kwargs["ent_coef"] = "auto" if alpha == "auto" else float(alpha)
-            model = sb.SAC("MlpPolicy", train_env, **kwargs)
-        else:
-            dim = train_env.action_space.shape[0]
-            noise = NormalActionNoise(np.zeros(dim), s["noise_sigma"] * np.ones(dim))
-            model = (sb.TD3 if algo == "td3" else sb.DDPG)(
-                "MlpPolicy", train_env, action_noise=noise, **kwargs
-            )
 
         def predict(obs):
             return model.predict(obs, deterministic=True)[0]
