@@ -37,6 +37,8 @@ from numpy.polynomial import chebyshev as C
 from .validation import check_int, check_real
 
 __all__ = [
+    "ACCURACY_FLOOR",
+    "ROUNDING_FLOOR",
     "ChebyshevPolicy",
     "Deterministic",
     "EulerProblem",
@@ -44,6 +46,7 @@ __all__ = [
     "FiniteChain",
     "LognormalAR1",
     "brock_mirman",
+    "check_grid",
     "cake_eating",
     "energy_storage",
     "euler_errors",
@@ -432,7 +435,13 @@ def euler_errors(problem: EulerProblem, policy: ChebyshevPolicy, theta, s1, s2) 
 
 @dataclass
 class EulerSolution:
-    """Coefficients and diagnostics of a solved projection."""
+    """Coefficients and diagnostics of a solved projection.
+
+    ``residual_norm`` is ``max |G(theta)|`` at the returned coefficients, ``residual_start`` the
+    same at the starting point; ``iterations`` counts the Newton steps taken after the root finder
+    (see :func:`_solve` for the stopping rule), ``nfev`` every evaluation of ``G``, Jacobians
+    included.
+    """
 
     policy: ChebyshevPolicy
     theta: np.ndarray
@@ -441,6 +450,8 @@ class EulerSolution:
     residual_norm: float
     seconds: float
     message: str
+    iterations: int = 0
+    residual_start: float = float("nan")
 
     def __call__(self, s1, s2=None):
         s1 = np.asarray(s1, dtype=float)
@@ -459,7 +470,57 @@ def _check_feasible(problem, s1, s2, a) -> None:
         )
 
 
+# The residual G is a sum of O(1) terms (the relative Euler residual divides by |dr/da|; Galerkin
+# averages it against basis functions bounded by 1), each computed with a relative rounding error
+# of a few eps. Below ROUNDING_FLOOR * scale no step can be told apart from rounding noise.
+ROUNDING_FLOOR = 64 * np.finfo(float).eps  # about 1.4e-14
+_STEP = np.finfo(float).eps ** (1 / 3)  # central differences: truncation ~ h^2, rounding ~ eps/h
+
+
+def _jacobian(G, x, g):
+    """Central-difference Jacobian of ``G`` at ``x`` (``g = G(x)`` gives the shape)."""
+    J = np.empty((len(g), len(x)))
+    for j in range(len(x)):
+        h = _STEP * max(1.0, abs(x[j]))
+        xp, xm = x.copy(), x.copy()
+        xp[j] += h
+        xm[j] -= h
+        J[:, j] = (G(xp) - G(xm)) / (2 * h)
+    return J
+
+
+def _newton(G, x, g, scale, max_steps=25):
+    """Newton steps until ``max|G|`` reaches the rounding floor or a step stops reducing it.
+
+    A step must at least halve ``max|G|`` to count as progress (Newton's local convergence is
+    quadratic, so a step that does not is at the floor or outside the basin). Neither criterion
+    can be met by the starting point alone: a warm start whose residual is small but above the
+    floor still takes steps. Returns ``(x, g, steps, nfev)``.
+    """
+    norm, steps, nfev = float(np.abs(g).max()), 0, 0
+    while steps < max_steps and norm > ROUNDING_FLOOR * scale:
+        J = _jacobian(G, x, g)
+        nfev += 2 * len(x)
+        dx = np.linalg.lstsq(J, -g, rcond=None)[0]
+        g_new = G(x + dx)
+        nfev += 1
+        norm_new = float(np.abs(g_new).max())
+        if not np.isfinite(norm_new) or norm_new > 0.5 * norm:
+            break
+        x, g, norm, steps = x + dx, g_new, norm_new, steps + 1
+    return x, g, steps, nfev
+
+
 def _solve(policy, G, theta0, method, tol, nodes_for_check):
+    """Solve ``G(theta) = 0`` from ``theta0``: scipy's root finder, then Newton to the floor.
+
+    Powell's hybrid method (``hybr``) globalises from a poor start; if it leaves the region where
+    the primitives are defined (NaN residuals), Levenberg-Marquardt (``lm``) from the same start.
+    MINPACK's own tests (``xtol`` on the step, "not making good progress") can end the solve at a
+    warm start whose residual is small but far above rounding (seen at degree 10 warm-started
+    from degree 9), so Newton steps with a central-difference Jacobian follow until the residual
+    reaches ``ROUNDING_FLOOR`` or a step no longer halves it (:func:`_newton`).
+    """
     problem = policy.problem
     s1, s2 = nodes_for_check
     _check_feasible(problem, s1, s2, policy(theta0, s1, s2))
@@ -477,22 +538,24 @@ def _solve(policy, G, theta0, method, tol, nodes_for_check):
             f"{len(theta0)} coefficients): the nodes or test functions do not determine the "
             "coefficients (duplicate nodes, or fewer nodes than basis functions)"
         )
+    start_norm = float(np.abs(r0).max())
     start = time.perf_counter()
-    nfev = 0
+    nfev = 1
     with np.errstate(all="ignore"):
-        # Powell's hybrid Newton method first; if a step leaves the region where the primitives are
-        # defined (NaN residuals) or it stalls, Levenberg-Marquardt from the same start.
         for solver in ("hybr", "lm"):
             sol = scipy.optimize.root(G, theta0, method=solver, options={"xtol": tol})
             nfev += int(sol.nfev)
-            norm = float(np.linalg.norm(G(sol.x), np.inf))
-            if np.isfinite(norm) and norm < 1e-8:
+            g = G(sol.x)
+            if np.all(np.isfinite(g)):
                 break
+        if not np.all(np.isfinite(g)):
+            raise RuntimeError(
+                f"{problem.name}: the root finder left the feasible region ({sol.message})"
+            )
+        x, g, steps, n = _newton(G, sol.x, g, scale=1.0)
+        nfev += n
+    norm = float(np.abs(g).max())
     seconds = time.perf_counter() - start
-    if not np.isfinite(norm):
-        raise RuntimeError(
-            f"{problem.name}: the root finder left the feasible region ({sol.message})"
-        )
     if norm > 1e-6:
         warnings.warn(
             f"{problem.name}: {method} stopped with residual norm {norm:.2e} ({sol.message}); "
@@ -500,8 +563,9 @@ def _solve(policy, G, theta0, method, tol, nodes_for_check):
             RuntimeWarning,
             stacklevel=3,
         )
+    message = str(sol.message) + (f" Then {steps} Newton step(s)." if steps else "")
     return EulerSolution(
-        policy, sol.x, f"{method} ({solver})", nfev, norm, seconds, str(sol.message)
+        policy, x, f"{method} ({solver})", nfev, norm, seconds, message, steps, start_norm
     )
 
 
@@ -583,20 +647,52 @@ def solve_galerkin(
     )
 
 
+def check_grid(problem: EulerProblem, n1: int = 201, n2: int = 11):
+    """Off-node states for accuracy checks: ``n1`` equally spaced ``s1`` in the box, times ``n2``
+    equally spaced ``s2`` (continuous process) or every state of a finite chain."""
+    s1 = np.linspace(*problem.s1_bounds, n1)
+    kind = problem.process.kind
+    if kind == "continuous":
+        S1, S2 = np.meshgrid(s1, np.linspace(*problem.s2_bounds, n2))
+        return S1.ravel(), S2.ravel()
+    if kind == "chain":
+        n = len(problem.process.values)
+        return np.tile(s1, n), np.repeat(np.arange(n), n1).astype(float)
+    return s1, np.ones_like(s1)
+
+
+# Judd's Euler error is computed from a dozen float64 operations on O(1) quantities plus a
+# Chebyshev sum; below about 1e-13 what a higher degree buys is lost in that rounding.
+ACCURACY_FLOOR = 1e-13
+
+
 def solve_by_continuation(
     problem: EulerProblem, degrees, method: str = "collocation", degree_s2: int | None = None
 ) -> list[EulerSolution]:
     """Solve for each degree in turn, warm-starting each from the previous solution.
 
-    ``degree_s2`` caps the degree in a continuous ``s2`` (default: the same as in ``s1``).
+    ``degree_s2`` caps the degree in a continuous ``s2`` (default: the same as in ``s1``). Warns
+    when a higher degree did not lower the largest Euler error on :func:`check_grid` (off the
+    nodes) while that error is still above ``ACCURACY_FLOOR``.
     """
     solve = {"collocation": solve_collocation, "galerkin": solve_galerkin}.get(method)
     if solve is None:
         raise ValueError(f"method must be 'collocation' or 'galerkin'; got {method!r}")
-    solutions, prev = [], None
+    s1, s2 = check_grid(problem)
+    solutions, prev, prev_error = [], None, np.inf
     for degree in degrees:
         d2 = None if degree_s2 is None else min(degree, degree_s2)
         prev = solve(problem, degree, d2, theta0=prev)
+        error = float(euler_errors(problem, prev.policy, prev.theta, s1, s2).max())
+        if error >= prev_error and prev_error > ACCURACY_FLOOR:
+            warnings.warn(
+                f"{problem.name}: degree {degree} did not lower the largest off-node Euler error "
+                f"({error:.2e}, previous degree {prev_error:.2e}); the solve may have stalled "
+                f"({prev.message})",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        prev_error = error
         solutions.append(prev)
     return solutions
 
