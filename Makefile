@@ -7,8 +7,8 @@ VENV_STAMP := .venv/.stamp-setup
 WEB_STAMP := web/dist/.stamp-assets
 JB := .venv/bin/jupyter-book
 
-.PHONY: setup book test lint unit notebooks browser browser-deps build sync set-repo-url clean \
-	benchmarks
+.PHONY: setup book test lint unit unit-cpu2 notebooks book-from-notebooks browser browser-deps \
+	build sync set-repo-url clean benchmarks
 
 setup: $(VENV_STAMP) $(WEB_STAMP)
 
@@ -36,8 +36,33 @@ lint: setup
 unit: setup
 	.venv/bin/pytest tests --ignore=tests/browser
 
+# A second CPU: the numerically sensitive tests again with the vector code paths that differ
+# between machines switched off (torch's ATen kernels, MKL's and oneDNN's instruction sets,
+# numpy's SIMD dispatch), so a test that passes only on its writer's CPU fails here too. The
+# header pytest prints shows which kernels actually ran. OpenBLAS and MINPACK pick their own paths
+# (OPENBLAS_CORETYPE is left as the machine sets it), so this emulates another CPU only in part.
+CPU2 := ATEN_CPU_CAPABILITY=default MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2 \
+	NPY_DISABLE_CPU_FEATURES="X86_V3 X86_V4 AVX512_ICL AVX512_SPR"
+CPU2_TESTS := tests/test_euler.py tests/test_lqr_ground_truth.py tests/test_pcl.py \
+	tests/test_fqi.py tests/test_checks.py tests/test_dqn.py tests/test_targets_noise.py \
+	tests/test_networks.py tests/test_properties.py
+unit-cpu2: setup
+	$(CPU2) .venv/bin/pytest -p no:cacheprovider $(CPU2_TESTS)
+
+# nbval executes every cell of every chapter, each .ipynb copied alone into an empty folder and
+# run in a fresh Colab-like environment that installs the package through the chapter's own first
+# cell (tools/colab_alone.sh says what it assumes); the nbval_record plugin (tools/) keeps what
+# it executed (outputs, widget state) in $(NB_RECORD) for book-from-notebooks.
+NB_RECORD := _build/nbval
 notebooks: setup
-	RLBOOK_PROGRESS=0 .venv/bin/pytest --nbval-lax -p no:cacheprovider chapters/*.ipynb
+	bash tools/colab_alone.sh $(NB_RECORD)
+
+# The book from what `make notebooks` executed, so `make test` executes each chapter once: the
+# recordings go into a fresh execution cache and the build runs with execute_notebooks: cache.
+# A chapter not recorded (or changed since) is executed by the build itself.
+book-from-notebooks: setup
+	$(PY) tools/seed_book_cache.py $(NB_RECORD) _build/.nbval_cache _build/config-nbval.yml
+	RLBOOK_PROGRESS=0 $(JB) build . --config _build/config-nbval.yml -W -n --keep-going
 
 # Debian's Chromium for the browser tests (Playwright's own browser download is not used).
 browser-deps:
@@ -48,7 +73,9 @@ browser: setup browser-deps
 	test -f _build/html/index.html || $(MAKE) book
 	.venv/bin/pytest tests/browser
 
-test: setup lint unit notebooks book browser
+# Every stage in turn, each timed (the table is printed at the end and kept in _build/).
+test: setup
+	bash tools/timed_stages.sh lint unit unit-cpu2 notebooks book-from-notebooks browser
 
 # After editing a chapter's .md, regenerate its paired .ipynb (the .md is the source), format the
 # notebook's code with ruff, and carry the formatting back into the .md.
@@ -57,16 +84,17 @@ sync: setup
 	.venv/bin/ruff format chapters/*.ipynb
 	.venv/bin/jupytext --sync chapters/*.ipynb
 
-# The committed benchmark results the Benchmarks chapter plots (hours on a laptop, not part of
-# `make test`; see benchmarks/README.md). JOBS runs that many at once (local processes).
+# The committed benchmark results the Benchmarks and PCL chapters plot (hours on a laptop, not part
+# of `make test`; see benchmarks/README.md), written straight into the package, where the chapters
+# read them (rlbook.results.load) and the wheel ships them. JOBS runs that many at once.
 JOBS ?= 2
 benchmarks: setup
 	$(PY) -m pip install -q -e ".[bench]"
 	$(PY) benchmarks/pendulum.py --seeds 5 --jobs $(JOBS) --threads 1 \
-		--out benchmarks/results/pendulum
+		--out code/rlbook/results/pendulum
 	$(PY) benchmarks/pendulum.py --algos ddpg sb3-ddpg td3 sb3-td3 sac sb3-sac \
 		--precision bfloat16 --seeds 5 --jobs $(JOBS) --threads 1 \
-		--out benchmarks/results/pendulum-bf16
+		--out code/rlbook/results/pendulum-bf16
 
 # Point launch buttons and every chapter's Colab install cell at another repository.
 set-repo-url: setup

@@ -3,7 +3,7 @@
 Usage (from the repository root, after `make setup`; the SB3 peers also need
 `.venv/bin/pip install -e ".[bench]"`):
 
-    .venv/bin/python benchmarks/pendulum.py --seeds 5 --jobs 2 --out benchmarks/results/pendulum
+    .venv/bin/python benchmarks/pendulum.py --seeds 5 --jobs 2
 
 runs, for each seed, at the same budget of 20,000 environment steps:
 
@@ -18,14 +18,19 @@ same starts for all, every 2,000 steps (online) or 5 iterations (offline), and a
 Each job writes ``OUT/NAME-seedS.json`` as soon as it finishes (curve, final return, wall time,
 steps per second, versions, commit, machine), so an interrupted run keeps what it finished, and
 ``--skip-done`` continues it. ``--precision bfloat16`` runs rlbook's DDPG, TD3 and SAC with
-their bf16 autocast option (runs named ``td3-bf16``, ...). ``--algos`` picks a subset; ``--jobs``
-sets how many run at once (local processes; see rlbook.sweep for a Dask or Ray cluster).
-``--threads`` is torch's thread count inside each job. Jobs start in the order seed, then algorithm
-as listed, and the default lists each rlbook actor-critic next to its SB3 peer, so with
-``--jobs 2`` the two start together and see the machine in the same state. The Benchmarks chapter
-reads the files: ``make benchmarks`` writes ``benchmarks/results/pendulum/`` (everything, float32)
-and ``benchmarks/results/pendulum-bf16/`` (the actor-critics with ``--precision bfloat16`` and
-their SB3 peers).
+their bf16 autocast option (runs named ``td3-bf16``, ...); it stops at once, with the agents'
+error, where the device they would run on (CUDA if available, else the CPU) has no native bf16
+units (``rlbook.agent.bf16_native``): bf16 runs 7-8x slower than float32 there. ``--algos``
+picks a subset; ``--jobs`` sets how many run at once (local processes; see rlbook.sweep for a
+Dask or Ray cluster). ``--threads`` is torch's thread count inside each job. Jobs start in the
+order seed, then algorithm as listed, and the default lists each rlbook actor-critic next to its
+SB3 peer, so with ``--jobs 2`` the two start together and see the machine in the same state.
+
+The Benchmarks and PCL chapters read the files from inside the package (``rlbook.results.load``),
+so the default ``--out`` is the package's record folder in this repository:
+``code/rlbook/results/pendulum/`` (float32), or ``code/rlbook/results/pendulum-bf16/`` with
+``--precision bfloat16``. ``make benchmarks`` writes both: everything in float32, then the
+actor-critics with ``--precision bfloat16`` and their SB3 peers.
 """
 
 from __future__ import annotations
@@ -36,11 +41,17 @@ from pathlib import Path
 
 import numpy as np
 
+import rlbook.results
+from rlbook.agent import resolve_precision
+from rlbook.loop import resolve_device
 from rlbook.runners import pendulum_settings
 from rlbook.sweep import Job, sweep
 
 ONLINE = ("ddpg", "sb3-ddpg", "td3", "sb3-td3", "sac", "sb3-sac")  # pairs run side by side
 ALL = (*ONLINE, "pcl", "fqi", "nfqca")
+#: where the chapters read the records (rlbook.results): the package folder in this repository
+RESULTS = Path(__file__).resolve().parents[1] / "code" / "rlbook" / "results"
+SETS = {"float32": "pendulum", "bfloat16": "pendulum-bf16"}  # the record set of each precision
 
 
 def jobs_for(algos, seeds, steps, pcl_d, threads, precision="float32"):
@@ -73,11 +84,22 @@ def main():
     parser.add_argument("--pcl-d", type=int, nargs="+", default=[1, 5, 20])
     parser.add_argument("--jobs", type=int, default=1, help="runs at once (local processes)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/pendulum"))
+    parser.add_argument("--out", type=Path, default=None,
+                        help="record folder (default: code/rlbook/results/pendulum, or "
+                        "pendulum-bf16 with --precision bfloat16)")  # fmt: skip
     parser.add_argument("--skip-done", action="store_true", help="skip jobs whose file exists")
     parser.add_argument("--precision", default="float32", choices=["float32", "bfloat16"],
                         help="of rlbook's DDPG, TD3, SAC (runs named e.g. td3-bf16)")  # fmt: skip
     args = parser.parse_args()
+    try:  # not one failed record per job: the runs use the default device="auto"
+        resolve_precision(args.precision, resolve_device("auto"))
+    except ValueError as err:
+        parser.error(str(err))
+    if args.out is None:
+        args.out = RESULTS / SETS[args.precision]
+        if rlbook.results.FOLDER != RESULTS:  # a non-editable install reads another copy
+            print(f"note: the installed rlbook reads its records from {rlbook.results.FOLDER}, "
+                  f"not {RESULTS}; `pip install -e .` to make them one", flush=True)  # fmt: skip
 
     jobs = jobs_for(args.algos, args.seeds, args.steps, args.pcl_d, args.threads, args.precision)
     if args.skip_done:

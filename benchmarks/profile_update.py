@@ -10,7 +10,9 @@ share spent in matrix-product kernels (aten::mm, addmm, bmm, baddbmm and their b
 which dispatch to them) and the floating-point rate they reach. When the products dominate, an
 implementation can only get faster than another by doing fewer of them or doing them in lower
 precision, not by trimming Python overhead. ``--precision`` lists the settings of the agents'
-``precision`` option to time (each update then runs in ``agent.autocast()``, as in training).
+``precision`` option to time (each update then runs in ``agent.autocast()``, as in training);
+``bfloat16`` is refused, before anything runs, on a CPU without native bf16 units (see
+``rlbook.agent.bf16_native``), and ``auto`` times what the agents pick (its row says which).
 ``--shapes`` lists the products of an update by shape, with their time and rate: thin products
 (one output column, or a handful of inputs) run far below the rate of the large ones. ``--sb3``
 also times one stable-baselines3 ``train(gradient_steps=1)`` (float32) built by
@@ -29,6 +31,7 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 from rlbook import ddpg, sac, td3
+from rlbook.agent import resolve_precision
 from rlbook.runners import pendulum_settings, sb3_model
 
 MATMUL = ("aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm")
@@ -76,10 +79,15 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--updates", type=int, default=200)
     parser.add_argument("--precision", nargs="+", default=["float32"],
-                        choices=["float32", "bfloat16"])  # fmt: skip
+                        choices=["float32", "bfloat16", "auto"])  # fmt: skip
     parser.add_argument("--shapes", action="store_true", help="list the products by shape")
     parser.add_argument("--sb3", action="store_true", help="time SB3's update too")
     args = parser.parse_args()
+    try:  # bfloat16 on a CPU without bf16 units: the agents' error, before minutes of SB3
+        for precision in args.precision:
+            resolve_precision(precision, "cpu")
+    except ValueError as err:
+        parser.error(str(err))
     torch.set_num_threads(args.threads)
     print(f"{'algo':5s} {'precision':>9s} {'ms/update':>10s} {'matmul share':>13s} "
           f"{'matmul GFLOP/s':>15s}" + ("  SB3 ms/update  ratio" if args.sb3 else ""))  # fmt: skip
@@ -107,7 +115,7 @@ def main():
             mm = [e for e in events if e.key in MATMUL]
             mm_time = sum(e.self_cpu_time_total for e in mm)
             flops = sum(e.flops for e in mm)
-            line = (f"{algo:5s} {precision:>9s} {1e3 * per_update:10.2f} {mm_time / total:13.0%} "
+            line = (f"{algo:5s} {a.precision:>9s} {1e3 * per_update:10.2f} {mm_time / total:13.0%} "
                     f"{flops / (mm_time * 1e-6) / 1e9:15.1f}")  # fmt: skip
             if peer is not None:
                 line += f"  {1e3 * peer:13.2f}  {peer / per_update:5.2f}"

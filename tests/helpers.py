@@ -8,6 +8,13 @@ from torch import nn
 
 from rlbook.buffer import Batch
 
+# Tolerance for comparing two different float32 computations of the same quantity (another order
+# of operations, another code path, another kernel set): float32 rounds each operation to
+# eps = 1.2e-7 relative, and a short chain on values of order 1 agrees to a few ulp, so 1e-6
+# absolute (8 ulp at 1) plus 1e-5 relative. torch's default atol (1e-8) is below one ulp of a
+# value of order 1 and fails when an exact result happens to be near zero.
+FLOAT32 = dict(rtol=1e-5, atol=1e-6)
+
 
 class ConstantPolicy(nn.Module):
     """A deterministic 'actor' returning a fixed action, with the rescale interface of actors."""

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import ConstantPolicy, LinearQ, ShortEpisodes, make_batch
+from helpers import FLOAT32, ConstantPolicy, LinearQ, ShortEpisodes, make_batch
 from rlbook import ddpg, sac, td3
 from rlbook.networks import SquashedGaussianActor
 
@@ -20,7 +20,7 @@ def test_ddpg_target_bootstraps_through_truncation_but_not_termination():
     y = ddpg.critic_target(q_t, pi_t, batch, GAMMA)
     bootstrap = GAMMA * (2.0 + 0.5)
     expected = batch.rew + torch.tensor([bootstrap, 0.0, bootstrap, 0.0])
-    assert torch.allclose(y, expected)
+    assert torch.allclose(y, expected, **FLOAT32)  # float32 gamma * q in another order
 
 
 def test_td3_target_takes_the_min_of_the_twin_targets():
@@ -29,10 +29,12 @@ def test_td3_target_takes_the_min_of_the_twin_targets():
     pi_t = ConstantPolicy([0.25], [-1.0], [1.0])
     y = td3.critic_target(q_t, pi_t, batch, GAMMA, twin="min", smoothing=False)
     q_min = min(1 + 2 * 0.25, -3 + 0.25)
-    assert torch.allclose(y, batch.rew + GAMMA * torch.tensor([q_min, q_min, 0.0]))
+    assert torch.allclose(y, batch.rew + GAMMA * torch.tensor([q_min, q_min, 0.0]), **FLOAT32)
     y_mean = td3.critic_target(q_t, pi_t, batch, GAMMA, twin="mean", smoothing=False)
     q_mean = (1 + 2 * 0.25 - 3 + 0.25) / 2
-    assert torch.allclose(y_mean, batch.rew + GAMMA * torch.tensor([q_mean, q_mean, 0.0]))
+    assert torch.allclose(
+        y_mean, batch.rew + GAMMA * torch.tensor([q_mean, q_mean, 0.0]), **FLOAT32
+    )
     y_max_would_be = batch.rew + GAMMA * max(1 + 2 * 0.25, -3 + 0.25)
     assert not torch.allclose(y[:2], y_max_would_be[:2])
 
@@ -43,11 +45,13 @@ def test_td3_smoothing_noise_is_clipped_scaled_and_kept_in_the_box():
     g = torch.Generator().manual_seed(0)
     a = td3.smoothed_target_action(pi_t, torch.zeros(10_000, 3), 0.2, 0.5, g)
     dev = a - 1.9
+    # 1e-6: the float32 rounding of 1.9 and of the subtraction (ulp(2) = 2.4e-7)
     assert dev.max() <= 0.1 + 1e-6  # clipped to the box (high = 2.0)
     assert dev.min() >= -0.5 * 2.0 - 1e-6  # noise_clip in normalized units times scale 2
+    # the clip (2.5 noise standard deviations) is passed by 0.6% of the 10,000 draws
     assert dev.min() < -0.9  # the clip is reached
     a0 = td3.smoothed_target_action(pi_t, torch.zeros(5, 3), 0.2, 0.0, g)
-    assert torch.allclose(a0, torch.full((5, 1), 1.9))  # noise_clip 0: no smoothing
+    assert torch.allclose(a0, torch.full((5, 1), 1.9), **FLOAT32)  # noise_clip 0: no smoothing
 
 
 def test_td3_target_with_smoothing_averages_over_clipped_noise():
@@ -65,8 +69,16 @@ def test_td3_target_with_smoothing_averages_over_clipped_noise():
         generator=torch.Generator().manual_seed(0),
     )
     noise = (y - batch.rew) / GAMMA
-    assert abs(noise.mean()) < 0.01 and 0.15 < noise.std() < 0.2
-    assert noise.abs().max() <= 0.5 + 1e-6
+    # N(0, 0.2^2) clipped at c = 2.5 standard deviations: mean 0, std 0.2 sqrt(1 - 2 (c phi(c)
+    # + (1 - c^2) Q(c))) = 0.1977. With n = 20,000 draws the standard errors are 0.0014 (mean)
+    # and at most 0.1977 / sqrt(2 n) = 0.001 (std, the clipped tails are lighter than normal):
+    # bounds of 5 standard errors. (The former bound std < 0.2 was 2.3 standard errors away.)
+    c = 0.5 / 0.2
+    tail, pdf = 0.5 * math.erfc(c / math.sqrt(2)), math.exp(-c * c / 2) / math.sqrt(2 * math.pi)
+    clipped_std = 0.2 * math.sqrt(1 - 2 * (c * pdf + (1 - c * c) * tail))
+    assert abs(noise.mean()) < 5 * 0.0014
+    assert abs(noise.std() - clipped_std) < 5 * 0.001, (noise.std(), clipped_std)
+    assert noise.abs().max() <= 0.5 + 1e-6  # float32 rounding of (y - r) / gamma
 
 
 def test_sac_target_is_single_sample_soft_value_with_twin_min():
@@ -79,7 +91,7 @@ def test_sac_target_is_single_sample_soft_value_with_twin_min():
         a, logp = policy.sample(batch.next_obs, torch.Generator().manual_seed(7))
     q_min = torch.minimum(0.5 + a[:, 0], 1.0 - a[:, 0])
     expected = batch.rew + GAMMA * (1 - batch.terminated) * (q_min - alpha * logp)
-    assert torch.allclose(y, expected)
+    assert torch.allclose(y, expected, **FLOAT32)  # the same draws; float32 in another order
 
 
 def test_sac_actor_loss_is_alpha_logp_minus_min_q():
@@ -89,7 +101,7 @@ def test_sac_actor_loss_is_alpha_logp_minus_min_q():
     loss, logp = sac.actor_loss(q, policy, obs, 0.1, torch.Generator().manual_seed(0))
     a, logp2 = policy.sample(obs, torch.Generator().manual_seed(0))
     expected = (0.1 * logp2 - torch.minimum(a[:, 0], 0.2 + 0.5 * a[:, 0])).mean()
-    assert torch.allclose(loss, expected)
+    assert torch.allclose(loss, expected, **FLOAT32)
 
 
 def test_alpha_loss_raises_alpha_when_entropy_is_below_target():
@@ -115,6 +127,8 @@ def _params(net):
 
 
 def _same(a, b):
+    """Bit-identical on purpose: used on copies (targets), on parameters left untouched, and on
+    two runs of the same computation on the same machine."""
     return all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
 
 
@@ -164,7 +178,8 @@ def test_td3_actor_uses_q_a_only():
     obs = torch.randn(5, 3)
     loss = td3.actor_loss(agent.q, agent.policy, obs)
     expected = -agent.q(obs, agent.policy(obs))[0].mean()
-    assert torch.allclose(loss, expected)
+    # the loss evaluates q_a alone (members=slice(0, 1)), another float32 path than both critics
+    assert torch.allclose(loss, expected, **FLOAT32)
 
 
 def test_td3_switches_reduce_to_ddpg_with_ema():
@@ -175,6 +190,8 @@ def test_td3_switches_reduce_to_ddpg_with_ema():
     batch = agent.buffer.sample(16)
     y_td3 = agent.compute_target(batch)
     y_ddpg = ddpg.critic_target(agent.q_target, agent.policy_target, batch, agent.config.gamma)
+    # bit-identical on purpose: with these switches td3.critic_target performs DDPG's operations
+    # in the same order, on the same machine (a difference would be an extra operation)
     assert torch.equal(y_td3, y_ddpg)
 
 
@@ -252,6 +269,8 @@ def test_same_seed_gives_the_same_learning_curve(module):
     a = module.train("Pendulum-v1", seed=3, **kwargs)
     b = module.train("Pendulum-v1", seed=3, **kwargs)
     c = module.train("Pendulum-v1", seed=4, **kwargs)
+    # bit-identical on purpose: the same computation, repeated on the same machine (another CPU
+    # or kernel set gives other digits, and training runs then drift apart)
     assert a.curve == b.curve and a.episodes == b.episodes
     assert _same(_params(a.agent.policy), _params(b.agent.policy))
     assert not _same(_params(a.agent.policy), _params(c.agent.policy))
@@ -261,7 +280,7 @@ def test_actions_stay_in_the_box_with_noise():
     agent = _agent(ddpg.DDPG, ddpg.DDPGConfig(hidden=(8,), noise="gaussian", noise_sigma=5.0))
     acts = np.array([agent.act(np.zeros(3, dtype=np.float32)) for _ in range(200)])
     assert acts.min() >= -2.0 and acts.max() <= 2.0
-    assert acts.min() == -2.0 and acts.max() == 2.0
+    assert acts.min() == -2.0 and acts.max() == 2.0  # exact: clipping returns the bound itself
 
 
 # --- validation -------------------------------------------------------------------------------
@@ -305,17 +324,105 @@ def test_discrete_and_unbounded_action_spaces_are_refused():
         sac.train(Unbounded, total_steps=10, progress=False)
 
 
+@pytest.fixture
+def bf16_units(monkeypatch):
+    """``set(True)``: the CPU counts as running bf16 natively, ``set(False)``: as an AVX2-only
+    CPU (no bf16 instructions), whatever this machine has."""
+    import rlbook.agent
+
+    def set_native(native: bool):
+        monkeypatch.setattr(rlbook.agent, "_cpu_bf16_flags",
+                            lambda: {"AVX512-BF16"} if native else set())  # fmt: skip
+        if native:  # and oneDNN takes the products
+            monkeypatch.setattr(torch.backends.mkldnn, "enabled", True)
+            monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True,
+                                raising=False)  # fmt: skip
+
+    return set_native
+
+
 @pytest.mark.parametrize("module", ["ddpg", "td3", "sac"])
-def test_bfloat16_precision_trains_and_reports_float32(module):
+def test_bfloat16_precision_trains_and_reports_float32(module, bf16_units):
     """The explicit bf16 option runs the updates under autocast (losses stay finite, parameters
-    stay float32), and a wrong precision is refused by name."""
+    stay float32), and a wrong precision is refused by name. The CPU is made to count as bf16
+    native, so the bf16 numerics are tested on any CPU (on one without bf16 units only slower:
+    these networks are tiny)."""
     import importlib
 
+    bf16_units(True)
     mod = importlib.import_module(f"rlbook.{module}")
     r = mod.train("Pendulum-v1", seed=0, progress=False, total_steps=300, warmup_steps=100,
                   eval_every=300, eval_episodes=2, hidden=(16,), batch_size=32,
                   precision="bfloat16", device="cpu")  # fmt: skip
     assert r.steps == 300 and np.isfinite(r.final_return)
+    assert r.agent.precision == "bfloat16"
     assert all(p.dtype == torch.float32 for p in r.agent.policy.parameters())
     with pytest.raises(ValueError, match="precision must be one of"):
         mod.train("Pendulum-v1", precision="float16")
+
+
+def _sac_agent(precision: str):
+    cfg = td3.TD3Config(precision=precision, device="cpu", hidden=(8,), buffer_size=10)
+    return td3.TD3(gym.make("Pendulum-v1"), cfg, np.random.SeedSequence(0))
+
+
+def test_bfloat16_is_refused_where_the_cpu_has_no_bf16_units(bf16_units):
+    """On a CPU without bf16 instructions (7-8x slower than float32 there) ``precision="bfloat16"``
+    is refused when the agent meets the device, naming the parameter, the device, why, and the
+    alternatives; the config itself is device-independent and accepts it."""
+    from rlbook.agent import bf16_native
+
+    bf16_units(False)
+    assert not bf16_native("cpu")
+    cfg = td3.TD3Config(precision="bfloat16", device="cpu")  # no device check in the config
+    with pytest.raises(ValueError) as err:
+        td3.TD3(gym.make("Pendulum-v1"), cfg, np.random.SeedSequence(0))
+    msg = str(err.value)
+    for part in ("precision='bfloat16'", "'cpu'", "AVX512-BF16", "7-8x slower", "AVX2",
+                 "precision='float32'", "precision='auto'"):  # fmt: skip
+        assert part in msg, (part, msg)
+    with pytest.raises(ValueError, match="precision='bfloat16'"):
+        sac.train("Pendulum-v1", total_steps=10, precision="bfloat16", device="cpu")
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_auto_precision_picks_bf16_only_where_native(native, bf16_units):
+    """``precision="auto"``: bfloat16 where the device runs it natively, float32 elsewhere; the
+    agent, its autocast and the sweep record say which. The default stays float32."""
+    from rlbook.runners import online
+
+    bf16_units(native)
+    expected = "bfloat16" if native else "float32"
+    a = _sac_agent("auto")
+    assert a.config.precision == "auto" and a.precision == expected
+    with a.autocast():
+        assert torch.is_autocast_enabled("cpu") is native
+    assert _sac_agent("float32").precision == "float32"
+    assert td3.TD3Config().precision == "float32"
+    record = online("td3")("Pendulum-v1", 0, final_episodes=1, total_steps=40, warmup_steps=20,
+                           batch_size=8, hidden=(8,), eval_every=0, precision="auto",
+                           device="cpu")  # fmt: skip
+    assert record["precision"] == expected
+
+
+def test_bf16_native_needs_onednn_and_knows_its_devices(bf16_units, monkeypatch):
+    """The CPU's bf16 instructions serve torch's products only through oneDNN: with it disabled
+    (or limited by ONEDNN_MAX_CPU_ISA) bf16 is not native. CUDA without a GPU, and devices rlbook
+    knows nothing of, are not native either."""
+    from rlbook.agent import bf16_native, resolve_precision
+
+    bf16_units(True)
+    assert bf16_native("cpu") and resolve_precision("bfloat16", "cpu") == "bfloat16"
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False,
+                        raising=False)  # fmt: skip
+    assert not bf16_native("cpu")
+    with pytest.raises(ValueError, match="ONEDNN_MAX_CPU_ISA"):
+        resolve_precision("bfloat16", "cpu")
+    bf16_units(True)
+    monkeypatch.setattr(torch.backends.mkldnn, "enabled", False)
+    assert not bf16_native("cpu")
+    if not torch.cuda.is_available():
+        assert not bf16_native("cuda") and resolve_precision("auto", "cuda") == "float32"
+    assert not bf16_native("meta")
+    with pytest.raises(ValueError, match="precision must be one of"):
+        resolve_precision("float16", "cpu")

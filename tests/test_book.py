@@ -155,6 +155,23 @@ def test_first_cell_installs_rlbook_on_colab_from_the_configured_repository(md):
     assert f"git+{CONFIG['repository']['url']}" in first
 
 
+# A path into the repository, quoted in code: ../anything, or a top-level folder other than the
+# chapters' own (a notebook opened alone on Colab has none of them).
+REPOSITORY_PATH = re.compile(r"""["'](\.\./|(\./)?(benchmarks|code|tests|tools|web)/)""")
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.stem)
+def test_code_reads_no_file_of_the_repository(md):
+    """On Colab a chapter's notebook opens alone, beside nothing but the installed rlbook: what its
+    code reads (the benchmark records) must ship in the package (rlbook.results.load)."""
+    for cell in jupytext.read(md).cells:
+        if cell.cell_type == "code":
+            found = REPOSITORY_PATH.search(cell.source)
+            assert not found, (
+                f"{md.name} reads a repository path: {cell.source[found.start() :][:60]!r}"
+            )
+
+
 @pytest.mark.parametrize("label", sorted(IMPLEMENTED))
 def test_implemented_algorithms_have_code_beside_their_box(label):
     for path in CHAPTERS:

@@ -6,9 +6,14 @@ from ``s0 ~ U[-2, 2]`` (short, spread-out episodes keep the data covering the st
 is measured). Optimal gain K = 0.588. The learned gain is the least-squares slope of ``-pi(s)`` on
 101 states in [-1, 1] (where ``|K s| < 1``, so the optimal policy is linear there).
 
-Tolerance: 15% relative error after 4,000 steps. Runs of seeds 0, 1, 2 gave errors of 0.7-5% (DDPG
-with EMA targets and Gaussian noise), 4-11% (DDPG with hard copies every 25 updates and OU noise),
-4-7% (TD3) and 4-10% (SAC); the tests use seed 0.
+Tolerance: 25% relative error after 4,000 steps. A trained gain is the outcome of a stochastic
+float32 run: another seed, or another CPU (its kernels change float32's last digits, and the runs
+drift apart within a few hundred updates), gives another draw. Seeds 0-11 gave relative errors of
+mean 0.047-0.052, root mean square 0.052-0.064 and at most 0.113 for each of DDPG with EMA targets
+and Gaussian noise, DDPG with hard copies every 25 updates and OU noise, TD3 and SAC; 25% is
+4 root mean squares of the worst of them (the former 15% was 2.3, passed by seed 0 and missed by
+about 2% of draws). It still separates the Riccati gain 0.588 from an untrained or myopic actor
+(K = 0) and from the gain of gamma = 0.5 (0.414, 30% off); the tests use seed 0.
 """
 
 import numpy as np
@@ -18,7 +23,7 @@ from rlbook import ddpg, sac, td3
 from rlbook.envs import LQREnv, lqr_solution, soft_lqr_solution
 
 GAMMA = 0.9
-TOLERANCE = 0.15
+TOLERANCE = 0.25
 
 
 def make_env():
@@ -50,8 +55,10 @@ def test_riccati_gain_of_the_test_problem():
     sol = lqr_solution(make_env(), GAMMA)
     # scalar Riccati equation P = 1 + g P - g^2 P^2 / (1 + g P), K = g P / (1 + g P)
     p = sol.P[0, 0]
-    assert p == pytest.approx(1 + GAMMA * p - GAMMA**2 * p**2 / (1 + GAMMA * p))
-    assert sol.K[0, 0] == pytest.approx(GAMMA * p / (1 + GAMMA * p))
+    # float64: scipy's Riccati solve (QZ in LAPACK, whose order of operations differs by CPU) is
+    # exact to a few ulp on this 1-by-1 problem (measured 0 and 1e-16): 1e-10 relative
+    assert p == pytest.approx(1 + GAMMA * p - GAMMA**2 * p**2 / (1 + GAMMA * p), rel=1e-10)
+    assert sol.K[0, 0] == pytest.approx(GAMMA * p / (1 + GAMMA * p), rel=1e-10)
 
 
 @pytest.mark.parametrize(

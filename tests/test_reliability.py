@@ -1,5 +1,10 @@
 """Nothing lost, nothing silent, the same result twice: interruption, checkpoints, resumption,
-divergence, and the same seed giving the same result for every algorithm of the book."""
+divergence, and the same seed giving the same result for every algorithm of the book.
+
+Every comparison of runs here is bit-identical on purpose: the same computation (straight, or
+stopped and resumed, or saved and loaded), repeated on the same machine. Across CPUs or kernel
+sets the float32 digits differ and training runs drift apart, so no result here is compared with
+one recorded elsewhere."""
 
 import signal
 

@@ -28,6 +28,7 @@ def _check(records):
         assert [c["step"] for c in r["curve"]] == [100, 200, 300]
         assert r["steps"] == 300 and r["steps_per_second"] > 0
         assert r["final_return"] < 0 and r["commit"] and r["versions"]["torch"]
+        assert isinstance(r["cpu_bf16_native"], bool)  # one CPU model name, with or without bf16
 
 
 def test_sweep_in_local_processes_reports_a_crash_without_losing_the_others(tmp_path):
@@ -50,7 +51,9 @@ def test_the_same_sweep_runs_unchanged_on_a_dask_cluster():
         with distributed.Client(cluster), joblib.parallel_config(backend="dask"):
             records = sweep(_jobs())
     _check(records)
-    assert records[0]["curve"] == local[0]["curve"]  # same seed, same result, wherever it ran
+    # same seed, same result, in whichever process it ran: bit-identical on purpose, the same
+    # computation on the same machine (another CPU gives other digits)
+    assert records[0]["curve"] == local[0]["curve"]
 
 
 def test_bad_jobs_are_refused():

@@ -2,7 +2,8 @@
 
 The cells below run in a kernel started by nbclient, as a reader's notebook would: each sets a
 control, checks that the displayed figure changes, and that the data behind it equals a direct
-call of the function in rlbook.knobs. The TD3 runs behind two knobs are shrunk to a few hundred
+call of the function in rlbook.knobs (bit-identical on purpose: the same computation, in the same
+kernel on the same machine). The TD3 runs behind two knobs are shrunk to a few hundred
 steps so that the test stays fast; the wiring, not the learning, is under test here.
 """
 

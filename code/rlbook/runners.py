@@ -86,6 +86,7 @@ def online(module_name: str):
             "steps": result.steps,
             "train_seconds": result.wall_time - result.eval_time,
             "steps_per_second": result.steps_per_second,
+            "precision": result.agent.precision,  # as run ("auto" resolved on the device)
         }
 
     run.__name__ = f"run_{module_name}"

@@ -72,9 +72,14 @@ class Job:
 
 
 def provenance() -> dict:
-    """Versions, machine and git commit: what a results file needs to be reproduced."""
+    """Versions, machine and git commit: what a results file needs to be reproduced.
+    ``cpu_bf16_native`` says whether the CPU runs bfloat16 products natively
+    (:func:`rlbook.agent.bf16_native`): CPUs of one model name differ there, and bf16 speed with
+    them."""
     import gymnasium
     import torch
+
+    from .agent import bf16_native
 
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
@@ -90,6 +95,7 @@ def provenance() -> dict:
             "python": platform.python_version(),
         },  # fmt: skip
         "machine": machine_name(),
+        "cpu_bf16_native": bf16_native("cpu"),
     }
 
 

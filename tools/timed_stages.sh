@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Run `make STAGE` for each stage in turn, stop at the first failure, and print how long each took
+# (also written to _build/test-stages.txt, which benchmarks/chapter_times.py prints).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p _build
+report=_build/test-stages.txt
+cpu=$(sed -n 's/^model name\s*:\s*//p' /proc/cpuinfo 2>/dev/null | head -n 1)
+flags=$(grep -o -w -E 'avx2|avx512f|avx512_bf16|amx_bf16' /proc/cpuinfo 2>/dev/null | sort -u | tr '\n' ' ')
+echo "make test stages on ${cpu:-unknown CPU} (${flags:-no avx2}), $(nproc) cores" >"$report"
+total=0
+for stage in "$@"; do
+  start=$(date +%s)
+  make --no-print-directory "$stage"
+  rc=$?
+  seconds=$(( $(date +%s) - start ))
+  total=$(( total + seconds ))
+  printf '%-22s %5d s%s\n' "$stage" "$seconds" "$([ $rc -ne 0 ] && echo "  FAILED (exit $rc)")" >>"$report"
+  if [ $rc -ne 0 ]; then cat "$report"; exit $rc; fi
+done
+printf '%-22s %5d s\n' "total (after setup)" "$total" >>"$report"
+echo; cat "$report"
