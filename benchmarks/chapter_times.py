@@ -23,10 +23,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def first_line(source: str) -> str:
-    for line in source.splitlines():
-        if line.strip():
-            return line.strip()[:70]
-    return "(empty)"
+    """What a cell does, in one line: its first statement other than an import (the chapters'
+    cells open with their imports), or its first comment."""
+    lines = [line.strip() for line in source.splitlines() if line.strip()]
+    for line in lines:
+        if not line.startswith(("import ", "from ", "#", "%")):
+            return line[:70]
+    return (lines[0] if lines else "(empty)")[:70]
 
 
 def main() -> None:

@@ -28,8 +28,44 @@ IMPLEMENTED = {
     "double-dqn",
 }
 
-# Display equations of the source that the book corrects (see the notes in the chapters).
-CORRECTED = {"envelope"}
+# Display equations of the source that the book corrects: the label of the "Correction to the
+# source" admonition that explains each, and a fragment that identifies the source's equation.
+CORRECTED = {
+    "corr-euler-envelope": r"\partial v^*(s_1, s_2)",  # the sign of the h term
+    "corr-pcl-consistency": r"\gamma^{d-1} v^*(s_d)",  # path consistency over d transitions
+    "corr-pcl-box": r"\sum_{t=0}^T r(s_t, a_t)",  # the priority sums T rewards, not T + 1
+}
+
+# Paragraphs of the source that the book edits: a prefix of each (whitespace collapsed) and the
+# label of the "Correction to the source" admonition that explains the edit (None: a notation fix).
+EDITED = {
+    "Note that the policy": None,  # D_d renamed D_pi, the name of the box
+    "A natural approach to handle this staleness": None,  # D_d renamed D_pi
+    "Double DQN (Algorithm": "corr-td3-selection",
+    "TD3 also replaces DDPG": "corr-td3-ema",
+    r"1. Initialize $\boldsymbol{\theta}_0$ 2. $n \leftarrow 0$ 3. **repeat** 1. $\mathcal{D} ": (
+        "corr-maximize"
+    ),
+    r"1. Initialize $\boldsymbol{\theta}_0$, $\boldsymbol{w}_0$ 2. $n \leftarrow 0$": "corr-bopt",
+    "In scalar problems, this means the derivative": "corr-euler-affine",
+    "Like DQN, DDPG uses the flattened FQI structure": "corr-ddpg-targets",
+    "The algorithm structure parallels DQN (Algorithm": "corr-ddpg-targets",
+    r"where $\tilde{a}_i = \pi_{\boldsymbol{w}_{\text{target}}}(s'_i)$. This minimum": (
+        "corr-td3-min"
+    ),
+    "When the dynamics are deterministic, $s' = f(s,a)$": "corr-pcl-consistency",
+    "This is the soft Bellman equation under deterministic dynamics. Chain": "corr-pcl-consistency",
+    "This is path consistency. The actions": "corr-pcl-consistency",
+    "Standard off-policy methods require importance weights": "corr-pcl-importance",
+    r"1. Initialize $\boldsymbol{\phi}_0$, $\boldsymbol{\psi}_0$": "corr-pcl-box",
+    "which is precisely the $d$-step advantage estimate used in A3C": "corr-pcl-alpha-zero",
+    "This is exactly the soft Bellman error minimized by SAC": "corr-pcl-sac",
+}
+
+# A "Correction to the source" admonition and the (corr-NAME)= target just above it.
+CORRECTION_BOX = re.compile(
+    r"^\((corr-[\w-]+)\)=\n`{3,}\{admonition\} Correction to the source: ([^\n]+)$", re.M
+)
 
 
 def chapter_text() -> str:
@@ -98,10 +134,13 @@ def test_every_equation_of_the_source_is_in_the_book():
     book = chapter_text()
     book_eqs = set(_display_math(book))
     missing = [eq for eq in _display_math(SOURCE.read_text()) if eq not in book_eqs]
-    # only the corrected envelope formula may differ, and it must then carry its label
-    assert len(missing) <= len(CORRECTED), missing
+    # only the corrected equations may differ, each explained by its correction admonition
+    labels = {label for label, _ in CORRECTION_BOX.findall(book)}
     for eq in missing:
-        assert r"\partial v^*(s_1, s_2)" in eq
+        reasons = [label for label, fragment in CORRECTED.items() if fragment in eq]
+        assert reasons, f"a source equation is missing from the book: {eq[:80]}"
+        assert set(reasons) <= labels, f"no correction admonition {reasons} for {eq[:60]}"
+    assert len(missing) <= len(CORRECTED), missing
     assert "(envelope)" in book
 
 
@@ -114,16 +153,39 @@ def test_every_paragraph_of_the_source_is_in_the_book():
         if not para or para.startswith(("#", "```", "$$", ":")) or len(para) < 80:
             continue
         if re.sub(r"\s+", " ", para) not in book:
-            missing.append(para[:90])
-    # the paragraphs we edited to correct the source
-    allowed = [
-        "Note that the policy",
-        "A natural approach to handle this staleness",
-        "Double DQN (Algorithm",
-        "TD3 also replaces DDPG",
-    ]
-    unexpected = [m for m in missing if not m.startswith(tuple(allowed))]
+            missing.append(re.sub(r"\s+", " ", para)[:120])
+    # the paragraphs we edited to correct the source, each explained by its correction admonition
+    unexpected = [m for m in missing if not m.startswith(tuple(EDITED))]
     assert not unexpected, unexpected
+    labels = {label for label, _ in CORRECTION_BOX.findall(chapter_text())}
+    cited = {label for label in EDITED.values() if label is not None}
+    assert cited <= labels, f"edits explained by missing admonitions: {cited - labels}"
+
+
+def test_every_correction_to_the_source_is_labelled_and_listed_on_the_errata_page():
+    text = chapter_text()
+    boxes = re.findall(r"\{admonition\} Correction to the source", text)
+    labelled = CORRECTION_BOX.findall(text)
+    assert len(labelled) == len(boxes), (
+        "every 'Correction to the source' admonition needs a (corr-NAME)= target just above it"
+    )
+    labels = [label for label, _ in labelled]
+    assert len(set(labels)) == len(labels), f"duplicate labels: {labels}"
+    errata = (ROOT / "errata.md").read_text()
+    assert "# Errata: corrections to the source" in errata
+    assert "```{code-cell}" not in errata
+    items = re.split(r"^- ", errata, flags=re.M)[1:]  # one item per correction, lines and all
+    linked = []
+    for item in items:
+        found = re.findall(r"\{ref\}`[^`<]*<(corr-[\w-]+)>`|\]\(#(corr-[\w-]+)\)", item)
+        assert len(found) == 1, f"each errata item links to one correction: {item[:80]}"
+        linked.append(found[0][0] or found[0][1])
+    assert sorted(linked) == sorted(labels), (
+        f"not on the errata page: {set(labels) - set(linked)}; "
+        f"on it but not a correction: {set(linked) - set(labels)}"
+    )
+    toc = (ROOT / "_toc.yml").read_text()
+    assert toc.index("file: errata") < toc.index("file: bibliography")
 
 
 def test_macros_used_are_defined_for_mathjax():

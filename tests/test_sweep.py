@@ -5,7 +5,7 @@ import json
 import joblib
 import pytest
 
-from rlbook.sweep import Job, load_records, sweep
+from rlbook.sweep import CPU_FLAGS, Job, load_records, sweep
 
 TINY = dict(total_steps=300, warmup_steps=100, eval_every=100, eval_episodes=2, hidden=(8,),
             batch_size=16, threads=1)  # fmt: skip
@@ -29,6 +29,7 @@ def _check(records):
         assert r["steps"] == 300 and r["steps_per_second"] > 0
         assert r["final_return"] < 0 and r["commit"] and r["versions"]["torch"]
         assert isinstance(r["cpu_bf16_native"], bool)  # one CPU model name, with or without bf16
+        assert set(r["cpu_flags"]) <= set(CPU_FLAGS)
 
 
 def test_sweep_in_local_processes_reports_a_crash_without_losing_the_others(tmp_path):

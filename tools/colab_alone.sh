@@ -43,7 +43,7 @@ git init -q --bare "$WORK/repo.git"
 rev=$(git stash create)
 git push -q "$WORK/repo.git" "${rev:-HEAD}:refs/heads/main"
 git --git-dir="$WORK/repo.git" symbolic-ref HEAD refs/heads/main
-if [ -n "$(git status --porcelain --untracked-files=normal -- code pyproject.toml)" ]; then
+if [ -n "$(git ls-files --others --exclude-standard -- code)" ]; then
   echo "colab_alone: note: untracked files under code/ are not in the installed package" >&2
 fi
 printf '"""Stand-in for Colab'"'"'s module: chapters test `"google.colab" in sys.modules`."""\n' \
@@ -59,7 +59,8 @@ for nb in "${NOTEBOOKS[@]}"; do
 done
 printf '[pytest]\n' >"$WORK/run/pytest.ini"
 rm -rf "$RECORD"
-echo "colab_alone: $("$VENV/bin/python" -c 'import sys, torch; print(f"Python {sys.version.split()[0]}, torch {version(\"torch\")}")'); installing rlbook from $URL -> $WORK/repo.git"
+versions=$("$VENV/bin/python" -c 'import sys; from importlib.metadata import version as v; print("Python", sys.version.split()[0] + ", torch", v("torch"))')
+echo "colab_alone: $versions; installing rlbook from $URL -> $WORK/repo.git"
 cd "$WORK/run"
 export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0="url.file://$WORK/repo.git.insteadOf" \
   GIT_CONFIG_VALUE_0="$URL"

@@ -16,9 +16,10 @@ Pseudocode line -> code (``# pcl N`` tags): 4.2 sample an episode with the curre
 4.9 oldest-first removal in :meth:`EpisodeReplay.add`.
 
 Departures from the box, as in the paper's implementation: the updates of all sub-trajectories of
-an episode are summed into one step (the box applies them one at a time); near the end of an
-episode, paths are cut at its last state, whose value is 0 if the episode terminated and
-``v(s_T)`` otherwise (time-limit truncation keeps bootstrapping). Options beyond the box:
+an episode are summed into one step (the box applies them one at a time); near the end of a
+terminated episode, the last starts get shorter paths cut at the terminal state (value 0), while
+after a time-limit truncation only full paths of length ``d`` are used, so the last ``d - 1``
+starts are dropped and every end value is a real state's ``v`` (:func:`path_windows`). Options beyond the box:
 ``replay_updates`` replayed episodes per new one (the box has one), ``reward_scale`` (the updates
 see ``c * r``), Adam instead of plain gradient steps, and a learning-rate decay.
 """

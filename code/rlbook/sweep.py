@@ -95,6 +95,7 @@ def provenance() -> dict:
             "python": platform.python_version(),
         },  # fmt: skip
         "machine": machine_name(),
+        "cpu_flags": cpu_flags(),
         "cpu_bf16_native": bf16_native("cpu"),
     }
 
@@ -112,6 +113,31 @@ def machine_name() -> str:
     except OSError:
         pass
     return f"{name}, {os.cpu_count()} cores"
+
+
+#: the instruction sets that decide a CPU's speed and digits in this book's computations
+CPU_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
+
+
+def cpu_flags() -> list[str]:
+    """Which of :data:`CPU_FLAGS` the CPU has (from ``/proc/cpuinfo``; empty where unreadable):
+    machines with one model name ("AMD EPYC") differ here, and so do their speeds."""
+    try:
+        words = set(Path("/proc/cpuinfo").read_text().split())
+    except OSError:
+        return []
+    return [flag for flag in CPU_FLAGS if flag in words]
+
+
+def cpu_summary() -> str:
+    """One line for a page or a log: CPU model, cores, the flags above, torch's CPU kernels."""
+    import torch
+
+    flags = " ".join(cpu_flags()) or "none of " + "/".join(CPU_FLAGS)
+    return (
+        f"{machine_name()}; {flags}; torch {torch.__version__} CPU capability "
+        f"{torch.backends.cpu.get_cpu_capability()}"
+    )
 
 
 def run_job(job: Job) -> dict:
