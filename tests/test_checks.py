@@ -41,6 +41,44 @@ def test_the_books_solution_passes_its_check(code, capsys):
     assert "passed all" in capsys.readouterr().out
 
 
+SKELETON = re.compile(
+    r"```\{code-cell\} ipython3\n(?P<code>(?:(?!```).)*?raise NotImplementedError(?:(?!```).)*?)\n```",
+    re.S,
+)
+
+
+def skeletons():
+    """(chapter, code) of every exercise skeleton cell: a function that raises
+    NotImplementedError, followed in the same cell by its check."""
+    found = []
+    for md in sorted((ROOT / "chapters").glob("*.md")):
+        for i, m in enumerate(SKELETON.finditer(md.read_text())):
+            found.append(pytest.param(m.group("code"), id=f"{md.stem}:{i}"))
+    return found
+
+
+@pytest.mark.parametrize("code", skeletons())
+def test_every_skeleton_takes_the_arguments_its_check_passes(code, capsys):
+    """The check calls the function positionally in its documented order: a skeleton with the
+    wrong number of parameters would be reported as a crash, not as unfinished."""
+    namespace = {"np": np, "torch": torch, "checks": checks}
+    exec(compile(code, "<skeleton>", "exec"), namespace)
+    out = capsys.readouterr().out
+    assert "not implemented yet" in out, out
+
+
+def test_a_right_answer_with_other_parameter_names_passes():
+    """Students name parameters their own way: only the order matters (positional call)."""
+
+    def td3_target(qa, qb, pt, r, s2, term, g, e, c, lo, hi):
+        a = np.clip(pt(s2) + np.clip(e, -c, c), lo, hi)
+        return r + g * (1 - term) * np.minimum(qa(s2, a), qb(s2, a))
+
+    assert checks.check_td3_target(td3_target, say=False)
+    wrong_arity = checks.check_td3_target(lambda qa, qb: qa, say=False)
+    assert not wrong_arity and "in this order: q_a, q_b, policy_target" in wrong_arity.message
+
+
 def test_an_unfinished_skeleton_is_reported_not_raised(capsys):
     def ou_step(x, theta, mu, sigma, dt, eps):
         raise NotImplementedError

@@ -13,6 +13,7 @@ Every check returns a :class:`CheckResult`, true when the function passed.
 from __future__ import annotations
 
 import copy
+import inspect
 import math
 from dataclasses import dataclass
 
@@ -89,17 +90,23 @@ def _grade(name, student, reference, cases, mistakes=(), hint="", rtol=1e-5, ato
             print(message)
         return CheckResult(name, passed, n, message, printed=say)
 
+    # The student's function is called positionally, in the documented order (the reference's
+    # parameters): a correct answer whose parameters are named differently passes too.
+    order = list(inspect.signature(reference).parameters)
     for n, (description, kwargs) in enumerate(cases, start=1):
         expected = _as_array(reference(**copy.deepcopy(kwargs)))
         try:  # on a copy: a function that modifies its inputs in place cannot spoil the check
-            actual_raw = student(**copy.deepcopy(kwargs))
+            args = copy.deepcopy(kwargs)
+            actual_raw = student(*(args[k] for k in order))
         except NotImplementedError:
             return report(f"{name}: not implemented yet. Fill in the function and run this cell "
                           f"again.", False, n - 1)  # fmt: skip
         except Exception as err:  # noqa: BLE001 - the student's error is the message
+            takes = (f" (it is called with {len(order)} arguments, in this order: "
+                     f"{', '.join(order)})" if isinstance(err, TypeError) else "")  # fmt: skip
             return report(
                 f"{name}: FAILED on case {n} ({description}): the function raised "
-                f"{type(err).__name__}: {err}\n  inputs: "
+                f"{type(err).__name__}: {err}{takes}\n  inputs: "
                 + ", ".join(f"{k} = {_show(v)}" for k, v in kwargs.items()), False, n,
             )  # fmt: skip
         actual = _as_array(actual_raw)

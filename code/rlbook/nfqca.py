@@ -47,8 +47,12 @@ def nfqca(
     lr_q: float = 1e-2,
     lr_pi: float = 1e-2,
     tol: float = 1e-10,
+    callback=None,
 ) -> FQIResult:
-    """Algorithm {prf:ref}`nfqca` on ``data = (s, a, r, s', terminated)``."""
+    """Algorithm {prf:ref}`nfqca` on ``data = (s, a, r, s', terminated)``.
+
+    ``callback(n, q, policy)``, if given, is called after outer iteration ``n`` (from 1), e.g. to
+    record the policy's gain as it is fitted (the NFQCA chapter's figure)."""
     gamma = check_real("gamma", gamma, 0.0, 1.0, high_open=True)
     check_int("iterations", iterations, 1)
     check_int("k_q", k_q, 1)
@@ -56,7 +60,7 @@ def nfqca(
     obs, act, rew, next_obs, term = (torch.as_tensor(np.asarray(x), dtype=torch.float32)
                                      for x in data)  # fmt: skip
     result = FQIResult(q=q, policy=policy)  # nfqca 1: theta_0, w_0 as passed in
-    for _ in range(iterations):  # nfqca 3
+    for n in range(1, iterations + 1):  # nfqca 3
         start = time.perf_counter()
         with torch.no_grad():
             a_next = policy(next_obs)  # nfqca 7: the actor replaces the max
@@ -68,6 +72,8 @@ def nfqca(
         policy_ascent(policy, q, obs, k_pi, lr_pi)  # nfqca 13
         with torch.no_grad():
             result.deltas.append(float(((q(obs, act) - before) ** 2).mean()))
+        if callback is not None:
+            callback(n, q, policy)
         if result.deltas[-1] < tol:
             break
     return result
