@@ -188,8 +188,10 @@ def test_td3_switches_reduce_to_ddpg_with_ema():
     )
     assert agent.q.n == 1
     batch = agent.buffer.sample(16)
-    y_td3 = agent.compute_target(batch)
-    y_ddpg = ddpg.critic_target(agent.q_target, agent.policy_target, batch, agent.config.gamma)
+    c = agent.config
+    y_td3 = td3.critic_target(agent.q_target, agent.policy_target, batch, c.gamma, twin=c.twin,
+                              smoothing=c.smoothing)  # fmt: skip
+    y_ddpg = ddpg.critic_target(agent.q_target, agent.policy_target, batch, c.gamma)
     # bit-identical on purpose: with these switches td3.critic_target performs DDPG's operations
     # in the same order, on the same machine (a difference would be an extra operation)
     assert torch.equal(y_td3, y_ddpg)
@@ -426,3 +428,13 @@ def test_bf16_native_needs_onednn_and_knows_its_devices(bf16_units, monkeypatch)
     assert not bf16_native("meta")
     with pytest.raises(ValueError, match="precision must be one of"):
         resolve_precision("float16", "cpu")
+
+
+def test_value_network_variant_is_its_own_class():
+    """``value_network=True`` runs :class:`rlbook.sac.SACValueNetwork`; ``SAC.update`` is the box."""
+    r = sac.train("Pendulum-v1", total_steps=60, warmup_steps=40, eval_every=60, eval_episodes=1,
+                  hidden=(8,), batch_size=8, value_network=True, progress=False)  # fmt: skip
+    assert type(r.agent) is sac.SACValueNetwork and hasattr(r.agent, "v_target")
+    plain = sac.train("Pendulum-v1", total_steps=60, warmup_steps=40, eval_every=60,
+                      eval_episodes=1, hidden=(8,), batch_size=8, progress=False)  # fmt: skip
+    assert type(plain.agent) is sac.SAC and not hasattr(plain.agent, "v")

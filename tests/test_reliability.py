@@ -29,6 +29,7 @@ ALGOS = [
     pytest.param(ddpg, dict(noise="ou"), id="ddpg"),
     pytest.param(td3, dict(), id="td3"),
     pytest.param(sac, dict(alpha="auto"), id="sac"),
+    pytest.param(sac, dict(alpha="auto", value_network=True), id="sac-v"),
 ]
 
 

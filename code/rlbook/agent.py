@@ -226,6 +226,11 @@ class OffPolicyAgent:
     config_class = OffPolicyConfig
     name = "agent"
 
+    @classmethod
+    def for_config(cls, config) -> type:
+        """The class that runs ``config`` (a variant selected by a setting may override this)."""
+        return cls
+
     def __init__(self, env: gym.Env, config: OffPolicyConfig, seed_seq: np.random.SeedSequence):
         self.config = config
         self.action_space = self.check_env(env)
@@ -289,6 +294,7 @@ def train_agent(
         raise ValueError(
             f"config must be a {agent_class.config_class.__name__}; got {type(config).__name__}"
         )
+    agent_class = agent_class.for_config(config)
     make_env = env_factory(env)
     seed_seq = seed_everything(seed)
     agent_seed, loop_seed = seed_seq.spawn(2)

@@ -28,7 +28,7 @@ __all__ = ["load", "resume", "save"]
 
 FORMAT = "rlbook-checkpoint"
 VERSION = 1
-ALGORITHMS = {"DDPG": ddpg.DDPG, "TD3": td3.TD3, "SAC": sac.SAC}
+ALGORITHMS = {"DDPG": ddpg.DDPG, "TD3": td3.TD3, "SAC": sac.SAC, "SAC-V": sac.SACValueNetwork}
 
 
 # numpy arrays travel as tagged tensors: weights_only loading refuses numpy objects

@@ -102,19 +102,22 @@ class DDPG(OffPolicyAgent):
 
     config_class = DDPGConfig
     name = "DDPG"
-    n_critics = 1
+
+    @property
+    def n_critics(self) -> int:
+        return 1
 
     def __init__(self, env, config: DDPGConfig, seed_seq: np.random.SeedSequence):
         super().__init__(env, config, seed_seq)
         c = config
-        self.policy = DeterministicActor(
-            self.obs_dim, self.low, self.high, c.hidden
-        )  # ddpg 1, td3 1
-        self.q = QEnsemble(self.obs_dim, self.act_dim, c.hidden, n=self.n_critics)  # ddpg 1, td3 1
+        # ddpg 1, td3 1
+        self.policy = DeterministicActor(self.obs_dim, self.low, self.high, c.hidden)
+        self.q = QEnsemble(self.obs_dim, self.act_dim, c.hidden, n=self.n_critics)
         self.policy.to(self.device)
         self.q.to(self.device)
-        self.policy_target = make_target(self.policy)  # ddpg 2, td3 2
-        self.q_target = make_target(self.q)  # ddpg 2, td3 2
+        # ddpg 2, td3 2
+        self.policy_target = make_target(self.policy)
+        self.q_target = make_target(self.q)
         self.q_params = list(self.q.parameters())
         self.policy_params = list(self.policy.parameters())
         self.q_optimizer = adam(self.q_params, c.lr_q)
@@ -141,40 +144,32 @@ class DDPG(OffPolicyAgent):
             act = np.clip(act + self.scale * self.noise(), self.low, self.high)  # ddpg 6.3, td3 5.3
         return act
 
-    # -- the three pieces TD3 changes ---------------------------------------------------------
-    def compute_target(self, batch) -> torch.Tensor:
-        return critic_target(self.q_target, self.policy_target, batch, self.config.gamma)
-
-    def policy_update_due(self) -> bool:
-        return True  # DDPG updates the actor at every step
-
-    def update_targets(self, policy_updated: bool) -> None:
-        c = self.config
-        if c.target_update == "hard":
-            if self.updates % c.target_period == 0:  # ddpg 6.10
-                hard_update(self.q_target, self.q)  # ddpg 6.10.1
-                hard_update(self.policy_target, self.policy)  # ddpg 6.10.2
-        else:
-            ema_update(self.q_target, self.q, c.tau)
-            ema_update(self.policy_target, self.policy, c.tau)
-
     # -- one iteration of the while loop, after acting and storing ----------------------------
     def update(self) -> dict:
-        batch = self.buffer.sample(self.config.batch_size)  # ddpg 6.6
-        y = self.compute_target(batch)  # ddpg 6.7
+        """Lines 6.6-6.11 of Algorithm {prf:ref}`ddpg`, in order."""
+        c = self.config
+        # ddpg 6.6
+        batch = self.buffer.sample(c.batch_size)
+        # ddpg 6.7
+        y = critic_target(self.q_target, self.policy_target, batch, c.gamma)
         loss_q = critic_loss(self.q, y, batch)
-        gradient_step(self.q_optimizer, loss_q, self.q_params)  # ddpg 6.8, td3 5.10-5.11
-        info = {"loss_q": loss_q, "target": y.mean()}  # checked for NaN/inf by the loop
-        policy_updated = self.policy_update_due()
-        if policy_updated:
-            loss_pi = actor_loss(self.q, self.policy, batch.obs)
-            gradient_step(
-                self.policy_optimizer, loss_pi, self.policy_params
-            )  # ddpg 6.9, td3 5.13.1
-            info["loss_pi"] = loss_pi
-        self.update_targets(policy_updated)  # ddpg 6.10
-        self.updates += 1  # ddpg 6.11
-        return info
+        # ddpg 6.8
+        gradient_step(self.q_optimizer, loss_q, self.q_params)
+        loss_pi = actor_loss(self.q, self.policy, batch.obs)
+        # ddpg 6.9
+        gradient_step(self.policy_optimizer, loss_pi, self.policy_params)
+        if c.target_update == "ema":  # the paper's soft updates (a departure from the box)
+            ema_update(self.q_target, self.q, c.tau)
+            ema_update(self.policy_target, self.policy, c.tau)
+        # ddpg 6.10
+        elif self.updates % c.target_period == 0:
+            # ddpg 6.10.1
+            hard_update(self.q_target, self.q)
+            # ddpg 6.10.2
+            hard_update(self.policy_target, self.policy)
+        # ddpg 6.11
+        self.updates += 1
+        return {"loss_q": loss_q, "target": y.mean(), "loss_pi": loss_pi}  # NaN-checked by the loop
 
 
 def train(

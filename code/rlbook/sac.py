@@ -35,7 +35,16 @@ from .networks import QEnsemble, SquashedGaussianActor, mlp
 from .targets import ema_update, make_target
 from .validation import check_real
 
-__all__ = ["SAC", "SACConfig", "actor_loss", "alpha_loss", "critic_loss", "critic_target", "train"]
+__all__ = [
+    "SAC",
+    "SACConfig",
+    "SACValueNetwork",
+    "actor_loss",
+    "alpha_loss",
+    "critic_loss",
+    "critic_target",
+    "train",
+]
 
 
 @dataclass(frozen=True)
@@ -100,11 +109,13 @@ class SAC(OffPolicyAgent):
     def __init__(self, env, config: SACConfig, seed_seq: np.random.SeedSequence):
         super().__init__(env, config, seed_seq)
         c = config
-        self.policy = SquashedGaussianActor(self.obs_dim, self.low, self.high, c.hidden)  # sac 1
-        self.q = QEnsemble(self.obs_dim, self.act_dim, c.hidden, n=2)  # sac 1
+        # sac 1
+        self.policy = SquashedGaussianActor(self.obs_dim, self.low, self.high, c.hidden)
+        self.q = QEnsemble(self.obs_dim, self.act_dim, c.hidden, n=2)
         self.policy.to(self.device)
         self.q.to(self.device)
-        self.q_target = make_target(self.q)  # sac 2
+        # sac 2
+        self.q_target = make_target(self.q)
         self.q_params = list(self.q.parameters())
         self.policy_params = list(self.policy.parameters())
         self.q_optimizer = adam(self.q_params, c.lr_q)
@@ -116,11 +127,6 @@ class SAC(OffPolicyAgent):
         self.target_entropy = (
             -float(self.act_dim) if c.target_entropy is None else float(c.target_entropy)
         )
-        if c.value_network:  # historical variant: v_psi(s) and its EMA target
-            self.v = mlp(self.obs_dim, 1, c.hidden).to(self.device)
-            self.v_target = make_target(self.v)
-            self.v_params = list(self.v.parameters())
-            self.v_optimizer = adam(self.v_params, c.lr_q)
 
     @property
     def alpha(self) -> float:
@@ -139,35 +145,75 @@ class SAC(OffPolicyAgent):
             act = self.policy(obs_t)
         return act.cpu().numpy()
 
+    @classmethod
+    def for_config(cls, config: SACConfig) -> type:
+        """The class that runs ``config``: :class:`SACValueNetwork` for ``value_network=True``."""
+        return SACValueNetwork if config.value_network else cls
+
+    def update(self) -> dict:
+        """Lines 5.5-5.17 of Algorithm {prf:ref}`sac`, in order."""
+        c = self.config
+        alpha = self.alpha
+        # sac 5.5
+        batch = self.buffer.sample(c.batch_size)
+        y = critic_target(self.q_target, self.policy, batch, c.gamma, alpha, self.generator)
+        loss_q = critic_loss(self.q, y, batch)
+        # sac 5.9-5.10
+        gradient_step(self.q_optimizer, loss_q, self.q_params)
+        loss_pi, logp = actor_loss(self.q, self.policy, batch.obs, alpha, self.generator)
+        # sac 5.13
+        gradient_step(self.policy_optimizer, loss_pi, self.policy_params)
+        info = {"loss_q": loss_q, "loss_pi": loss_pi, "target": y.mean()}  # NaN-checked
+        if self.auto_alpha:  # the temperature step (the box fixes alpha)
+            loss_alpha = alpha_loss(self.log_alpha, logp, self.target_entropy)
+            gradient_step(self.alpha_optimizer, loss_alpha, [self.log_alpha])
+            info["alpha"] = alpha
+        # sac 5.15-5.16
+        ema_update(self.q_target, self.q, c.tau)
+        # sac 5.17
+        self.updates += 1
+        return info
+
+
+class SACValueNetwork(SAC):
+    """The historical variant of the original SAC paper (``value_network=True``): a state-value
+    network ``v_psi(s)`` with an EMA target gives the critics' target,
+    ``y = r + gamma (1 - terminated) v_target(s')``, and is itself regressed on
+    ``min_j q_j(s, a) - alpha log pi(a|s)`` with a fresh ``a ~ pi(.|s)``. Otherwise as :class:`SAC`."""
+
+    name = "SAC-V"
+
+    def __init__(self, env, config: SACConfig, seed_seq: np.random.SeedSequence):
+        super().__init__(env, config, seed_seq)
+        self.v = mlp(self.obs_dim, 1, config.hidden).to(self.device)
+        self.v_target = make_target(self.v)
+        self.v_params = list(self.v.parameters())
+        self.v_optimizer = adam(self.v_params, config.lr_q)
+
     def update(self) -> dict:
         c = self.config
         alpha = self.alpha
-        batch = self.buffer.sample(c.batch_size)  # sac 5.5
-        if c.value_network:
-            with torch.no_grad():
-                v_next = self.v_target(batch.next_obs).squeeze(-1)
-                y = batch.rew + c.gamma * (1.0 - batch.terminated) * v_next
-        else:
-            y = critic_target(self.q_target, self.policy, batch, c.gamma, alpha, self.generator)
+        batch = self.buffer.sample(c.batch_size)
+        with torch.no_grad():
+            v_next = self.v_target(batch.next_obs).squeeze(-1)
+            y = batch.rew + c.gamma * (1.0 - batch.terminated) * v_next
         loss_q = critic_loss(self.q, y, batch)
-        gradient_step(self.q_optimizer, loss_q, self.q_params)  # sac 5.9-5.10
+        gradient_step(self.q_optimizer, loss_q, self.q_params)
         loss_pi, logp = actor_loss(self.q, self.policy, batch.obs, alpha, self.generator)
-        gradient_step(self.policy_optimizer, loss_pi, self.policy_params)  # sac 5.13
-        info = {"loss_q": loss_q, "loss_pi": loss_pi, "target": y.mean()}  # checked for NaN/inf
-        if c.value_network:
-            with torch.no_grad():
-                act, logp_v = self.policy.sample(batch.obs, self.generator)
-                v_y = self.q(batch.obs, act).min(dim=0).values - alpha * logp_v
-            loss_v = ((self.v(batch.obs).squeeze(-1) - v_y) ** 2).mean()
-            gradient_step(self.v_optimizer, loss_v, self.v_params)
-            ema_update(self.v_target, self.v, c.tau)
-            info["loss_v"] = loss_v
+        gradient_step(self.policy_optimizer, loss_pi, self.policy_params)
+        with torch.no_grad():
+            act, logp_v = self.policy.sample(batch.obs, self.generator)
+            v_y = self.q(batch.obs, act).min(dim=0).values - alpha * logp_v
+        loss_v = ((self.v(batch.obs).squeeze(-1) - v_y) ** 2).mean()
+        gradient_step(self.v_optimizer, loss_v, self.v_params)
+        ema_update(self.v_target, self.v, c.tau)
+        info = {"loss_q": loss_q, "loss_pi": loss_pi, "target": y.mean(), "loss_v": loss_v}
         if self.auto_alpha:
             loss_alpha = alpha_loss(self.log_alpha, logp, self.target_entropy)
             gradient_step(self.alpha_optimizer, loss_alpha, [self.log_alpha])
             info["alpha"] = alpha
-        ema_update(self.q_target, self.q, c.tau)  # sac 5.15-5.16
-        self.updates += 1  # sac 5.17
+        ema_update(self.q_target, self.q, c.tau)
+        self.updates += 1
         return info
 
 

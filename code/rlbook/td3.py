@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import torch
 
 from . import ddpg
-from .agent import train_agent
+from .agent import gradient_step, train_agent
 from .ddpg import DDPG, DDPGConfig
 from .loop import Result
 from .targets import ema_update
@@ -107,33 +107,47 @@ def critic_target(
 
 
 class TD3(DDPG):
-    """Algorithm {prf:ref}`td3`: :class:`~rlbook.ddpg.DDPG` with the three overrides below."""
+    """Algorithm {prf:ref}`td3`: DDPG's networks, acting and noise (:class:`~rlbook.ddpg.DDPG`),
+    with its own update below, in box order; each of the three changes has its switch."""
 
     config_class = TD3Config
     name = "TD3"
 
-    def __init__(self, env, config: TD3Config, seed_seq):
-        self.n_critics = 1 if config.twin == "none" else 2  # change 1: q_a and q_b
-        super().__init__(env, config, seed_seq)
+    @property
+    def n_critics(self) -> int:  # change 1: q_a and q_b (one critic with twin="none")
+        return 1 if self.config.twin == "none" else 2
 
-    def compute_target(self, batch) -> torch.Tensor:  # changes 1 and 2
+    def update(self) -> dict:
+        """Lines 5.6-5.14 of Algorithm {prf:ref}`td3`, in order."""
         c = self.config
-        return critic_target(
+        # td3 5.6
+        batch = self.buffer.sample(c.batch_size)
+        # td3 5.8-5.8.2 (changes 1 and 2: the min of the twins, a smoothed target action)
+        y = critic_target(
             self.q_target, self.policy_target, batch, c.gamma, twin=c.twin,
             smoothing=c.smoothing, target_noise=c.target_noise, noise_clip=c.noise_clip,
             generator=self.generator,
         )  # fmt: skip
+        loss_q = critic_loss(self.q, y, batch)  # both critics toward the same y
+        # td3 5.10-5.11
+        gradient_step(self.q_optimizer, loss_q, self.q_params)
+        info = {"loss_q": loss_q, "target": y.mean()}  # NaN-checked by the loop
+        # td3 5.13 (change 3: the actor and the targets move every policy_delay updates)
+        if self.updates % c.policy_delay == 0:
+            info["loss_pi"] = loss_pi = actor_loss(self.q, self.policy, batch.obs)  # on q_a
+            # td3 5.13.1
+            gradient_step(self.policy_optimizer, loss_pi, self.policy_params)
+            # td3 5.13.2-5.13.3
+            ema_update(self.q_target, self.q, c.tau)
+            # td3 5.13.4
+            ema_update(self.policy_target, self.policy, c.tau)
+        # td3 5.14
+        self.updates += 1
+        return info
 
-    def policy_update_due(self) -> bool:  # change 3
-        return self.updates % self.config.policy_delay == 0  # td3 5.13
 
-    def update_targets(self, policy_updated: bool) -> None:
-        if policy_updated:  # targets move with the delayed policy update
-            ema_update(self.q_target, self.q, self.config.tau)  # td3 5.13.2-5.13.3
-            ema_update(self.policy_target, self.policy, self.config.tau)  # td3 5.13.4
-
-
-# The actor objective is DDPG's, applied to q_a (line 5.13.1); re-exported for symmetry.
+# The actor objective is DDPG's, applied to q_a (line 5.13.1), and so is the critic loss (each
+# critic of the ensemble regressed on the same target): both are ddpg's pure functions.
 actor_loss = ddpg.actor_loss
 critic_loss = ddpg.critic_loss
 
