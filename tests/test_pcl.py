@@ -122,10 +122,10 @@ def _train(agent_kind, d, solved):
         agent = P.UnifiedPCL(P.Table(6, 3), cfg, seed=0)
     rng = np.random.default_rng(1)
     explore = [P.rollout(mdp, None, 20, rng, actions=rng.integers(0, 3, 20)) for _ in range(100)]
-    curve = P.train_tabular(
+    result = P.train_tabular(
         mdp, agent, 2000, demonstrations=explore, evaluate_every=2000, reference=(v, pi)
     )
-    return curve[-1]
+    return tuple(P.distances(result)[-1])
 
 
 @pytest.mark.parametrize("d", [1, 5])
@@ -204,9 +204,9 @@ def test_gaussian_pcl_density_sampling_and_determinism():
     assert torch.allclose(policy.std(), torch.tensor([0.1]), **FLOAT32)
     config = P.PCLConfig(gamma=0.9, alpha=0.1, d=3, lr_pi=1e-3, lr_v=1e-3, optimizer="adam")
     runs = [P.train_env(lambda: LQREnv(horizon=20), config, episodes=6, eval_every=3, seed=s,
-                          hidden=(8,))[1] for s in (1, 1, 2)]  # fmt: skip
+                          hidden=(8,)).curve for s in (1, 1, 2)]  # fmt: skip
     assert runs[0] == runs[1] and runs[0] != runs[2]  # bit-identical: same run, same machine
-    assert [c[0] for c in runs[0]] == [60, 120]
+    assert [c["step"] for c in runs[0]] == [60, 120]
 
 
 def test_reward_scale_multiplies_the_rewards_the_updates_see(solved):

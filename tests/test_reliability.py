@@ -147,8 +147,8 @@ def test_pcl_and_unified_pcl_are_bit_identical_under_a_seed():
         else:
             agent = pcl.PCL(pcl.Table(5, 3), pcl.Table(5, 1), config, seed=seed)
         v, pi, _ = pcl.soft_value_iteration(mdp, 0.9, 0.5)
-        curve = pcl.train_tabular(mdp, agent, 60, evaluate_every=10, reference=(v, pi))
-        return curve, agent.values(torch.arange(5)).detach()
+        result = pcl.train_tabular(mdp, agent, 60, evaluate_every=10, reference=(v, pi))
+        return result.logs, agent.values(torch.arange(5)).detach()
 
     for unified in (False, True):
         (c1, v1), (c2, v2), (c3, _) = run(unified, 1), run(unified, 1), run(unified, 2)

@@ -99,3 +99,16 @@ def test_runner_settings_are_checked():
     # the peer's checks, or the clear message that stable-baselines3 is not installed
     assert "lr_pi must equal lr_q" in errors[2] or 'pip install -e ".[bench]"' in errors[2]
     assert "polyak" in errors[3] or 'pip install -e ".[bench]"' in errors[3]
+
+
+def test_seed_curves_stacks_the_seeds_and_refuses_mismatched_steps():
+    from rlbook.sweep import seed_curves
+
+    rec = [{"name": "x", "curve": [{"step": 1, "mean": m, "std": 0.0}, {"step": 2, "mean": m + 1,
+                                                                         "std": 0.0}]}
+           for m in (0.0, 2.0)]  # fmt: skip
+    steps, curves = seed_curves(rec)
+    assert steps.tolist() == [1, 2] and curves.tolist() == [[0.0, 1.0], [2.0, 3.0]]
+    rec[1]["curve"][1]["step"] = 3
+    with pytest.raises(ValueError, match="differ in their steps"):
+        seed_curves(rec)

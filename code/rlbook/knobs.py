@@ -424,11 +424,11 @@ def pcl_path_length(
             s = mdp.next_state[s, expert[s]]
         demos.append(pcl.rollout(mdp, None, config.episode_length, agent.rng, start=0,
                                  actions=actions))  # fmt: skip
-    losses: list[float] = []
-    curve = pcl.train_tabular(mdp, agent, episodes, demonstrations=demos, evaluate_every=20,
-                              reference=(v_star, pi_star), start=0, losses=losses)  # fmt: skip
-    curve = np.array(curve)
-    loss = np.array(losses).reshape(len(curve), -1).mean(axis=1) if len(curve) else np.array([])
+    result = pcl.train_tabular(mdp, agent, episodes, demonstrations=demos, evaluate_every=20,
+                               reference=(v_star, pi_star), start=0)  # fmt: skip
+    curve = pcl.distances(result)
+    losses = np.array([row["loss"] for row in result.logs])
+    loss = losses[: 20 * len(curve)].reshape(len(curve), -1).mean(axis=1)  # per 20 iterations
     return dict(d=d, episode=curve[:, 0], v_error=curve[:, 1], pi_error=curve[:, 2], loss=loss)
 
 

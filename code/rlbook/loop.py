@@ -99,6 +99,13 @@ def evaluate(
     return returns
 
 
+def eval_row(step: int, returns) -> dict:
+    """One row of a learning curve, as every trainer and runner writes it: ``step`` (environment
+    steps, or iterations for offline methods) and the ``mean`` and ``std`` of ``returns``."""
+    returns = np.asarray(returns, dtype=float)
+    return {"step": int(step), "mean": float(returns.mean()), "std": float(returns.std())}
+
+
 @dataclass
 class Result:
     """What ``train`` returns: the trained agent, its learning curve and timing.
@@ -231,9 +238,7 @@ def run_off_policy(
                 if eval_every and t % eval_every == 0:
                     eval_start = time.perf_counter()
                     returns = evaluate(agent.act_batch, make_env, eval_seeds)
-                    result.curve.append(
-                        {"step": t, "mean": float(returns.mean()), "std": float(returns.std())}
-                    )
+                    result.curve.append(eval_row(t, returns))
                     if callback is not None:
                         log = callback(agent, t)
                         if log is not None:

@@ -33,6 +33,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .envs import check_box_env, env_factory
+from .loop import Result, eval_row, evaluate
 from .networks import _BoxRescale, mlp
 from .validation import check_int, check_real
 
@@ -50,6 +52,7 @@ __all__ = [
     "path_windows",
     "rollout",
     "soft_value_iteration",
+    "distances",
     "train_env",
     "train_tabular",
 ]
@@ -395,43 +398,49 @@ def train_tabular(
     evaluate_every: int = 0,
     reference=None,
     start: int | None = None,
-    losses: list | None = None,
-):
+) -> Result:
     """Algorithm {prf:ref}`pcl` on a tabular MDP: each iteration samples an episode on-policy,
     stores it, updates on it, then updates on ``replay_updates`` replayed episodes.
 
     ``demonstrations`` (episodes) are put in the replay first; episodes start in ``start`` (default:
-    a uniformly random state). With ``reference=(v*, pi*)``,
-    returns a curve of ``(episode, max|v - v*|, max|pi - pi*|)`` every ``evaluate_every`` episodes.
-    A list passed as ``losses`` receives the mean consistency loss ``C^2 / 2`` of each iteration.
+    a uniformly random state). Returns a :class:`~rlbook.loop.Result`: ``episodes`` holds
+    ``(iteration, return of its on-policy episode)``, ``logs`` one row per iteration,
+    ``{"step": iteration, "loss": mean C^2/2 of its updates}``, to which, with
+    ``reference=(v*, pi*)``, every ``evaluate_every`` iterations adds ``v_error`` and
+    ``pi_error`` (``max|v - v*|`` and ``max|pi - pi*|``); ``steps`` counts environment steps.
     """
     check_int("episodes", episodes, 0)
     c = agent.config
     for ep in demonstrations:
         agent.replay.add(ep)
-    curve = []
+    result = Result(agent=agent, config=c)
     states = torch.arange(mdp.n_states)
-    for n in range(episodes):
+    begin = time.perf_counter()
+    for n in range(1, episodes + 1):
         ep = rollout(mdp, agent, c.episode_length, agent.rng, start=start)  # pcl 4.2
         agent.replay.add(ep)  # pcl 4.3
         loss = [agent.update_on_episode(ep)]  # pcl 4.5
         for _ in range(c.replay_updates):
             loss.append(agent.update_on_episode(agent.replay.sample()))  # pcl 4.7-4.8
-        if losses is not None:
-            losses.append(float(np.nanmean(loss)))
         agent.decay_learning_rates()
-        if reference is not None and evaluate_every and (n + 1) % evaluate_every == 0:
+        result.steps += len(ep.rewards)
+        result.episodes.append((n, ep.ret))
+        row = {"step": n, "loss": float(np.nanmean(loss))}
+        if reference is not None and evaluate_every and n % evaluate_every == 0:
             with torch.no_grad():
                 v = agent.values(states).numpy()
                 pi = agent.probs(states).numpy()
-            curve.append(
-                (
-                    n + 1,
-                    float(np.abs(v - reference[0]).max()),
-                    float(np.abs(pi - reference[1]).max()),
-                )
-            )
-    return curve
+            row["v_error"] = float(np.abs(v - reference[0]).max())
+            row["pi_error"] = float(np.abs(pi - reference[1]).max())
+        result.logs.append(row)
+    result.wall_time = time.perf_counter() - begin
+    return result
+
+
+def distances(result: Result) -> np.ndarray:
+    """``(iteration, max|v - v*|, max|pi - pi*|)`` rows of :func:`train_tabular`'s evaluations."""
+    rows = [(r["step"], r["v_error"], r["pi_error"]) for r in result.logs if "v_error" in r]
+    return np.array(rows, dtype=float).reshape(-1, 3)
 
 
 # --- continuous actions -------------------------------------------------------------------------
@@ -526,18 +535,14 @@ def train_env(
     eval_every: int = 5,
     eval_episodes: int = 10,
     demonstrations=(),
-    timing: dict | None = None,
-):
+) -> Result:
     """Algorithm {prf:ref}`pcl` with :class:`GaussianPCL` on a gymnasium environment with a Box
     action space: each iteration samples an episode, stores it, updates on it and on
-    ``replay_updates`` replayed episodes. Returns ``(agent, curve)``, the curve holding, every
-    ``eval_every`` iterations, ``(environment steps, mean, std of the deterministic returns)`` on
-    the episodes started by ``reset(seed=i)``, i < ``eval_episodes``. The default ``config`` is
-    :data:`PENDULUM`. A dict passed as ``timing`` receives ``steps`` and ``train_seconds``
-    (evaluation excluded)."""
-    from .envs import check_box_env, env_factory
-    from .loop import evaluate
-
+    ``replay_updates`` replayed episodes. Returns a :class:`~rlbook.loop.Result` whose ``curve``
+    holds, every ``eval_every`` iterations, the environment steps so far and the mean and std of
+    the deterministic returns on the episodes started by ``reset(seed=i)``, i < ``eval_episodes``
+    (evaluation time in ``eval_time``, excluded from ``steps_per_second``). The default
+    ``config`` is :data:`PENDULUM`."""
     check_int("episodes", episodes, 0)
     check_int("eval_every", eval_every, 1)
     config = PCLConfig(**PENDULUM) if config is None else config
@@ -549,10 +554,12 @@ def train_env(
     for ep in demonstrations:
         agent.replay.add(ep)
     e.action_space.seed(seed)
-    steps, curve, eval_seconds, start = 0, [], 0.0, time.perf_counter()
+    result = Result(agent=agent, config=config, env=env)
+    start = time.perf_counter()
     for n in range(episodes):
         ep = rollout_env(e, agent, seed=seed * 100_003 + n)  # pcl 4.2
-        steps += len(ep.rewards)
+        result.steps += len(ep.rewards)
+        result.episodes.append((result.steps, ep.ret))
         agent.replay.add(ep)  # pcl 4.3
         agent.update_on_episode(ep)  # pcl 4.5
         for _ in range(config.replay_updates):
@@ -561,9 +568,8 @@ def train_env(
         if (n + 1) % eval_every == 0:
             t0 = time.perf_counter()
             returns = evaluate(agent.act_batch, make_env, range(eval_episodes))
-            curve.append((steps, float(returns.mean()), float(returns.std())))
-            eval_seconds += time.perf_counter() - t0
+            result.curve.append(eval_row(result.steps, returns))
+            result.eval_time += time.perf_counter() - t0
     e.close()
-    if timing is not None:
-        timing.update(steps=steps, train_seconds=time.perf_counter() - start - eval_seconds)
-    return agent, curve
+    result.wall_time = time.perf_counter() - start
+    return result

@@ -27,7 +27,12 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from .loop import evaluate
+from . import fqi as fqi_module
+from . import pcl as pcl_module
+from .envs import pendulum_dataset
+from .loop import eval_row, evaluate
+from .networks import DeterministicActor
+from .nfqca import nfqca as nfqca_fn
 from .validation import check_int
 
 __all__ = [
@@ -162,8 +167,7 @@ def sb3_peer(algo: str):
                     t0 = time.perf_counter()
                     ret = evaluate(predict, make, range(s["eval_episodes"]))
                     self.eval_time += time.perf_counter() - t0
-                    self.curve.append({"step": self.num_timesteps, "mean": float(ret.mean()),
-                                       "std": float(ret.std())})  # fmt: skip
+                    self.curve.append(eval_row(self.num_timesteps, ret))
                 return True
 
         callback = Curve()
@@ -189,24 +193,21 @@ def pcl_online(env: str, seed: int, total_steps: int = 20_000, eval_every: int =
     """Algorithm {prf:ref}`pcl` online (:func:`rlbook.pcl.train_env`) for ``total_steps`` steps,
     rounded up to whole episodes; ``config`` holds :class:`~rlbook.pcl.PCLConfig` fields on top of
     :data:`rlbook.pcl.PENDULUM`."""
-    from . import pcl as pcl_module
-
     _set_threads(threads)
     config = pcl_module.PCLConfig(**{**pcl_module.PENDULUM, **config})
     length = gym.spec(env).max_episode_steps or 1_000
     check_int("total_steps", total_steps, 1)
     check_int("eval_every", eval_every, length)
-    timing: dict = {}
-    agent, curve = pcl_module.train_env(
+    result = pcl_module.train_env(
         env, config, episodes=-(-total_steps // length), seed=seed, hidden=hidden,
-        eval_every=eval_every // length, eval_episodes=eval_episodes, timing=timing,
+        eval_every=eval_every // length, eval_episodes=eval_episodes,
     )  # fmt: skip
     return {
-        "curve": [{"step": s, "mean": m, "std": sd} for s, m, sd in curve],
-        **_final(agent.act_batch, env, final_episodes),
-        "steps": timing["steps"],
-        "train_seconds": timing["train_seconds"],
-        "steps_per_second": timing["steps"] / timing["train_seconds"],
+        "curve": result.curve,
+        **_final(result.agent.act_batch, env, final_episodes),
+        "steps": result.steps,
+        "train_seconds": result.wall_time - result.eval_time,
+        "steps_per_second": result.steps_per_second,
     }
 
 
@@ -215,11 +216,6 @@ def _offline(method: str):
             eval_every: int = 5, eval_episodes: int = 100, final_episodes: int = 100,
             threads: int | None = None, gamma: float = 0.98, fit_steps: int = 100,
             lr: float = 3e-3, hidden=(64, 64), episode_length: int = 200) -> dict:  # fmt: skip
-        from . import fqi as fqi_module
-        from .envs import pendulum_dataset
-        from .networks import DeterministicActor
-        from .nfqca import nfqca as nfqca_fn
-
         if env != "Pendulum-v1":
             raise ValueError(f"the offline runners use the Pendulum-v1 dataset; got env={env!r}")
         check_int("iterations", iterations, 1)
@@ -256,8 +252,7 @@ def _offline(method: str):
             seconds += time.perf_counter() - start
             done += k
             returns = evaluate(act, make, range(eval_episodes))
-            curve.append({"step": done, "mean": float(returns.mean()),
-                          "std": float(returns.std())})  # fmt: skip
+            curve.append(eval_row(done, returns))
         return {
             "curve": curve,
             **_final(act, env, final_episodes),

@@ -208,6 +208,20 @@ def load_records(folder: str | Path) -> dict[str, list[dict]]:
     return {name: sorted(rs, key=lambda r: r["seed"]) for name, rs in groups.items()}
 
 
+def seed_curves(records: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """``(steps, curves)`` of one group of records (one run per seed, as :func:`load_records`
+    groups them): the evaluation steps, and a ``(seeds, evaluations)`` array of mean returns.
+    Raises ``ValueError`` if the seeds were not evaluated at the same steps."""
+    if not records:
+        raise ValueError("seed_curves needs at least one record")
+    steps = [row["step"] for row in records[0]["curve"]]
+    for r in records[1:]:
+        if [row["step"] for row in r["curve"]] != steps:
+            raise ValueError(f"records of {records[0].get('name')!r} differ in their steps")
+    curves = np.array([[row["mean"] for row in r["curve"]] for r in records], dtype=float)
+    return np.array(steps), curves
+
+
 def _json_default(x):
     if isinstance(x, np.generic):
         return x.item()
