@@ -150,6 +150,14 @@ class SAC(OffPolicyAgent):
         """The class that runs ``config``: :class:`SACValueNetwork` for ``value_network=True``."""
         return SACValueNetwork if config.value_network else cls
 
+    def temperature_step(self, logp: torch.Tensor, info: dict) -> None:
+        """With ``alpha="auto"``: one step on the temperature loss (:func:`alpha_loss`), and the
+        alpha this update used in ``info``; nothing with a fixed alpha."""
+        if self.auto_alpha:
+            info["alpha"] = self.alpha
+            loss_alpha = alpha_loss(self.log_alpha, logp, self.target_entropy)
+            gradient_step(self.alpha_optimizer, loss_alpha, [self.log_alpha])
+
     def update(self) -> dict:
         """Lines 5.5-5.17 of Algorithm {prf:ref}`sac`, in order."""
         c = self.config
@@ -164,10 +172,7 @@ class SAC(OffPolicyAgent):
         # sac 5.13
         gradient_step(self.policy_optimizer, loss_pi, self.policy_params)
         info = {"loss_q": loss_q, "loss_pi": loss_pi, "target": y.mean()}  # NaN-checked
-        if self.auto_alpha:  # the temperature step (the box fixes alpha)
-            loss_alpha = alpha_loss(self.log_alpha, logp, self.target_entropy)
-            gradient_step(self.alpha_optimizer, loss_alpha, [self.log_alpha])
-            info["alpha"] = alpha
+        self.temperature_step(logp, info)  # automatic alpha; the box fixes alpha
         # sac 5.15-5.16
         ema_update(self.q_target, self.q, c.tau)
         # sac 5.17
@@ -208,10 +213,7 @@ class SACValueNetwork(SAC):
         gradient_step(self.v_optimizer, loss_v, self.v_params)
         ema_update(self.v_target, self.v, c.tau)
         info = {"loss_q": loss_q, "loss_pi": loss_pi, "target": y.mean(), "loss_v": loss_v}
-        if self.auto_alpha:
-            loss_alpha = alpha_loss(self.log_alpha, logp, self.target_entropy)
-            gradient_step(self.alpha_optimizer, loss_alpha, [self.log_alpha])
-            info["alpha"] = alpha
+        self.temperature_step(logp, info)
         ema_update(self.q_target, self.q, c.tau)
         self.updates += 1
         return info
