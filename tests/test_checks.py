@@ -207,3 +207,18 @@ def test_other_checks_name_their_mistakes():
             k**alpha + (1 - delta) * k - policy(k)) ** -sigma * alpha * (
             k**alpha + (1 - delta) * k - policy(k)) ** (alpha - 1),
         say=False), "undepreciated")  # fmt: skip
+
+
+def test_temperature_loss_mistakes_and_agreement_with_the_package():
+    from rlbook.sac import alpha_loss
+
+    assert checks.check_temperature_loss(alpha_loss, say=False)  # the loss SAC trains alpha with
+    _fails_with(checks.check_temperature_loss(
+        lambda log_alpha, logp, target: (log_alpha * (logp + target)).mean(), say=False),
+        "opposite sign")  # fmt: skip
+    _fails_with(checks.check_temperature_loss(
+        lambda log_alpha, logp, target: -(log_alpha * (logp - target)).mean(), say=False),
+        "target's sign")  # fmt: skip
+    _fails_with(checks.check_temperature_loss(
+        lambda log_alpha, logp, target: -(log_alpha.exp() * (logp + target)).mean(), say=False),
+        "exp(log_alpha)")  # fmt: skip

@@ -34,6 +34,7 @@ __all__ = [
     "check_smooth_max",
     "check_squashed_gaussian_log_prob",
     "check_td3_target",
+    "check_temperature_loss",
 ]
 
 
@@ -503,6 +504,44 @@ def check_sac_actor_loss(fn, seed: int = 0, say: bool = True) -> CheckResult:
     return _grade("SAC policy loss", fn, reference, cases, mistakes,
                   "the policy wants high q and high entropy (low log pi): minimize "
                   "alpha log pi - min q.", say=say)  # fmt: skip
+
+
+def check_temperature_loss(fn, seed: int = 0, say: bool = True) -> CheckResult:
+    """``fn(log_alpha, logp, target_entropy)`` with ``log_alpha`` a 0-dim tensor, ``logp`` the
+    log-densities of ``n`` sampled actions (shape ``(n,)``) and ``target_entropy`` a float: SAC's
+    temperature loss ``-mean_i log_alpha (logp_i + target_entropy)``, the dual objective
+    ``log_alpha (H - target)`` with the entropy ``H`` estimated by ``-mean logp``."""
+    g = torch.Generator().manual_seed(seed)
+
+    def reference(log_alpha, logp, target_entropy):
+        return -(log_alpha * (logp + target_entropy)).mean()
+
+    def case(alpha, target, shift):
+        return dict(log_alpha=torch.tensor(math.log(alpha), dtype=torch.float64),
+                    logp=shift + torch.randn(8, generator=g, dtype=torch.float64),
+                    target_entropy=target)  # fmt: skip
+
+    # log alpha = 0 (alpha = 1) would make every candidate 0: the cases avoid it
+    cases = [("entropy below the target (alpha should grow)", case(0.2, -1.0, 2.0)),
+             ("entropy above the target (alpha should shrink)", case(2.0, -1.0, -2.0)),
+             ("three action dimensions", case(0.05, -3.0, 0.5))]  # fmt: skip
+
+    def variant(sign=-1.0, target_sign=1.0, exp=False):
+        def wrong(log_alpha, logp, target_entropy):
+            weight = log_alpha.exp() if exp else log_alpha
+            return sign * (weight * (logp + target_sign * target_entropy)).mean()
+
+        return wrong
+
+    mistakes = [
+        ("the opposite sign (alpha would fall when the entropy is too low)", variant(sign=1.0)),
+        ("log pi - target_entropy (the target's sign)", variant(target_sign=-1.0)),
+        ("alpha = exp(log_alpha) in place of log_alpha (the same direction of the step, but "
+         "not the loss asked for)", variant(exp=True)),
+    ]  # fmt: skip
+    return _grade("temperature loss", fn, reference, cases, mistakes,
+                  "the dual minimizes log_alpha (H - target) with H = -mean logp.",
+                  say=say)  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------------
