@@ -186,3 +186,56 @@ class Critic(nn.Module):
 
     def forward(self, s, a):
         return self.net(torch.cat([s, a], -1)).squeeze(-1)
+
+
+def test_dqn_save_load_resume_matches_an_uninterrupted_run(tmp_path):
+    """DQN's checkpoints: its declared state includes the epsilon schedule's step counter and
+    its exploration generator, so a resumed run is the uninterrupted one (same machine)."""
+    from rlbook import dqn
+
+    small = dict(total_steps=500, warmup_steps=100, eval_every=100, eval_episodes=2,
+                 hidden=(16,), batch_size=32, epsilon_decay=300, target_period=50)  # fmt: skip
+    straight = dqn.train("CartPole-v1", seed=4, progress=False, **small)
+    first = dqn.train("CartPole-v1", seed=4, progress=False, callback=_interrupt_at(300),
+                      **small)  # fmt: skip
+    path = checkpoint.save(first, tmp_path / "dqn.pt", buffer=True, rng=True)
+    del first
+    resumed = checkpoint.resume(path, progress=False)
+    assert resumed.curve == straight.curve and resumed.episodes == straight.episodes
+    assert resumed.agent.steps == straight.agent.steps and resumed.agent.updates == 400
+    for a, b in zip(resumed.agent.q.parameters(), straight.agent.q.parameters(), strict=True):
+        assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "train,env,extra",
+    [
+        (ddpg.train, "Pendulum-v1", {}),
+        (td3.train, "Pendulum-v1", {}),
+        (sac.train, "Pendulum-v1", {}),
+        (sac.train, "Pendulum-v1", {"value_network": True}),
+        ("dqn", "CartPole-v1", {}),
+    ],  # fmt: skip
+)
+def test_every_network_optimizer_and_tensor_of_an_agent_is_declared(train, env, extra):
+    """Checkpoints save what an agent declares (state_modules, ...), not what an attribute scan
+    finds: a network added without declaring it would silently not be saved; this catches it."""
+    if train == "dqn":
+        from rlbook.dqn import train
+    agent = train(env, total_steps=10, warmup_steps=10, eval_every=10, eval_episodes=1,
+                  hidden=(4,), progress=False, **extra).agent  # fmt: skip
+    found = {
+        kind: {n for n, v in vars(agent).items() if isinstance(v, cls)}
+        for kind, cls in (
+            ("modules", nn.Module),
+            ("optimizers", torch.optim.Optimizer),
+            ("tensors", torch.Tensor),
+        )  # fmt: skip
+    }
+    assert found["modules"] == set(agent.state_modules)
+    assert found["optimizers"] == set(agent.state_optimizers)
+    assert found["tensors"] == set(agent.state_tensors)
+    state = agent.state_dict()
+    agent.load_state_dict(state)  # round trip
+    with pytest.raises(ValueError, match="has no modules named"):
+        agent.load_state_dict({**state, "modules": {**state["modules"], "ghost": {}}})

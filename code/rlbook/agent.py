@@ -226,6 +226,51 @@ class OffPolicyAgent:
     config_class = OffPolicyConfig
     name = "agent"
 
+    #: What the agent is made of, by attribute name, as Acme's learners declare a training state:
+    #: networks, optimizers, tensors and counters (:meth:`state_dict`), and the random generators
+    #: of its own that a run needs to continue exactly (:meth:`rng_state`). Checkpoints save and
+    #: restore exactly these; a test checks that no network, optimizer or tensor is left out.
+    state_modules: tuple[str, ...] = ()
+    state_optimizers: tuple[str, ...] = ()
+    state_tensors: tuple[str, ...] = ()
+    state_counters: tuple[str, ...] = ("updates",)
+    state_rngs: tuple[str, ...] = ()  # numpy Generators (the noise and buffer have their own)
+
+    def state_dict(self) -> dict:
+        """The declared networks, optimizers, tensors and counters (copies of the tensors)."""
+        return {
+            "modules": {n: getattr(self, n).state_dict() for n in self.state_modules},
+            "optimizers": {n: getattr(self, n).state_dict() for n in self.state_optimizers},
+            "tensors": {n: getattr(self, n).detach().clone() for n in self.state_tensors},
+            "counters": {n: int(getattr(self, n)) for n in self.state_counters},
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Put a :meth:`state_dict` back, in place; names it does not declare are refused."""
+        for kind, names in (("modules", self.state_modules), ("optimizers", self.state_optimizers),
+                            ("tensors", self.state_tensors), ("counters", self.state_counters)):  # fmt: skip
+            unknown = set(state[kind]) - set(names)
+            if unknown:
+                raise ValueError(f"{self.name} has no {kind} named {sorted(unknown)}")
+        for n, sd in {**state["modules"], **state["optimizers"]}.items():
+            getattr(self, n).load_state_dict(sd)
+        with torch.no_grad():
+            for n, value in state["tensors"].items():
+                getattr(self, n).copy_(value)
+        for n, value in state["counters"].items():
+            setattr(self, n, int(value))
+
+    def rng_state(self) -> dict:
+        """The states of the agent's own random generators: torch's generator and
+        :attr:`state_rngs` (numpy)."""
+        return {"generator": self.generator.get_state(),
+                **{n: getattr(self, n).bit_generator.state for n in self.state_rngs}}  # fmt: skip
+
+    def load_rng_state(self, state: dict) -> None:
+        self.generator.set_state(state["generator"])
+        for n in self.state_rngs:
+            getattr(self, n).bit_generator.state = state[n]
+
     @classmethod
     def for_config(cls, config) -> type:
         """The class that runs ``config`` (a variant selected by a setting may override this)."""

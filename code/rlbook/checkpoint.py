@@ -1,7 +1,9 @@
-"""Save, load and resume DDPG, TD3 and SAC runs.
+"""Save, load and resume DDPG, TD3, SAC (and its V-network variant) and DQN runs.
 
-``save(result, path)`` writes the networks, their targets, the optimizers' state, the config, the
-step count and the learning curve; ``buffer=True`` adds the replay buffer, ``rng=True`` every
+``save(result, path)`` writes what the agent declares it is made of
+(:meth:`~rlbook.agent.OffPolicyAgent.state_dict`: networks, their targets, the optimizers' state,
+tensors such as SAC's ``log_alpha``, counters such as the update count and DQN's step count), the
+config and the learning curve; ``buffer=True`` adds the replay buffer, ``rng=True`` every
 random generator (torch's, the agent's, the buffer's, the noise's, the environment's) and the
 interaction loop's position. ``load(path)`` reads it back with ``torch.load(weights_only=True)``,
 which runs no code from the file. ``resume`` continues a run, from a file saved with
@@ -17,9 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 
-from . import ddpg, sac, td3
+from . import ddpg, dqn, sac, td3
 from .agent import run_config
 from .envs import env_factory
 from .loop import Result
@@ -27,8 +28,9 @@ from .loop import Result
 __all__ = ["load", "resume", "save"]
 
 FORMAT = "rlbook-checkpoint"
-VERSION = 1
-ALGORITHMS = {"DDPG": ddpg.DDPG, "TD3": td3.TD3, "SAC": sac.SAC, "SAC-V": sac.SACValueNetwork}
+VERSION = 2  # 2: the agent's declared state (state_dict), DQN included
+ALGORITHMS = {"DDPG": ddpg.DDPG, "TD3": td3.TD3, "SAC": sac.SAC, "SAC-V": sac.SACValueNetwork,
+              "DQN": dqn.DQN}  # fmt: skip
 
 
 # numpy arrays travel as tagged tensors: weights_only loading refuses numpy objects
@@ -59,16 +61,9 @@ def _rng_state(obj):
 
 
 def agent_state(agent, buffer: bool = False, rng: bool = False) -> dict:
-    """Every network, optimizer and tensor attribute of ``agent``, its update count, its noise
+    """The agent's declared state (:meth:`~rlbook.agent.OffPolicyAgent.state_dict`), its noise
     state, and on request its replay buffer and random generators."""
-    state = {"modules": {}, "optimizers": {}, "tensors": {}, "updates": agent.updates}
-    for name, value in vars(agent).items():
-        if isinstance(value, nn.Module):
-            state["modules"][name] = value.state_dict()
-        elif isinstance(value, torch.optim.Optimizer):
-            state["optimizers"][name] = value.state_dict()
-        elif isinstance(value, torch.Tensor):
-            state["tensors"][name] = value.detach().clone()
+    state = {"agent": agent.state_dict()}
     noise = getattr(agent, "noise", None)
     if noise is not None and hasattr(noise, "state"):
         state["noise_state"] = noise.state.copy()
@@ -82,7 +77,7 @@ def agent_state(agent, buffer: bool = False, rng: bool = False) -> dict:
     if rng:
         state["rng"] = {
             "torch": torch.get_rng_state(),
-            "generator": agent.generator.get_state(),
+            "agent": agent.rng_state(),
             "buffer": _rng_state(agent.buffer),
             "noise": _rng_state(noise),
         }
@@ -91,14 +86,7 @@ def agent_state(agent, buffer: bool = False, rng: bool = False) -> dict:
 
 def load_agent_state(agent, state: dict) -> None:
     """Put ``state`` (from :func:`agent_state`) into ``agent``, in place."""
-    for name, sd in state["modules"].items():
-        getattr(agent, name).load_state_dict(sd)
-    for name, sd in state["optimizers"].items():
-        getattr(agent, name).load_state_dict(sd)
-    with torch.no_grad():
-        for name, value in state["tensors"].items():
-            getattr(agent, name).copy_(value)
-    agent.updates = int(state["updates"])
+    agent.load_state_dict(state["agent"])
     if "noise_state" in state:
         agent.noise.state = np.array(state["noise_state"], copy=True)
     if "buffer" in state:
@@ -114,7 +102,7 @@ def load_agent_state(agent, state: dict) -> None:
     if "rng" in state:
         r = state["rng"]
         torch.set_rng_state(r["torch"])
-        agent.generator.set_state(r["generator"])
+        agent.load_rng_state(r["agent"])
         agent.buffer.rng.bit_generator.state = r["buffer"]
         if r["noise"] is not None:
             agent.noise.rng.bit_generator.state = r["noise"]
@@ -190,7 +178,7 @@ def load(path, env=None) -> Result:
     saved = payload["result"]
     result = Result(agent=agent, config=config, env=env, loop=payload["loop"], **saved)
     result.episodes = [tuple(e) for e in result.episodes]
-    result.has_buffer = "buffer" in payload["agent"]
+    result.has_buffer = "buffer" in payload["agent"]  # a declared field of Result
     return result
 
 
@@ -205,7 +193,7 @@ def resume(
             "this run cannot be resumed: save it with buffer=True and rng=True (or it was stopped "
             "by a second Ctrl-C in the middle of a step)"
         )
-    if not isinstance(checkpoint, Result) and not getattr(result, "has_buffer", False):
+    if not isinstance(checkpoint, Result) and not result.has_buffer:
         raise ValueError("this checkpoint has no replay buffer: save it with buffer=True")
     env = result.env if env is None else env
     if env is None:

@@ -102,6 +102,8 @@ class DDPG(OffPolicyAgent):
 
     config_class = DDPGConfig
     name = "DDPG"
+    state_modules = ("policy", "q", "policy_target", "q_target")
+    state_optimizers = ("q_optimizer", "policy_optimizer")
 
     @property
     def n_critics(self) -> int:

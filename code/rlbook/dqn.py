@@ -194,6 +194,10 @@ class DQN(OffPolicyAgent):
 
     config_class = DQNConfig
     name = "DQN"
+    state_modules = ("q", "q_target")
+    state_optimizers = ("q_optimizer",)
+    state_counters = ("updates", "steps")  # steps drives the epsilon schedule
+    state_rngs = ("rng",)  # epsilon-greedy's draws
 
     def check_env(self, env: gym.Env):
         space = env.action_space

@@ -127,6 +127,7 @@ class Result:
     interrupted: bool = False
     loop: dict | None = field(default=None, repr=False)  # where the loop stopped (to resume)
     env: Any = field(default=None, repr=False)  # what ``train`` was given as ``env``
+    has_buffer: bool = field(default=False, repr=False)  # a loaded checkpoint holds the buffer
 
     @property
     def steps_per_second(self) -> float:

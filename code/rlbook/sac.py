@@ -105,6 +105,9 @@ class SAC(OffPolicyAgent):
 
     config_class = SACConfig
     name = "SAC"
+    state_modules = ("policy", "q", "q_target")
+    state_optimizers = ("q_optimizer", "policy_optimizer", "alpha_optimizer")
+    state_tensors = ("log_alpha",)
 
     def __init__(self, env, config: SACConfig, seed_seq: np.random.SeedSequence):
         super().__init__(env, config, seed_seq)
@@ -187,6 +190,8 @@ class SACValueNetwork(SAC):
     ``min_j q_j(s, a) - alpha log pi(a|s)`` with a fresh ``a ~ pi(.|s)``. Otherwise as :class:`SAC`."""
 
     name = "SAC-V"
+    state_modules = (*SAC.state_modules, "v", "v_target")
+    state_optimizers = (*SAC.state_optimizers, "v_optimizer")
 
     def __init__(self, env, config: SACConfig, seed_seq: np.random.SeedSequence):
         super().__init__(env, config, seed_seq)
