@@ -239,3 +239,33 @@ def test_every_network_optimizer_and_tensor_of_an_agent_is_declared(train, env, 
     agent.load_state_dict(state)  # round trip
     with pytest.raises(ValueError, match="has no modules named"):
         agent.load_state_dict({**state, "modules": {**state["modules"], "ghost": {}}})
+
+
+def test_a_wrappers_running_statistics_survive_a_resume():
+    """NormalizeObservation keeps its running mean and variance in an object of arrays: the
+    snapshot restores it, so a resumed run equals the uninterrupted one (same machine)."""
+    import gymnasium as gym
+
+    def make():
+        return gym.wrappers.NormalizeObservation(gym.make("Pendulum-v1"))
+
+    straight = ddpg.train(make, seed=6, progress=False, **SMALL)
+    part = ddpg.train(make, seed=6, progress=False, callback=_interrupt_at(300), **SMALL)
+    resumed = checkpoint.resume(part, progress=False)
+    _same_run(resumed, straight)
+
+
+def test_the_snapshot_warns_for_every_layer_it_cannot_restore():
+    import collections
+
+    import gymnasium as gym
+
+    from rlbook.envstate import snapshot_env
+
+    class Memory(gym.Wrapper):  # state in a deque: not a number, an array or an object of them
+        def __init__(self, env):
+            super().__init__(env)
+            self.recent = collections.deque(maxlen=3)
+
+    with pytest.warns(UserWarning, match=r"Memory\.recent \(deque\)"):
+        snapshot_env(Memory(gym.make("Pendulum-v1")))

@@ -27,7 +27,6 @@ import math
 import os
 import signal
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +36,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from .envstate import restore_env, snapshot_env
 from .validation import check_int
 
 __all__ = [
@@ -285,59 +285,6 @@ def check_finite(info: dict | None, step: int, result: Result) -> None:
 # ------------------------------------------------------------------------------------------------
 # the loop's state: what it needs to continue exactly where it stopped
 # ------------------------------------------------------------------------------------------------
-_PLAIN = (bool, int, float, str, type(None), np.ndarray, np.generic)
-_KNOWN = (gym.spaces.Space, gym.envs.registration.EnvSpec, np.random.Generator, dict, list, tuple)
-
-
-def _layers(env):
-    while True:
-        yield env
-        if not isinstance(env, gym.Wrapper):
-            return
-        env = env.env
-
-
-def snapshot_env(env: gym.Env) -> dict:
-    """The state of ``env``: the plain attributes (numbers, strings, arrays) of every wrapper layer
-    and of the base environment, and the base environment's random generator.
-
-    This captures environments that keep their state in such attributes (classic control, the
-    book's LQR environment). An environment holding state elsewhere (e.g. a simulator object) gets
-    a warning: resuming it continues from a state this snapshot may not restore.
-    """
-    layers = []
-    for layer in _layers(env):
-        plain = {}
-        for key, value in vars(layer).items():
-            if isinstance(value, _PLAIN):
-                plain[key] = value.copy() if isinstance(value, np.ndarray) else value
-            elif layer is env.unwrapped and not isinstance(value, _KNOWN) and key != "env":
-                warnings.warn(
-                    f"{type(layer).__name__}.{key} ({type(value).__name__}) is not a number or "
-                    f"an array: a resumed run may not restore the environment exactly",
-                    stacklevel=3,
-                )
-        layers.append(plain)
-    rng = getattr(env.unwrapped, "_np_random", None)
-    return {"layers": layers, "np_random": None if rng is None else rng.bit_generator.state}
-
-
-def restore_env(env: gym.Env, snapshot: dict) -> None:
-    layers = list(_layers(env))
-    if len(layers) != len(snapshot["layers"]):
-        raise ValueError(
-            f"the environment has {len(layers)} wrapper layers but the saved state has "
-            f"{len(snapshot['layers'])}: resume with the environment the run was trained on"
-        )
-    for layer, plain in zip(layers, snapshot["layers"], strict=True):
-        for key, value in plain.items():
-            setattr(layer, key, value.copy() if isinstance(value, np.ndarray) else value)
-    if snapshot["np_random"] is not None:
-        rng = np.random.default_rng()
-        rng.bit_generator.state = snapshot["np_random"]
-        env.unwrapped.np_random = rng
-
-
 def snapshot_loop(env, obs, episode_return: float, t: int) -> dict:
     return {
         "t": t,
