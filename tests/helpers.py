@@ -21,9 +21,9 @@ class ConstantPolicy(nn.Module):
 
     def __init__(self, action, low, high):
         super().__init__()
-        from rlbook.networks import _BoxRescale
+        from rlbook.networks import BoxRescale
 
-        self.rescale = _BoxRescale(low, high)
+        self.rescale = BoxRescale(low, high)
         self.register_buffer("action", torch.as_tensor(action, dtype=torch.float32))
 
     def forward(self, obs):

@@ -26,6 +26,7 @@ __all__ = [
     "OffPolicyConfig",
     "adam",
     "bf16_native",
+    "critic_loss",
     "gradient_step",
     "resolve_precision",
     "train_agent",
@@ -139,6 +140,11 @@ def resolve_precision(precision: str, device) -> str:
             f"precision='auto' (bfloat16 where the device runs it natively, float32 elsewhere)."
         )
     return precision
+
+
+def critic_loss(q, y: torch.Tensor, batch) -> torch.Tensor:
+    """The critics' regression, shared by DDPG (line 6.8), TD3 (5.10-5.11) and SAC (5.9-5.10): mean over critics and batch of ``(q_j(s, a) - y)^2``."""
+    return ((q(batch.obs, batch.act) - y) ** 2).mean(dim=-1).sum()
 
 
 @dataclass(frozen=True)

@@ -74,3 +74,15 @@ class ReplayBuffer:
             t(self.obs), t(self.act), t(self.rew), t(self.next_obs),
             t(self.terminated), t(self.truncated),
         )  # fmt: skip
+
+
+def dataset_tensors(data, discrete: bool = False, device=None):
+    """``(s, a, r, s', terminated)`` arrays of an offline dataset as float32 tensors (the actions
+    as integer indices when ``discrete``): the one conversion the batch algorithms share."""
+    obs, act, rew, next_obs, term = data
+
+    def f(x):
+        return torch.as_tensor(np.asarray(x), dtype=torch.float32, device=device)
+
+    act = torch.as_tensor(np.asarray(act), dtype=torch.long, device=device) if discrete else f(act)
+    return f(obs), act, f(rew), f(next_obs), f(term)

@@ -5,7 +5,7 @@ Pseudocode line -> code (tags ``# ddpg N`` mark the lines below):
 - 1-2: :class:`DDPG.__init__` builds ``q`` and ``policy`` and their targets as exact copies;
 - 3-4: the replay buffer and the exploration noise (OU or Gaussian);
 - 6.3: :meth:`DDPG.act` adds noise to ``policy(s)``; 6.4-6.5: the shared loop and ``store``;
-- 6.6-6.8: :func:`critic_loss` with the target of :func:`critic_target`;
+- 6.6-6.8: :func:`rlbook.agent.critic_loss` with the target of :func:`critic_target`;
 - 6.9: :func:`actor_loss`, the deterministic policy gradient through the updated critic;
 - 6.10: hard copies every ``target_period`` updates, or EMA with rate ``tau``.
 
@@ -32,6 +32,7 @@ from .agent import (
     OffPolicyConfig,
     adam,
     check_target_update,
+    critic_loss,
     gradient_step,
     train_agent,
 )
@@ -82,11 +83,6 @@ def critic_target(q_target, policy_target, batch, gamma: float) -> torch.Tensor:
         next_act = policy_target(batch.next_obs)
         next_q = q_target(batch.next_obs, next_act)[0]
         return batch.rew + gamma * (1.0 - batch.terminated) * next_q
-
-
-def critic_loss(q, y: torch.Tensor, batch) -> torch.Tensor:
-    """Lines 6.8, TD3 10-11, SAC 9-10: mean over critics and batch of ``(q_j(s, a) - y)^2``."""
-    return ((q(batch.obs, batch.act) - y) ** 2).mean(dim=-1).sum()
 
 
 def actor_loss(q, policy, obs: torch.Tensor) -> torch.Tensor:

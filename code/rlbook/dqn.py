@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from .agent import OffPolicyAgent, OffPolicyConfig, adam, gradient_step, train_agent
+from .buffer import dataset_tensors
 from .fqi import FQIResult, fit_regression
 from .loop import Result
 from .networks import mlp
@@ -77,12 +78,6 @@ class _Chosen(nn.Module):
         return self.q(obs).gather(-1, act.long().reshape(-1, 1)).squeeze(-1)
 
 
-def _tensors(data):
-    obs, act, rew, next_obs, term = data
-    f = lambda x: torch.as_tensor(np.asarray(x), dtype=torch.float32)  # noqa: E731
-    return f(obs), torch.as_tensor(np.asarray(act), dtype=torch.long), f(rew), f(next_obs), f(term)
-
-
 # ------------------------------------------------------------------------------------------------
 # batch algorithms
 # ------------------------------------------------------------------------------------------------
@@ -93,7 +88,7 @@ def fitted_q_iteration(data, q: nn.Module, gamma: float, iterations: int = 100, 
     is theta_0; ``result.deltas`` holds the stopping measure of line 4 per iteration."""
     gamma = check_real("gamma", gamma, 0.0, 1.0, high_open=True)
     check_int("iterations", iterations, 1)
-    obs, act, rew, next_obs, term = _tensors(data)
+    obs, act, rew, next_obs, term = dataset_tensors(data, discrete=True)
     model = _Chosen(q)
     result = FQIResult(q=q)  # fitted-q-iteration-batch 1
     for _ in range(iterations):  # fitted-q-iteration-batch 3
@@ -121,7 +116,7 @@ def nfqi_ema(data, q: nn.Module, gamma: float, steps: int = 5_000, tau: float = 
     tau = check_real("tau", tau, 0.0, 1.0, low_open=True)
     check_int("steps", steps, 1)
     check_int("batch_size", batch_size, 1)
-    obs, act, rew, next_obs, term = _tensors(data)
+    obs, act, rew, next_obs, term = dataset_tensors(data, discrete=True)
     rng = np.random.default_rng(seed)
     q_target = make_target(q)  # nfqi-flattened-ema 1
     params = list(q.parameters())

@@ -30,6 +30,8 @@ import scipy.optimize
 import torch
 from torch import nn
 
+from .buffer import dataset_tensors
+from .envs import pendulum_dataset
 from .networks import mlp
 from .validation import check_int, check_real
 
@@ -228,12 +230,6 @@ class FQIResult:
     target_seconds: list[float] = field(default_factory=list)  # time spent building targets
 
 
-def _dataset(data):
-    obs, act, rew, next_obs, term = (torch.as_tensor(np.asarray(x), dtype=torch.float32)
-                                     for x in data)  # fmt: skip
-    return obs, act, rew, next_obs, term
-
-
 def fqi_explicit(
     data,
     q: nn.Module,
@@ -247,7 +243,7 @@ def fqi_explicit(
     """Algorithm {prf:ref}`fitted-q-iteration-explicit` on ``data = (s, a, r, s', terminated)``."""
     gamma = check_real("gamma", gamma, 0.0, 1.0, high_open=True)
     check_int("iterations", iterations, 1)
-    obs, act, rew, next_obs, term = _dataset(data)
+    obs, act, rew, next_obs, term = dataset_tensors(data)
     result = FQIResult(q=q)  # fitted-q-iteration-explicit 1: theta_0 is q as passed in
     for _ in range(iterations):  # fitted-q-iteration-explicit 3
         start = time.perf_counter()
@@ -289,7 +285,7 @@ def fqi_amortized(
     gamma = check_real("gamma", gamma, 0.0, 1.0, high_open=True)
     check_real("opt_fraction", opt_fraction, 0.0, 1.0, low_open=True)
     check_int("window", window, 1)
-    obs, act, rew, next_obs, term = _dataset(data)
+    obs, act, rew, next_obs, term = dataset_tensors(data)
     n = len(rew)
     rng = np.random.default_rng(seed)
     memory: list[tuple[int, torch.Tensor, torch.Tensor]] = []  # (t, s', a*) of D_pi^t
@@ -360,8 +356,6 @@ PENDULUM = dict(n=3_000, gamma=0.9, iterations=15, fit_steps=100, lr=3e-3, hidde
 def pendulum_q(seed: int = 0, **changes):
     """Explicit-maximization FQI on the offline Pendulum-v1 dataset (settings :data:`PENDULUM`,
     overridable); returns ``(q, data, result)``. Deterministic under ``seed``."""
-    from .envs import pendulum_dataset
-
     s = {**PENDULUM, **changes}
     data = pendulum_dataset(s["n"], seed=seed)
     torch.manual_seed(seed)

@@ -24,6 +24,7 @@ from torch.nn import functional as F
 from .validation import check_int, check_sizes
 
 __all__ = [
+    "BoxRescale",
     "DeterministicActor",
     "EnsembleLinear",
     "QEnsemble",
@@ -129,7 +130,7 @@ class QEnsemble(nn.Module):
         return float32_output(self.body, x, members).squeeze(-1)
 
 
-class _BoxRescale(nn.Module):
+class BoxRescale(nn.Module):
     """Affine map from ``[-1, 1]^m`` onto the box ``[low, high]``: ``a = bias + scale * u``."""
 
     def __init__(self, low, high):
@@ -159,7 +160,7 @@ class DeterministicActor(nn.Module):
 
     def __init__(self, obs_dim: int, low, high, hidden=(256, 256)):
         super().__init__()
-        self.rescale = _BoxRescale(low, high)
+        self.rescale = BoxRescale(low, high)
         act_dim = self.rescale.scale.numel()
         self.body = mlp(obs_dim, act_dim, hidden)
 
@@ -194,7 +195,7 @@ class SquashedGaussianActor(nn.Module):
             raise ValueError(
                 f"log_std_min must be < log_std_max; got {log_std_min} and {log_std_max}"
             )
-        self.rescale = _BoxRescale(low, high)
+        self.rescale = BoxRescale(low, high)
         act_dim = self.rescale.scale.numel()
         self.body = mlp(obs_dim, 2 * act_dim, hidden)
         self.log_std_min, self.log_std_max = log_std_min, log_std_max

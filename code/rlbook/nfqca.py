@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 import torch
 from torch import nn
 
+from .buffer import dataset_tensors
 from .fqi import FQIResult, fit_regression
 from .validation import check_int, check_real
 
@@ -57,8 +57,7 @@ def nfqca(
     check_int("iterations", iterations, 1)
     check_int("k_q", k_q, 1)
     check_int("k_pi", k_pi, 0)
-    obs, act, rew, next_obs, term = (torch.as_tensor(np.asarray(x), dtype=torch.float32)
-                                     for x in data)  # fmt: skip
+    obs, act, rew, next_obs, term = dataset_tensors(data)
     result = FQIResult(q=q, policy=policy)  # nfqca 1: theta_0, w_0 as passed in
     for n in range(1, iterations + 1):  # nfqca 3
         start = time.perf_counter()

@@ -35,7 +35,7 @@ from torch import nn
 
 from .envs import check_box_env, env_factory
 from .loop import Result, eval_row, evaluate
-from .networks import _BoxRescale, mlp
+from .networks import BoxRescale, mlp
 from .validation import check_int, check_real
 
 __all__ = [
@@ -456,7 +456,7 @@ class GaussianPolicy(nn.Module):
 
     def __init__(self, obs_dim: int, low, high, hidden=(64, 64)):
         super().__init__()
-        self.rescale = _BoxRescale(low, high)  # the actors' map from [-1, 1] onto the box
+        self.rescale = BoxRescale(low, high)  # the actors' map from [-1, 1] onto the box
         self.body = mlp(obs_dim, self.rescale.scale.numel(), hidden, activation=nn.Tanh)
         self.log_std = nn.Parameter(torch.log(self.rescale.scale.clone() * 0.5))
 

@@ -6,7 +6,7 @@ Pseudocode line -> code (``# sac N`` tags below):
   the policy ``pi_phi`` is a :class:`~rlbook.networks.SquashedGaussianActor` (no target);
 - 5.2: :meth:`SAC.act` samples ``a ~ pi_phi(.|s)``;
 - 5.7-5.8: :func:`critic_target`, the single-sample soft target with the twin minimum;
-- 5.9-5.10: :func:`rlbook.ddpg.critic_loss`, shared with DDPG and TD3;
+- 5.9-5.10: :func:`rlbook.agent.critic_loss`, shared with DDPG and TD3;
 - 5.12-5.13: :func:`actor_loss`, reparameterised, against the updated critics;
 - 5.15-5.16: EMA of the critic targets with rate ``tau``.
 
@@ -28,8 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .agent import OffPolicyAgent, OffPolicyConfig, adam, gradient_step, train_agent
-from .ddpg import critic_loss
+from .agent import OffPolicyAgent, OffPolicyConfig, adam, critic_loss, gradient_step, train_agent
 from .loop import Result
 from .networks import QEnsemble, SquashedGaussianActor, mlp
 from .targets import ema_update, make_target

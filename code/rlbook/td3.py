@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import torch
 
 from . import ddpg
-from .agent import gradient_step, train_agent
+from .agent import critic_loss, gradient_step, train_agent
 from .ddpg import DDPG, DDPGConfig
 from .loop import Result
 from .targets import ema_update
@@ -146,10 +146,9 @@ class TD3(DDPG):
         return info
 
 
-# The actor objective is DDPG's, applied to q_a (line 5.13.1), and so is the critic loss (each
-# critic of the ensemble regressed on the same target): both are ddpg's pure functions.
+# The actor objective is DDPG's, applied to q_a (line 5.13.1); the critic loss (each critic of
+# the ensemble regressed on the same target) is the shared rlbook.agent.critic_loss.
 actor_loss = ddpg.actor_loss
-critic_loss = ddpg.critic_loss
 
 
 def train(
