@@ -27,8 +27,8 @@ from .agent import OffPolicyAgent, OffPolicyConfig, adam, gradient_step, train_a
 from .buffer import dataset_tensors
 from .fqi import FQIResult, fit_regression
 from .loop import Result
+from .mdp import mdp_dataset, q_value_iteration
 from .networks import mlp
-from .pcl import DeterministicMDP
 from .targets import ema_update, hard_update, make_target
 from .validation import check_int, check_real
 
@@ -133,26 +133,6 @@ def nfqi_ema(data, q: nn.Module, gamma: float, steps: int = 5_000, tau: float = 
             if monitor is not None:
                 monitored.append((t + 1, float(monitor(q))))
     return {"q": q, "q_target": q_target, "losses": losses, "monitored": monitored}
-
-
-def q_value_iteration(mdp: DeterministicMDP, gamma: float, tol: float = 1e-13) -> np.ndarray:
-    """The exact ``Q*`` of a deterministic finite MDP (hard max), by value iteration."""
-    gamma = check_real("gamma", gamma, 0.0, 1.0, high_open=True)
-    q = np.zeros_like(mdp.reward, dtype=float)
-    while True:
-        q_new = mdp.reward + gamma * q.max(1)[mdp.next_state]
-        if np.max(np.abs(q_new - q)) < tol:
-            return q_new
-        q = q_new
-
-
-def mdp_dataset(mdp: DeterministicMDP, repeats: int = 1):
-    """Every (state, action) pair of ``mdp`` ``repeats`` times, states one-hot encoded: a dataset
-    ``(s, a, r, s', terminated)`` on which a linear Q-network is a table."""
-    s, a = np.meshgrid(np.arange(mdp.n_states), np.arange(mdp.n_actions), indexing="ij")
-    s, a = np.tile(s.ravel(), repeats), np.tile(a.ravel(), repeats)
-    eye = np.eye(mdp.n_states, dtype=np.float32)
-    return eye[s], a, mdp.reward[s, a], eye[mdp.next_state[s, a]], np.zeros(len(s))
 
 
 # ------------------------------------------------------------------------------------------------

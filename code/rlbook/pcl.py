@@ -35,6 +35,7 @@ from torch import nn
 
 from .envs import check_box_env, env_factory
 from .loop import Result, eval_row, evaluate
+from .mdp import DeterministicMDP, Episode, rollout, soft_value_iteration
 from .networks import BoxRescale, mlp
 from .validation import check_int, check_real
 
@@ -56,59 +57,6 @@ __all__ = [
     "train_env",
     "train_tabular",
 ]
-
-
-# --- ground truth ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class DeterministicMDP:
-    """``s' = next_state[s, a]``, reward ``reward[s, a]``; no terminal states."""
-
-    next_state: np.ndarray  # (S, A) integers
-    reward: np.ndarray  # (S, A)
-
-    @property
-    def n_states(self) -> int:
-        return self.reward.shape[0]
-
-    @property
-    def n_actions(self) -> int:
-        return self.reward.shape[1]
-
-    @staticmethod
-    def random(n_states=6, n_actions=3, seed=0) -> DeterministicMDP:
-        rng = np.random.default_rng(seed)
-        return DeterministicMDP(
-            rng.integers(0, n_states, (n_states, n_actions)), rng.normal(size=(n_states, n_actions))
-        )
-
-    @staticmethod
-    def chain(n_states=8, reward_at_end=1.0, step_cost=0.05) -> DeterministicMDP:
-        """A corridor: action 0 moves left, 1 stays, 2 moves right; the right end pays."""
-        s = np.arange(n_states)
-        nxt = np.stack([np.maximum(s - 1, 0), s, np.minimum(s + 1, n_states - 1)], axis=1)
-        rew = np.full((n_states, 3), -step_cost)
-        rew[n_states - 1, :] = reward_at_end
-        return DeterministicMDP(nxt, rew)
-
-
-def soft_value_iteration(
-    mdp: DeterministicMDP, gamma: float, alpha: float, tol: float = 1e-14, max_iter: int = 100_000
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(v*, q*, pi*)`` of the entropy-regularised problem, by successive approximation of the
-    smooth Bellman operator (a gamma-contraction), to ``tol`` in the sup norm."""
-    gamma = check_real("gamma", gamma, 0.0, 1.0, high_open=True)
-    alpha = check_real("alpha", alpha, 0.0, low_open=True)
-    v = np.zeros(mdp.n_states)
-    for _ in range(max_iter):
-        q = mdp.reward + gamma * v[mdp.next_state]
-        m = q.max(1)
-        v_new = m + alpha * np.log(np.exp((q - m[:, None]) / alpha).sum(1))
-        done = np.max(np.abs(v_new - v)) < tol
-        v = v_new
-        if done:
-            break
-    q = mdp.reward + gamma * v[mdp.next_state]
-    return v, q, np.exp((q - v[:, None]) / alpha)
 
 
 # --- consistency ----------------------------------------------------------------------------------
@@ -144,18 +92,6 @@ def path_windows(length: int, d: int, terminated: bool):
 
 
 # --- replay ---------------------------------------------------------------------------------------
-@dataclass
-class Episode:
-    obs: np.ndarray  # (T + 1, ...) states s_0..s_T
-    actions: np.ndarray  # (T, ...)
-    rewards: np.ndarray  # (T,)
-    terminated: bool = False
-
-    @property
-    def ret(self) -> float:
-        return float(self.rewards.sum())
-
-
 class EpisodeReplay:
     """Whole episodes; ``sample`` picks one with probability ``softmax(lambda * returns)``."""
 
@@ -364,30 +300,6 @@ class Table(nn.Module):
 
     def forward(self, s):
         return self.theta[s]
-
-
-def rollout(
-    mdp: DeterministicMDP, agent, length: int, rng, start: int | None = None, actions=None
-) -> Episode:
-    """An episode of ``length`` steps (truncated, never terminated) with the agent's policy, or
-    with the given ``actions`` (demonstrations, or any behaviour policy)."""
-    s = rng.integers(mdp.n_states) if start is None else start
-    if actions is None:  # the policy of every state, computed once per episode
-        with torch.no_grad():
-            table = agent.probs(torch.arange(mdp.n_states)).double().numpy()
-        cdf = np.cumsum(table / table.sum(1, keepdims=True), axis=1)
-        u = rng.random(length)
-    obs, acts, rews = [s], [], []
-    for t in range(length):
-        if actions is not None:
-            a = int(actions[t])
-        else:
-            a = min(int(np.searchsorted(cdf[s], u[t], side="right")), mdp.n_actions - 1)
-        acts.append(a)
-        rews.append(mdp.reward[s, a])
-        s = int(mdp.next_state[s, a])
-        obs.append(s)
-    return Episode(np.array(obs), np.array(acts), np.array(rews, dtype=float), terminated=False)
 
 
 def train_tabular(
