@@ -65,16 +65,21 @@ def main():
 
     commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True)
     record = dict(
-        command="benchmarks/actor_critic_vs_sb3.py --algos " + " ".join(args.algos)
+        command="benchmarks/actor_critic_vs_sb3.py --algos "
+        + " ".join(args.algos)
         + f" --seeds {args.seeds} --steps {args.steps} --threads {args.threads}"
         + f" --eval-episodes {args.eval_episodes} --eval-every {args.eval_every}",
         commit=commit.stdout.strip(),
-        versions=dict(torch=torch.__version__, sb3=stable_baselines3.__version__,
-                      gymnasium=gym.__version__, python=platform.python_version()),
+        versions=dict(
+            torch=torch.__version__,
+            sb3=stable_baselines3.__version__,
+            gymnasium=gym.__version__,
+            python=platform.python_version(),
+        ),
         machine=machine_name(),
         note=args.note,
         rows=[],
-    )  # fmt: skip
+    )
     rows = record["rows"]
 
     def save():  # after every run, so an interrupted benchmark keeps what it measured
@@ -88,11 +93,22 @@ def main():
             for lib, run, name in runs:  # alternating: ours, then SB3, for every seed
                 s = settings(name, args.steps, args.eval_every, args.eval_episodes)
                 r = run(ENV, seed, final_episodes=args.eval_episodes, **s)
-                rows.append(dict(lib=lib, algo=algo, seed=seed, ret=r["final_return"],
-                                 sps=r["steps_per_second"], curve=r["curve"]))  # fmt: skip
+                rows.append(
+                    dict(
+                        lib=lib,
+                        algo=algo,
+                        seed=seed,
+                        ret=r["final_return"],
+                        sps=r["steps_per_second"],
+                        curve=r["curve"],
+                    )
+                )
                 save()
-                print(f"seed {seed} {algo:4s} {lib:6s} {r['final_return']:8.1f} "
-                      f"{r['steps_per_second']:6.1f} sps", flush=True)  # fmt: skip
+                print(
+                    f"seed {seed} {algo:4s} {lib:6s} {r['final_return']:8.1f} "
+                    f"{r['steps_per_second']:6.1f} sps",
+                    flush=True,
+                )
 
     print(
         f"\nPendulum-v1, {args.steps} steps, {args.seeds} seeds, {args.threads} thread(s), "

@@ -56,11 +56,15 @@ def main() -> int:
         print("device_check: no CUDA device here; nothing to check (the CUDA path is untested)")
         return 0
     name = torch.cuda.get_device_name(0)
-    print(f"GPU: {name}; precision='auto' picks {resolve_precision('auto', 'cuda')} there and "
-          f"{resolve_precision('auto', 'cpu')} on the CPU")  # fmt: skip
+    print(
+        f"GPU: {name}; precision='auto' picks {resolve_precision('auto', 'cuda')} there and "
+        f"{resolve_precision('auto', 'cpu')} on the CPU"
+    )
     if not args.skip_tests:
-        rc = subprocess.call([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                              *DEVICE_TESTS], cwd=ROOT)  # fmt: skip
+        rc = subprocess.call(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *DEVICE_TESTS],
+            cwd=ROOT,
+        )
         print(f"device tests on cuda: exit {rc}")
         if rc:
             return rc

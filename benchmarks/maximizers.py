@@ -39,15 +39,19 @@ def main():
     policy = DeterministicActor(3, np.array(low), np.array(high), hidden=(64,))
     fqi.fit_regression(policy, (train_states,), a_star.detach(), 500, 1e-2)
     states = torch.as_tensor(envs.pendulum_dataset(args.states, seed=10_000 + args.seed)[0])
-    rows = fqi.compare_maximizers(q, states, {
-        "scipy L-BFGS-B, 1 start": fqi.lbfgs_maximizer(low, high, 1),
-        "scipy L-BFGS-B, 4 starts": fqi.lbfgs_maximizer(low, high, 4),
-        "grid, 401 points": fqi.grid_maximizer(low, high, 401),
-        "gradient ascent, 2 x 20": fqi.gradient_maximizer(low, high, 2, 20),
-        "gradient ascent, 4 x 30": fqi.gradient_maximizer(low, high, 4, 30),
-        "cross-entropy method": fqi.cem_maximizer(low, high),
-        "amortized policy": lambda q, s: (policy(s), None),
-    })  # fmt: skip
+    rows = fqi.compare_maximizers(
+        q,
+        states,
+        {
+            "scipy L-BFGS-B, 1 start": fqi.lbfgs_maximizer(low, high, 1),
+            "scipy L-BFGS-B, 4 starts": fqi.lbfgs_maximizer(low, high, 4),
+            "grid, 401 points": fqi.grid_maximizer(low, high, 401),
+            "gradient ascent, 2 x 20": fqi.gradient_maximizer(low, high, 2, 20),
+            "gradient ascent, 4 x 30": fqi.gradient_maximizer(low, high, 4, 30),
+            "cross-entropy method": fqi.cem_maximizer(low, high),
+            "amortized policy": lambda q, s: (policy(s), None),
+        },
+    )
     print(f"{args.states} states, {args.threads} thread(s)")
     print(f"{'method':28s}{'seconds':>10s}{'mean gap':>10s}{'max gap':>10s}")
     for name, seconds, mean_gap, max_gap in rows:

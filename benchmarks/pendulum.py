@@ -69,8 +69,14 @@ def jobs_for(algos, seeds, steps, pcl_d, threads, precision="float32"):
                 jobs.append(Job(algo, seed, settings={**s, **common}, label=label))
             elif algo == "pcl":
                 for d in pcl_d:
-                    jobs.append(Job("pcl", seed, settings=dict(total_steps=steps, d=d, **common),
-                                    label=f"pcl-d{d}"))  # fmt: skip
+                    jobs.append(
+                        Job(
+                            "pcl",
+                            seed,
+                            settings=dict(total_steps=steps, d=d, **common),
+                            label=f"pcl-d{d}",
+                        )
+                    )
             else:
                 jobs.append(Job(algo, seed, settings=dict(total_steps=steps, **common)))
     return jobs
@@ -84,12 +90,20 @@ def main():
     parser.add_argument("--pcl-d", type=int, nargs="+", default=[1, 5, 20])
     parser.add_argument("--jobs", type=int, default=1, help="runs at once (local processes)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="record folder (default: code/rlbook/results/pendulum, or "
-                        "pendulum-bf16 with --precision bfloat16)")  # fmt: skip
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="record folder (default: code/rlbook/results/pendulum, or "
+        "pendulum-bf16 with --precision bfloat16)",
+    )
     parser.add_argument("--skip-done", action="store_true", help="skip jobs whose file exists")
-    parser.add_argument("--precision", default="float32", choices=["float32", "bfloat16"],
-                        help="of rlbook's DDPG, TD3, SAC (runs named e.g. td3-bf16)")  # fmt: skip
+    parser.add_argument(
+        "--precision",
+        default="float32",
+        choices=["float32", "bfloat16"],
+        help="of rlbook's DDPG, TD3, SAC (runs named e.g. td3-bf16)",
+    )
     args = parser.parse_args()
     try:  # not one failed record per job: the runs use the default device="auto"
         resolve_precision(args.precision, resolve_device("auto"))
@@ -98,8 +112,11 @@ def main():
     if args.out is None:
         args.out = RESULTS / SETS[args.precision]
         if rlbook.results.FOLDER != RESULTS:  # a non-editable install reads another copy
-            print(f"note: the installed rlbook reads its records from {rlbook.results.FOLDER}, "
-                  f"not {RESULTS}; `pip install -e .` to make them one", flush=True)  # fmt: skip
+            print(
+                f"note: the installed rlbook reads its records from {rlbook.results.FOLDER}, "
+                f"not {RESULTS}; `pip install -e .` to make them one",
+                flush=True,
+            )
 
     jobs = jobs_for(args.algos, args.seeds, args.steps, args.pcl_d, args.threads, args.precision)
     if args.skip_done:

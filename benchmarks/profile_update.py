@@ -70,16 +70,19 @@ def print_shapes(prof, updates: int, rows: int = 12) -> None:
         us = e.self_cpu_time_total / e.count
         rate = e.flops / e.count / us / 1e3 if e.flops else float("nan")
         shapes = ", ".join(str(s) for s in e.input_shapes if s)
-        print(f"    {e.key:13s} {shapes:44s} {e.count / updates:4.1f}/update {us:8.1f} us "
-              f"{rate:6.1f} GFLOP/s")  # fmt: skip
+        print(
+            f"    {e.key:13s} {shapes:44s} {e.count / updates:4.1f}/update {us:8.1f} us "
+            f"{rate:6.1f} GFLOP/s"
+        )
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--updates", type=int, default=200)
-    parser.add_argument("--precision", nargs="+", default=["float32"],
-                        choices=["float32", "bfloat16", "auto"])  # fmt: skip
+    parser.add_argument(
+        "--precision", nargs="+", default=["float32"], choices=["float32", "bfloat16", "auto"]
+    )
     parser.add_argument("--shapes", action="store_true", help="list the products by shape")
     parser.add_argument("--sb3", action="store_true", help="time SB3's update too")
     args = parser.parse_args()
@@ -89,8 +92,10 @@ def main():
     except ValueError as err:
         parser.error(str(err))
     torch.set_num_threads(args.threads)
-    print(f"{'algo':5s} {'precision':>9s} {'ms/update':>10s} {'matmul share':>13s} "
-          f"{'matmul GFLOP/s':>15s}" + ("  SB3 ms/update  ratio" if args.sb3 else ""))  # fmt: skip
+    print(
+        f"{'algo':5s} {'precision':>9s} {'ms/update':>10s} {'matmul share':>13s} "
+        f"{'matmul GFLOP/s':>15s}" + ("  SB3 ms/update  ratio" if args.sb3 else "")
+    )
     for algo in ("ddpg", "td3", "sac"):
         peer = sb3_update_seconds(algo, args.updates) if args.sb3 else None  # float32, once
         for precision in args.precision:
@@ -106,8 +111,9 @@ def main():
             for _ in range(args.updates):
                 update()
             per_update = (time.perf_counter() - start) / args.updates
-            with profile(activities=[ProfilerActivity.CPU], with_flops=True,
-                         record_shapes=args.shapes) as prof:  # fmt: skip
+            with profile(
+                activities=[ProfilerActivity.CPU], with_flops=True, record_shapes=args.shapes
+            ) as prof:
                 for _ in range(args.updates // 4):
                     update()
             events = prof.key_averages()
@@ -115,8 +121,10 @@ def main():
             mm = [e for e in events if e.key in MATMUL]
             mm_time = sum(e.self_cpu_time_total for e in mm)
             flops = sum(e.flops for e in mm)
-            line = (f"{algo:5s} {a.precision:>9s} {1e3 * per_update:10.2f} {mm_time / total:13.0%} "
-                    f"{flops / (mm_time * 1e-6) / 1e9:15.1f}")  # fmt: skip
+            line = (
+                f"{algo:5s} {a.precision:>9s} {1e3 * per_update:10.2f} {mm_time / total:13.0%} "
+                f"{flops / (mm_time * 1e-6) / 1e9:15.1f}"
+            )
             if peer is not None:
                 line += f"  {1e3 * peer:13.2f}  {peer / per_update:5.2f}"
             print(line)

@@ -189,8 +189,9 @@ def test_td3_switches_reduce_to_ddpg_with_ema():
     assert agent.q.n == 1
     batch = agent.buffer.sample(16)
     c = agent.config
-    y_td3 = td3.critic_target(agent.q_target, agent.policy_target, batch, c.gamma, twin=c.twin,
-                              smoothing=c.smoothing)  # fmt: skip
+    y_td3 = td3.critic_target(
+        agent.q_target, agent.policy_target, batch, c.gamma, twin=c.twin, smoothing=c.smoothing
+    )
     y_ddpg = ddpg.critic_target(agent.q_target, agent.policy_target, batch, c.gamma)
     # bit-identical on purpose: with these switches td3.critic_target performs DDPG's operations
     # in the same order, on the same machine (a difference would be an extra operation)
@@ -333,12 +334,14 @@ def bf16_units(monkeypatch):
     import rlbook.agent
 
     def set_native(native: bool):
-        monkeypatch.setattr(rlbook.agent, "_cpu_bf16_flags",
-                            lambda: {"AVX512-BF16"} if native else set())  # fmt: skip
+        monkeypatch.setattr(
+            rlbook.agent, "_cpu_bf16_flags", lambda: {"AVX512-BF16"} if native else set()
+        )
         if native:  # and oneDNN takes the products
             monkeypatch.setattr(torch.backends.mkldnn, "enabled", True)
-            monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True,
-                                raising=False)  # fmt: skip
+            monkeypatch.setattr(
+                torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True, raising=False
+            )
 
     return set_native
 
@@ -353,9 +356,19 @@ def test_bfloat16_precision_trains_and_reports_float32(module, bf16_units):
 
     bf16_units(True)
     mod = importlib.import_module(f"rlbook.{module}")
-    r = mod.train("Pendulum-v1", seed=0, progress=False, total_steps=300, warmup_steps=100,
-                  eval_every=300, eval_episodes=2, hidden=(16,), batch_size=32,
-                  precision="bfloat16", device="cpu")  # fmt: skip
+    r = mod.train(
+        "Pendulum-v1",
+        seed=0,
+        progress=False,
+        total_steps=300,
+        warmup_steps=100,
+        eval_every=300,
+        eval_episodes=2,
+        hidden=(16,),
+        batch_size=32,
+        precision="bfloat16",
+        device="cpu",
+    )
     assert r.steps == 300 and np.isfinite(r.final_return)
     assert r.agent.precision == "bfloat16"
     assert all(p.dtype == torch.float32 for p in r.agent.policy.parameters())
@@ -380,8 +393,15 @@ def test_bfloat16_is_refused_where_the_cpu_has_no_bf16_units(bf16_units):
     with pytest.raises(ValueError) as err:
         td3.TD3(gym.make("Pendulum-v1"), cfg, np.random.SeedSequence(0))
     msg = str(err.value)
-    for part in ("precision='bfloat16'", "'cpu'", "AVX512-BF16", "7-8x slower", "AVX2",
-                 "precision='float32'", "precision='auto'"):  # fmt: skip
+    for part in (
+        "precision='bfloat16'",
+        "'cpu'",
+        "AVX512-BF16",
+        "7-8x slower",
+        "AVX2",
+        "precision='float32'",
+        "precision='auto'",
+    ):
         assert part in msg, (part, msg)
     with pytest.raises(ValueError, match="precision='bfloat16'"):
         sac.train("Pendulum-v1", total_steps=10, precision="bfloat16", device="cpu")
@@ -401,9 +421,18 @@ def test_auto_precision_picks_bf16_only_where_native(native, bf16_units):
         assert torch.is_autocast_enabled("cpu") is native
     assert _sac_agent("float32").precision == "float32"
     assert td3.TD3Config().precision == "float32"
-    record = online("td3")("Pendulum-v1", 0, final_episodes=1, total_steps=40, warmup_steps=20,
-                           batch_size=8, hidden=(8,), eval_every=0, precision="auto",
-                           device="cpu")  # fmt: skip
+    record = online("td3")(
+        "Pendulum-v1",
+        0,
+        final_episodes=1,
+        total_steps=40,
+        warmup_steps=20,
+        batch_size=8,
+        hidden=(8,),
+        eval_every=0,
+        precision="auto",
+        device="cpu",
+    )
     assert record["precision"] == expected
 
 
@@ -415,8 +444,7 @@ def test_bf16_native_needs_onednn_and_knows_its_devices(bf16_units, monkeypatch)
 
     bf16_units(True)
     assert bf16_native("cpu") and resolve_precision("bfloat16", "cpu") == "bfloat16"
-    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False,
-                        raising=False)  # fmt: skip
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False, raising=False)
     assert not bf16_native("cpu")
     with pytest.raises(ValueError, match="ONEDNN_MAX_CPU_ISA"):
         resolve_precision("bfloat16", "cpu")
@@ -432,9 +460,26 @@ def test_bf16_native_needs_onednn_and_knows_its_devices(bf16_units, monkeypatch)
 
 def test_value_network_variant_is_its_own_class():
     """``value_network=True`` runs :class:`rlbook.sac.SACValueNetwork`; ``SAC.update`` is the box."""
-    r = sac.train("Pendulum-v1", total_steps=60, warmup_steps=40, eval_every=60, eval_episodes=1,
-                  hidden=(8,), batch_size=8, value_network=True, progress=False)  # fmt: skip
+    r = sac.train(
+        "Pendulum-v1",
+        total_steps=60,
+        warmup_steps=40,
+        eval_every=60,
+        eval_episodes=1,
+        hidden=(8,),
+        batch_size=8,
+        value_network=True,
+        progress=False,
+    )
     assert type(r.agent) is sac.SACValueNetwork and hasattr(r.agent, "v_target")
-    plain = sac.train("Pendulum-v1", total_steps=60, warmup_steps=40, eval_every=60,
-                      eval_episodes=1, hidden=(8,), batch_size=8, progress=False)  # fmt: skip
+    plain = sac.train(
+        "Pendulum-v1",
+        total_steps=60,
+        warmup_steps=40,
+        eval_every=60,
+        eval_episodes=1,
+        hidden=(8,),
+        batch_size=8,
+        progress=False,
+    )
     assert type(plain.agent) is sac.SAC and not hasattr(plain.agent, "v")

@@ -108,8 +108,9 @@ def _fails_with(result, mistake):
 # typical wrong answers, each must fail and be named ---------------------------------------------
 def test_td3_target_mistakes():
     def target(pick=np.minimum, clip_noise=True, clip_box=True, mask=True):
-        def fn(q_a, q_b, policy_target, rew, next_obs, terminated, gamma, eps, noise_clip, low,
-               high):  # fmt: skip
+        def fn(
+            q_a, q_b, policy_target, rew, next_obs, terminated, gamma, eps, noise_clip, low, high
+        ):
             e = np.clip(eps, -noise_clip, noise_clip) if clip_noise else eps
             a = policy_target(next_obs) + e
             a = np.clip(a, low, high) if clip_box else a
@@ -140,10 +141,14 @@ def test_squashed_gaussian_mistakes_and_agreement_with_the_package():
         return fn
 
     assert checks.check_squashed_gaussian_log_prob(logp(), say=False)
-    _fails_with(checks.check_squashed_gaussian_log_prob(logp(correction=False), say=False),
-                "tanh correction")  # fmt: skip
-    _fails_with(checks.check_squashed_gaussian_log_prob(logp(scale_in_correction=False),
-                                                        say=False), "action scale")  # fmt: skip
+    _fails_with(
+        checks.check_squashed_gaussian_log_prob(logp(correction=False), say=False),
+        "tanh correction",
+    )
+    _fails_with(
+        checks.check_squashed_gaussian_log_prob(logp(scale_in_correction=False), say=False),
+        "action scale",
+    )
     # the reference agrees with the package's actor, which SAC trains with
     from rlbook.networks import SquashedGaussianActor
 
@@ -157,11 +162,15 @@ def test_squashed_gaussian_mistakes_and_agreement_with_the_package():
 
 
 def test_ema_tau_on_the_wrong_side_is_named():
-    assert checks.check_ema_update(lambda target, online, tau: tau * online + (1 - tau) * target,
-                                   say=False)  # fmt: skip
-    _fails_with(checks.check_ema_update(
-        lambda target, online, tau: tau * target + (1 - tau) * online, say=False),
-        "tau on the wrong side")  # fmt: skip
+    assert checks.check_ema_update(
+        lambda target, online, tau: tau * online + (1 - tau) * target, say=False
+    )
+    _fails_with(
+        checks.check_ema_update(
+            lambda target, online, tau: tau * target + (1 - tau) * online, say=False
+        ),
+        "tau on the wrong side",
+    )
 
 
 def test_consistency_error_mistakes():
@@ -181,44 +190,97 @@ def test_consistency_error_mistakes():
 
 
 def test_other_checks_name_their_mistakes():
-    _fails_with(checks.check_ou_step(
-        lambda x, theta, mu, sigma, dt, eps: x + theta * (mu - x) * dt + sigma * dt * eps,
-        say=False), "sqrt(dt)")  # fmt: skip
-    _fails_with(checks.check_double_dqn_target(
-        lambda q_online, q_target, rew, terminated, gamma:
-        rew + gamma * (1 - terminated) * q_target.max(1), say=False), "DQN's target")  # fmt: skip
-    _fails_with(checks.check_explicit_max_target(
-        lambda q, rew, next_obs, terminated, gamma, actions: rew + (1 - terminated) * q(
-            np.repeat(next_obs, len(actions), 0), np.tile(actions[:, None], (len(next_obs), 1))
-        ).reshape(len(next_obs), -1).max(1), say=False), "without the discount")  # fmt: skip
-    _fails_with(checks.check_sac_actor_loss(
-        lambda q_values, logp, alpha: (alpha * logp - q_values.max(0).values).mean(), say=False),
-        "max of the critics")  # fmt: skip
-    _fails_with(checks.check_nfqca_policy_loss(
-        lambda q, policy, obs: q(obs, policy(obs)).mean(), say=False), "descending")  # fmt: skip
-    _fails_with(checks.check_smooth_max(
-        lambda values, beta: np.log(np.exp(beta * values).mean(-1)) / beta, say=False),
-        "mean of exp")  # fmt: skip
-    _fails_with(checks.check_amortized_policy_loss(
-        lambda policy, states, best_actions: ((policy(states) - best_actions) ** 2).sum(),
-        say=False), "sum over the batch")  # fmt: skip
-    _fails_with(checks.check_euler_residual(
-        lambda k, policy, alpha, beta, delta, sigma: policy(k) ** -sigma - beta * policy(
-            k**alpha + (1 - delta) * k - policy(k)) ** -sigma * alpha * (
-            k**alpha + (1 - delta) * k - policy(k)) ** (alpha - 1),
-        say=False), "undepreciated")  # fmt: skip
+    _fails_with(
+        checks.check_ou_step(
+            lambda x, theta, mu, sigma, dt, eps: x + theta * (mu - x) * dt + sigma * dt * eps,
+            say=False,
+        ),
+        "sqrt(dt)",
+    )
+    _fails_with(
+        checks.check_double_dqn_target(
+            lambda q_online, q_target, rew, terminated, gamma: (
+                rew + gamma * (1 - terminated) * q_target.max(1)
+            ),
+            say=False,
+        ),
+        "DQN's target",
+    )
+    _fails_with(
+        checks.check_explicit_max_target(
+            lambda q, rew, next_obs, terminated, gamma, actions: (
+                rew
+                + (1 - terminated)
+                * q(
+                    np.repeat(next_obs, len(actions), 0),
+                    np.tile(actions[:, None], (len(next_obs), 1)),
+                )
+                .reshape(len(next_obs), -1)
+                .max(1)
+            ),
+            say=False,
+        ),
+        "without the discount",
+    )
+    _fails_with(
+        checks.check_sac_actor_loss(
+            lambda q_values, logp, alpha: (alpha * logp - q_values.max(0).values).mean(), say=False
+        ),
+        "max of the critics",
+    )
+    _fails_with(
+        checks.check_nfqca_policy_loss(
+            lambda q, policy, obs: q(obs, policy(obs)).mean(), say=False
+        ),
+        "descending",
+    )
+    _fails_with(
+        checks.check_smooth_max(
+            lambda values, beta: np.log(np.exp(beta * values).mean(-1)) / beta, say=False
+        ),
+        "mean of exp",
+    )
+    _fails_with(
+        checks.check_amortized_policy_loss(
+            lambda policy, states, best_actions: ((policy(states) - best_actions) ** 2).sum(),
+            say=False,
+        ),
+        "sum over the batch",
+    )
+    _fails_with(
+        checks.check_euler_residual(
+            lambda k, policy, alpha, beta, delta, sigma: (
+                policy(k) ** -sigma
+                - beta
+                * policy(k**alpha + (1 - delta) * k - policy(k)) ** -sigma
+                * alpha
+                * (k**alpha + (1 - delta) * k - policy(k)) ** (alpha - 1)
+            ),
+            say=False,
+        ),
+        "undepreciated",
+    )
 
 
 def test_temperature_loss_mistakes_and_agreement_with_the_package():
     from rlbook.sac import alpha_loss
 
     assert checks.check_temperature_loss(alpha_loss, say=False)  # the loss SAC trains alpha with
-    _fails_with(checks.check_temperature_loss(
-        lambda log_alpha, logp, target: (log_alpha * (logp + target)).mean(), say=False),
-        "opposite sign")  # fmt: skip
-    _fails_with(checks.check_temperature_loss(
-        lambda log_alpha, logp, target: -(log_alpha * (logp - target)).mean(), say=False),
-        "target's sign")  # fmt: skip
-    _fails_with(checks.check_temperature_loss(
-        lambda log_alpha, logp, target: -(log_alpha.exp() * (logp + target)).mean(), say=False),
-        "exp(log_alpha)")  # fmt: skip
+    _fails_with(
+        checks.check_temperature_loss(
+            lambda log_alpha, logp, target: (log_alpha * (logp + target)).mean(), say=False
+        ),
+        "opposite sign",
+    )
+    _fails_with(
+        checks.check_temperature_loss(
+            lambda log_alpha, logp, target: -(log_alpha * (logp - target)).mean(), say=False
+        ),
+        "target's sign",
+    )
+    _fails_with(
+        checks.check_temperature_loss(
+            lambda log_alpha, logp, target: -(log_alpha.exp() * (logp + target)).mean(), say=False
+        ),
+        "exp(log_alpha)",
+    )

@@ -67,14 +67,24 @@ def test_q_value_iteration_satisfies_the_bellman_equation():
 
 
 def test_dqn_target_copies_every_k_updates_and_epsilon_decays():
-    res = dqn.train("CartPole-v1", total_steps=400, warmup_steps=100, target_period=50,
-                    epsilon_decay=200, eval_every=0, hidden=(8,), progress=False)  # fmt: skip
+    res = dqn.train(
+        "CartPole-v1",
+        total_steps=400,
+        warmup_steps=100,
+        target_period=50,
+        epsilon_decay=200,
+        eval_every=0,
+        hidden=(8,),
+        progress=False,
+    )
     agent = res.agent
     assert agent.updates == 300
     # the last copy happened at update 250: the target equals the online network as it was then,
     # so it differs now, and a copy makes them equal
-    assert not all(torch.equal(a, b) for a, b in zip(agent.q.parameters(),
-                                                     agent.q_target.parameters(), strict=True))  # fmt: skip
+    assert not all(
+        torch.equal(a, b)
+        for a, b in zip(agent.q.parameters(), agent.q_target.parameters(), strict=True)
+    )
     assert agent.epsilon() == pytest.approx(0.05)
     agent.steps = 100 + 100
     assert agent.epsilon() == pytest.approx(1.0 + 0.5 * (0.05 - 1.0))
@@ -82,8 +92,15 @@ def test_dqn_target_copies_every_k_updates_and_epsilon_decays():
 
 @pytest.mark.parametrize("double", [False, True])
 def test_dqn_same_seed_same_curve(double):
-    kw = dict(total_steps=400, warmup_steps=100, eval_every=200, eval_episodes=2, hidden=(8,),
-              double=double, progress=False)  # fmt: skip
+    kw = dict(
+        total_steps=400,
+        warmup_steps=100,
+        eval_every=200,
+        eval_episodes=2,
+        hidden=(8,),
+        double=double,
+        progress=False,
+    )
     a, b = dqn.train("CartPole-v1", seed=1, **kw), dqn.train("CartPole-v1", seed=1, **kw)
     assert a.curve == b.curve and a.episodes == b.episodes  # bit-identical: same run, same machine
 
@@ -94,5 +111,6 @@ def test_dqn_refuses_continuous_actions_and_bad_settings():
     with pytest.raises(ValueError, match="epsilon_end"):
         dqn.DQNConfig(epsilon_end=1.5)
     with pytest.raises(ValueError, match="tau"):
-        dqn.nfqi_ema(dqn.mdp_dataset(pcl.DeterministicMDP.random(3, 2)), nn.Linear(3, 2), 0.9,
-                     tau=0.0)  # fmt: skip
+        dqn.nfqi_ema(
+            dqn.mdp_dataset(pcl.DeterministicMDP.random(3, 2)), nn.Linear(3, 2), 0.9, tau=0.0
+        )

@@ -163,10 +163,14 @@ def test_compare_maximizers_scores_every_method_against_the_best_value():
 
     states = torch.rand(50, 2) * 2 - 1
     exact = fqi.grid_maximizer([-5.0], [5.0], 2001)
-    rows = fqi.compare_maximizers(q, states, {
-        "exact": exact,
-        "zero action": lambda q, s: (torch.zeros(len(s), 1), None),
-    })  # fmt: skip
+    rows = fqi.compare_maximizers(
+        q,
+        states,
+        {
+            "exact": exact,
+            "zero action": lambda q, s: (torch.zeros(len(s), 1), None),
+        },
+    )
     by = {r[0]: r for r in rows}
     assert by["exact"][2] == pytest.approx(0.0, abs=1e-6)  # the best is exact's own value
     assert by["zero action"][2] > 1e-4 and by["zero action"][3] >= by["zero action"][2]

@@ -217,8 +217,7 @@ def lq_energy_storage(p, iterations=4000):
         m = eta + K
         z = -cost / 2 * K**2 - wear / 2 + beta * m**2 * Z
         y = -price * K - cost * k * K + wear * target + beta * (m * Y + 2 * m * k * Z)
-        x = (-price * k - cost / 2 * k**2 - wear / 2 * target**2
-             + beta * (X + k * Y + k**2 * Z))  # fmt: skip
+        x = -price * k - cost / 2 * k**2 - wear / 2 * target**2 + beta * (X + k * Y + k**2 * Z)
     return x, y, z, k, K
 
 
@@ -325,8 +324,9 @@ def test_squashed_gaussian_density_integrates_to_one_and_matches_bin_probabiliti
     assert abs(c * total2 - 1) > 0.5
     # the formula of sac.md:188 written out, at the nodes: the package's log_prob is it
     u = np.arctanh((x - b) / c)
-    formula = (scipy.stats.norm.logpdf(u, mu[0], sigma)
-               - (np.log1p(-np.tanh(u) ** 2) + math.log(c)))  # fmt: skip
+    formula = scipy.stats.norm.logpdf(u, mu[0], sigma) - (
+        np.log1p(-(np.tanh(u) ** 2)) + math.log(c)
+    )
     inner = np.abs((x - b) / c) < 0.999  # atanh is ill-conditioned at the edges
     assert np.allclose(logp[inner], formula[inner], rtol=0, atol=1e-9)
     edges = np.linspace(lo, hi, 13)
@@ -436,8 +436,9 @@ def test_kl_to_boltzmann_reduces_to_the_sac_actor_loss():
     for k, (mu, log_std) in enumerate([(0.3, math.log(0.6)), (0.0, 0.0), (1.0, math.log(0.2))]):
         actor = fixed_actor((mu,), (log_std,), (-2.0,), (2.0,))
         with torch.no_grad():
-            logp = actor.log_prob(torch.zeros(len(x), 1, dtype=torch.float64),
-                                  torch.as_tensor(x[:, None])).numpy()  # fmt: skip
+            logp = actor.log_prob(
+                torch.zeros(len(x), 1, dtype=torch.float64), torch.as_tensor(x[:, None])
+            ).numpy()
         p = np.exp(logp)
         mass = float((w * p).sum())
         kl = float((w * p * (logp - log_boltzmann)).sum())

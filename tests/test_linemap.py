@@ -14,11 +14,19 @@ linemap = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(linemap)
 
 #: algorithm boxes the package implements (all of the book's)
-IMPLEMENTED = {"ddpg": "ddpg.md", "td3": "td3.md", "sac": "sac.md", "pcl": "pcl.md",
-               "fitted-q-iteration-explicit": "embedded_optimization.md",
-               "fitted-q-iteration-amortized": "embedded_optimization.md",
-               "nfqca": "nfqca.md", "fitted-q-iteration-batch": "fqi.md",
-               "nfqi-flattened-ema": "fqi.md", "dqn": "fqi.md", "double-dqn": "fqi.md"}  # fmt: skip
+IMPLEMENTED = {
+    "ddpg": "ddpg.md",
+    "td3": "td3.md",
+    "sac": "sac.md",
+    "pcl": "pcl.md",
+    "fitted-q-iteration-explicit": "embedded_optimization.md",
+    "fitted-q-iteration-amortized": "embedded_optimization.md",
+    "nfqca": "nfqca.md",
+    "fitted-q-iteration-batch": "fqi.md",
+    "nfqi-flattened-ema": "fqi.md",
+    "dqn": "fqi.md",
+    "double-dqn": "fqi.md",
+}
 BOXES = linemap.algorithm_lines()
 TAGS = linemap.package_tags(labels=BOXES)
 

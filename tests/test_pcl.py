@@ -203,8 +203,12 @@ def test_gaussian_pcl_density_sampling_and_determinism():
     # clamped: log pi stays bounded (exp of log 0.1 in float32: a few ulp)
     assert torch.allclose(policy.std(), torch.tensor([0.1]), **FLOAT32)
     config = P.PCLConfig(gamma=0.9, alpha=0.1, d=3, lr_pi=1e-3, lr_v=1e-3, optimizer="adam")
-    runs = [P.train_env(lambda: LQREnv(horizon=20), config, episodes=6, eval_every=3, seed=s,
-                          hidden=(8,)).curve for s in (1, 1, 2)]  # fmt: skip
+    runs = [
+        P.train_env(
+            lambda: LQREnv(horizon=20), config, episodes=6, eval_every=3, seed=s, hidden=(8,)
+        ).curve
+        for s in (1, 1, 2)
+    ]
     assert runs[0] == runs[1] and runs[0] != runs[2]  # bit-identical: same run, same machine
     assert [c["step"] for c in runs[0]] == [60, 120]
 

@@ -58,9 +58,11 @@ def test_values_of_the_wrong_kind_are_always_refused(cls, name):
 
 @FAST
 @given(
-    theta=st.floats(-10, 300), sigma=st.floats(-1, 2), dt=st.floats(-1, 1),
+    theta=st.floats(-10, 300),
+    sigma=st.floats(-1, 2),
+    dt=st.floats(-1, 1),
     size=st.integers(-2, 3),
-)  # fmt: skip
+)
 def test_noise_parameters_are_validated(theta, sigma, dt, size):
     valid = size >= 1 and sigma >= 0 and dt > 0 and theta >= 0 and theta * dt < 2
     try:
@@ -144,8 +146,10 @@ def test_ema_update_weights_the_online_parameters_by_tau(tau, seed, steps):
             for p in online.parameters():
                 p.add_(torch.randn_like(p))
         ema_update(target, online, tau)
-        expected = [tau * o.detach().double() + (1 - tau) * e
-                    for o, e in zip(online.parameters(), expected, strict=True)]  # fmt: skip
+        expected = [
+            tau * o.detach().double() + (1 - tau) * e
+            for o, e in zip(online.parameters(), expected, strict=True)
+        ]
     for t, e in zip(target.parameters(), expected, strict=True):
         # float32 lerp against a float64 recursion: <= 5 steps, parameters |theta| < ~10, each
         # step rounding to eps = 1.2e-7 relative: a few 1e-6 at most
@@ -160,8 +164,9 @@ def test_targets_start_as_exact_independent_copies_and_hard_update_copies_exactl
     online = nn.Linear(3, 2)
     target = make_target(online)
     # bit-identical on purpose: copies, no arithmetic
-    assert all(torch.equal(a, b) for a, b in zip(online.parameters(), target.parameters(),
-                                                 strict=True))  # fmt: skip
+    assert all(
+        torch.equal(a, b) for a, b in zip(online.parameters(), target.parameters(), strict=True)
+    )
     with torch.no_grad():
         online.weight.add_(1.0)
     assert not torch.equal(online.weight, target.weight)  # no shared storage

@@ -21,9 +21,13 @@ from rlbook.networks import mlp
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 SMALL = dict(
-    total_steps=500, warmup_steps=100, eval_every=100, eval_episodes=2, hidden=(16, 16),
+    total_steps=500,
+    warmup_steps=100,
+    eval_every=100,
+    eval_episodes=2,
+    hidden=(16, 16),
     batch_size=32,
-)  # fmt: skip
+)
 # DDPG with OU noise (its state and generator must travel), TD3 with its delay, SAC with auto alpha
 ALGOS = [
     pytest.param(ddpg, dict(noise="ou"), id="ddpg"),
@@ -34,8 +38,9 @@ ALGOS = [
 
 
 def _params(agent):
-    return [p.detach().clone() for m in (agent.policy, agent.q, agent.q_target)
-            for p in m.parameters()]  # fmt: skip
+    return [
+        p.detach().clone() for m in (agent.policy, agent.q, agent.q_target) for p in m.parameters()
+    ]
 
 
 def _same_run(a, b):
@@ -59,8 +64,9 @@ def _interrupt_at(step):
 def test_ctrl_c_returns_the_partial_run_and_resuming_it_matches_an_uninterrupted_run(module, extra):
     straight = module.train("Pendulum-v1", seed=5, progress=False, **SMALL, **extra)
     # Ctrl-C at step 300 (mid-episode: episodes last 200 steps): the step finishes, the run stops
-    part = module.train("Pendulum-v1", seed=5, progress=False, callback=_interrupt_at(300),
-                        **SMALL, **extra)  # fmt: skip
+    part = module.train(
+        "Pendulum-v1", seed=5, progress=False, callback=_interrupt_at(300), **SMALL, **extra
+    )
     assert part.interrupted and part.steps in (300, 301)
     assert [c["step"] for c in part.curve] == [100, 200, 300]
     assert part.curve == straight.curve[:3]
@@ -72,8 +78,9 @@ def test_ctrl_c_returns_the_partial_run_and_resuming_it_matches_an_uninterrupted
 @pytest.mark.parametrize("module,extra", ALGOS)
 def test_save_load_resume_from_a_file_matches_an_uninterrupted_run(module, extra, tmp_path):
     straight = module.train("Pendulum-v1", seed=2, progress=False, **SMALL, **extra)
-    first = module.train("Pendulum-v1", seed=2, progress=False, callback=_interrupt_at(300),
-                         **SMALL, **extra)  # fmt: skip
+    first = module.train(
+        "Pendulum-v1", seed=2, progress=False, callback=_interrupt_at(300), **SMALL, **extra
+    )
     path = checkpoint.save(first, tmp_path / "run.pt", buffer=True, rng=True)
     del first
     torch.manual_seed(123)  # disturb the global generator: the checkpoint must restore it
@@ -86,8 +93,9 @@ def test_load_restores_networks_optimizers_and_config_without_buffer(tmp_path):
     path = checkpoint.save(run, tmp_path / "agent.pt")
     loaded = checkpoint.load(path)
     assert loaded.config == run.config and loaded.agent.updates == run.agent.updates
-    assert all(torch.equal(x, y) for x, y in zip(_params(loaded.agent), _params(run.agent),
-                                                 strict=True))  # fmt: skip
+    assert all(
+        torch.equal(x, y) for x, y in zip(_params(loaded.agent), _params(run.agent), strict=True)
+    )
     opt_a = run.agent.q_optimizer.state_dict()["state"]
     opt_b = loaded.agent.q_optimizer.state_dict()["state"]
     assert all(torch.equal(opt_a[k]["exp_avg"], opt_b[k]["exp_avg"]) for k in opt_a)
@@ -124,15 +132,33 @@ def test_nan_in_a_target_stops_training_and_names_it(module):
             return obs, (float("nan") if self.t == 7 else rew), term, trunc, info
 
     with pytest.raises(TrainingDiverged, match=r"(target|loss_q) became nan at step \d+") as err:
-        module.train(NaNReward, seed=0, progress=False, total_steps=400, warmup_steps=20,
-                     eval_every=0, hidden=(8,), batch_size=256)  # fmt: skip
+        module.train(
+            NaNReward,
+            seed=0,
+            progress=False,
+            total_steps=400,
+            warmup_steps=20,
+            eval_every=0,
+            hidden=(8,),
+            batch_size=256,
+        )
     assert err.value.result.steps > 0  # the run so far is kept
 
 
 def test_exploding_learning_rate_is_caught_with_the_quantity_and_step():
     with pytest.raises(TrainingDiverged, match="became (nan|inf|-inf) at step") as err:
-        ddpg.train(LQREnv, seed=0, progress=False, total_steps=3_000, warmup_steps=10,
-                   eval_every=0, hidden=(8,), lr_q=1e12, lr_pi=1e12, batch_size=8)  # fmt: skip
+        ddpg.train(
+            LQREnv,
+            seed=0,
+            progress=False,
+            total_steps=3_000,
+            warmup_steps=10,
+            eval_every=0,
+            hidden=(8,),
+            lr_q=1e12,
+            lr_pi=1e12,
+            batch_size=8,
+        )
     assert "step" in str(err.value)
 
 
@@ -165,8 +191,17 @@ def test_fqi_amortized_fqi_and_nfqca_are_bit_identical_under_a_seed():
         pi2, pi3 = nn.Linear(2, 1), nn.Linear(2, 1)
         maximize = fqi.gradient_maximizer([-2.0], [2.0], restarts=2, steps=5, seed=seed)
         a = fqi.fqi_explicit(data, Critic(q), maximize, 0.5, iterations=3, fit_steps=20)
-        b = fqi.fqi_amortized(data, Critic(q2), pi2, maximize, 0.5, opt_fraction=0.5,
-                              iterations=3, fit_steps=20, policy_steps=20)  # fmt: skip
+        b = fqi.fqi_amortized(
+            data,
+            Critic(q2),
+            pi2,
+            maximize,
+            0.5,
+            opt_fraction=0.5,
+            iterations=3,
+            fit_steps=20,
+            policy_steps=20,
+        )
         c = nfqca.nfqca(data, Critic(q3), pi3, 0.5, iterations=3, k_q=20, k_pi=20)
         return [a.deltas, b.deltas, b.deltas_pi, c.deltas], [
             p.detach().clone() for m in (q, q2, pi2, q3, pi3) for p in m.parameters()
@@ -193,11 +228,18 @@ def test_dqn_save_load_resume_matches_an_uninterrupted_run(tmp_path):
     its exploration generator, so a resumed run is the uninterrupted one (same machine)."""
     from rlbook import dqn
 
-    small = dict(total_steps=500, warmup_steps=100, eval_every=100, eval_episodes=2,
-                 hidden=(16,), batch_size=32, epsilon_decay=300, target_period=50)  # fmt: skip
+    small = dict(
+        total_steps=500,
+        warmup_steps=100,
+        eval_every=100,
+        eval_episodes=2,
+        hidden=(16,),
+        batch_size=32,
+        epsilon_decay=300,
+        target_period=50,
+    )
     straight = dqn.train("CartPole-v1", seed=4, progress=False, **small)
-    first = dqn.train("CartPole-v1", seed=4, progress=False, callback=_interrupt_at(300),
-                      **small)  # fmt: skip
+    first = dqn.train("CartPole-v1", seed=4, progress=False, callback=_interrupt_at(300), **small)
     path = checkpoint.save(first, tmp_path / "dqn.pt", buffer=True, rng=True)
     del first
     resumed = checkpoint.resume(path, progress=False)
@@ -215,22 +257,30 @@ def test_dqn_save_load_resume_matches_an_uninterrupted_run(tmp_path):
         (sac.train, "Pendulum-v1", {}),
         (sac.train, "Pendulum-v1", {"value_network": True}),
         ("dqn", "CartPole-v1", {}),
-    ],  # fmt: skip
+    ],
 )
 def test_every_network_optimizer_and_tensor_of_an_agent_is_declared(train, env, extra):
     """Checkpoints save what an agent declares (state_modules, ...), not what an attribute scan
     finds: a network added without declaring it would silently not be saved; this catches it."""
     if train == "dqn":
         from rlbook.dqn import train
-    agent = train(env, total_steps=10, warmup_steps=10, eval_every=10, eval_episodes=1,
-                  hidden=(4,), progress=False, **extra).agent  # fmt: skip
+    agent = train(
+        env,
+        total_steps=10,
+        warmup_steps=10,
+        eval_every=10,
+        eval_episodes=1,
+        hidden=(4,),
+        progress=False,
+        **extra,
+    ).agent
     found = {
         kind: {n for n, v in vars(agent).items() if isinstance(v, cls)}
         for kind, cls in (
             ("modules", nn.Module),
             ("optimizers", torch.optim.Optimizer),
             ("tensors", torch.Tensor),
-        )  # fmt: skip
+        )
     }
     assert found["modules"] == set(agent.state_modules)
     assert found["optimizers"] == set(agent.state_optimizers)

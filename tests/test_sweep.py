@@ -7,8 +7,15 @@ import pytest
 
 from rlbook.sweep import CPU_FLAGS, Job, load_records, sweep
 
-TINY = dict(total_steps=300, warmup_steps=100, eval_every=100, eval_episodes=2, hidden=(8,),
-            batch_size=16, threads=1)  # fmt: skip
+TINY = dict(
+    total_steps=300,
+    warmup_steps=100,
+    eval_every=100,
+    eval_episodes=2,
+    hidden=(8,),
+    batch_size=16,
+    threads=1,
+)
 
 
 def _jobs():
@@ -47,8 +54,9 @@ def test_sweep_in_local_processes_reports_a_crash_without_losing_the_others(tmp_
 def test_the_same_sweep_runs_unchanged_on_a_dask_cluster():
     distributed = pytest.importorskip("dask.distributed")
     local = sweep(_jobs()[:1], n_jobs=1)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:  # fmt: skip
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
         with distributed.Client(cluster), joblib.parallel_config(backend="dask"):
             records = sweep(_jobs())
     _check(records)
@@ -77,7 +85,7 @@ def test_every_pendulum_runner_returns_a_full_record():
         Job(
             "nfqca",
             settings=dict(total_steps=300, iterations=2, eval_every=1, fit_steps=2, **small),
-        ),  # fmt: skip
+        ),
     ]
     pcl, fqi, nfqca = sweep(jobs)
     for r in (pcl, fqi, nfqca):
@@ -89,10 +97,14 @@ def test_every_pendulum_runner_returns_a_full_record():
 
 
 def test_runner_settings_are_checked():
-    records = sweep([Job("pcl", settings=dict(total_steps=400, d=0)),
-                     Job("fqi", env="MountainCarContinuous-v0"),
-                     Job("sb3-td3", settings=dict(total_steps=400, lr_pi=3e-4)),
-                     Job("sb3-td3", settings=dict(total_steps=400, polyak=0.1))])  # fmt: skip
+    records = sweep(
+        [
+            Job("pcl", settings=dict(total_steps=400, d=0)),
+            Job("fqi", env="MountainCarContinuous-v0"),
+            Job("sb3-td3", settings=dict(total_steps=400, lr_pi=3e-4)),
+            Job("sb3-td3", settings=dict(total_steps=400, polyak=0.1)),
+        ]
+    )
     errors = [r["error"] for r in records]
     assert "d must be" in errors[0]
     assert "Pendulum-v1 dataset" in errors[1]
@@ -104,9 +116,13 @@ def test_runner_settings_are_checked():
 def test_seed_curves_stacks_the_seeds_and_refuses_mismatched_steps():
     from rlbook.sweep import seed_curves
 
-    rec = [{"name": "x", "curve": [{"step": 1, "mean": m, "std": 0.0}, {"step": 2, "mean": m + 1,
-                                                                         "std": 0.0}]}
-           for m in (0.0, 2.0)]  # fmt: skip
+    rec = [
+        {
+            "name": "x",
+            "curve": [{"step": 1, "mean": m, "std": 0.0}, {"step": 2, "mean": m + 1, "std": 0.0}],
+        }
+        for m in (0.0, 2.0)
+    ]
     steps, curves = seed_curves(rec)
     assert steps.tolist() == [1, 2] and curves.tolist() == [[0.0, 1.0], [2.0, 3.0]]
     rec[1]["curve"][1]["step"] = 3

@@ -107,8 +107,9 @@ CELLS = [
 def test_every_knob_in_a_real_kernel(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(textwrap.dedent(c).strip()) for c in CELLS]
-    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={
-        "metadata": {"path": str(tmp_path)}})  # fmt: skip
+    client = NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
     try:
         client.execute()
     except CellExecutionError as err:  # the kernel's traceback names the failing assertion

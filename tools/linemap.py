@@ -96,8 +96,9 @@ def is_update(text: str) -> bool:
 def update_lines(boxes=None) -> dict[str, list[str]]:
     """The lines of each box that change state (:func:`is_update`), which must carry a tag."""
     boxes = algorithm_lines() if boxes is None else boxes
-    return {label: [n for n, text in lines.items() if is_update(text)]
-            for label, lines in boxes.items()}  # fmt: skip
+    return {
+        label: [n for n, text in lines.items() if is_update(text)] for label, lines in boxes.items()
+    }
 
 
 if __name__ == "__main__":

@@ -55,8 +55,10 @@ def _cpu_bf16_flags() -> set[str]:
         except Exception:  # noqa: BLE001 - a capability query must not break training
             pass
     found = set()
-    for query, label in (("_is_avx512_bf16_supported", "AVX512-BF16"),
-                         ("_is_amx_tile_supported", "AMX-BF16")):  # fmt: skip
+    for query, label in (
+        ("_is_avx512_bf16_supported", "AVX512-BF16"),
+        ("_is_amx_tile_supported", "AMX-BF16"),
+    ):
         fn = getattr(torch.cpu, query, None)
         if fn is not None and fn():
             found.add(label)
@@ -90,8 +92,10 @@ def _bf16_missing(device: torch.device) -> str | None:
         index = device.index if device.index is not None else torch.cuda.current_device()
         props = torch.cuda.get_device_properties(index)
         if props.major < 8:
-            return (f"{props.name} has compute capability {props.major}.{props.minor}; bf16 "
-                    "tensor cores need 8.0 (Ampere) or later")  # fmt: skip
+            return (
+                f"{props.name} has compute capability {props.major}.{props.minor}; bf16 "
+                "tensor cores need 8.0 (Ampere) or later"
+            )
         return None
     if device.type == "cpu":
         name = _cpu_name()
@@ -253,8 +257,12 @@ class OffPolicyAgent:
 
     def load_state_dict(self, state: dict) -> None:
         """Put a :meth:`state_dict` back, in place; names it does not declare are refused."""
-        for kind, names in (("modules", self.state_modules), ("optimizers", self.state_optimizers),
-                            ("tensors", self.state_tensors), ("counters", self.state_counters)):  # fmt: skip
+        for kind, names in (
+            ("modules", self.state_modules),
+            ("optimizers", self.state_optimizers),
+            ("tensors", self.state_tensors),
+            ("counters", self.state_counters),
+        ):
             unknown = set(state[kind]) - set(names)
             if unknown:
                 raise ValueError(f"{self.name} has no {kind} named {sorted(unknown)}")
@@ -269,8 +277,10 @@ class OffPolicyAgent:
     def rng_state(self) -> dict:
         """The states of the agent's own random generators: torch's generator and
         :attr:`state_rngs` (numpy)."""
-        return {"generator": self.generator.get_state(),
-                **{n: getattr(self, n).bit_generator.state for n in self.state_rngs}}  # fmt: skip
+        return {
+            "generator": self.generator.get_state(),
+            **{n: getattr(self, n).bit_generator.state for n in self.state_rngs},
+        }
 
     def load_rng_state(self, state: dict) -> None:
         self.generator.set_state(state["generator"])
@@ -329,8 +339,9 @@ class OffPolicyAgent:
         """The context the loop runs ``update`` in: bf16 autocast when :attr:`precision` (the
         config's, resolved on the device) is ``"bfloat16"``, else a no-op. Acting and evaluation
         always run in float32."""
-        return torch.autocast(self.device.type, dtype=torch.bfloat16,
-                              enabled=self.precision == "bfloat16")  # fmt: skip
+        return torch.autocast(
+            self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bfloat16"
+        )
 
 
 def train_agent(

@@ -71,9 +71,13 @@ class ReplayBuffer:
             return torch.from_numpy(x[idx]).to(self.device, non_blocking=True)
 
         return Batch(
-            t(self.obs), t(self.act), t(self.rew), t(self.next_obs),
-            t(self.terminated), t(self.truncated),
-        )  # fmt: skip
+            t(self.obs),
+            t(self.act),
+            t(self.rew),
+            t(self.next_obs),
+            t(self.terminated),
+            t(self.truncated),
+        )
 
 
 def dataset_tensors(data, discrete: bool = False, device=None):

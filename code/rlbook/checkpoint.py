@@ -29,8 +29,13 @@ __all__ = ["load", "resume", "save"]
 
 FORMAT = "rlbook-checkpoint"
 VERSION = 2  # 2: the agent's declared state (state_dict), DQN included
-ALGORITHMS = {"DDPG": ddpg.DDPG, "TD3": td3.TD3, "SAC": sac.SAC, "SAC-V": sac.SACValueNetwork,
-              "DQN": dqn.DQN}  # fmt: skip
+ALGORITHMS = {
+    "DDPG": ddpg.DDPG,
+    "TD3": td3.TD3,
+    "SAC": sac.SAC,
+    "SAC-V": sac.SACValueNetwork,
+    "DQN": dqn.DQN,
+}
 
 
 # numpy arrays travel as tagged tensors: weights_only loading refuses numpy objects
@@ -70,10 +75,13 @@ def agent_state(agent, buffer: bool = False, rng: bool = False) -> dict:
     if buffer:
         b = agent.buffer
         state["buffer"] = {
-            "pos": b.pos, "size": b.size,
-            **{k: getattr(b, k)[: b.size].copy()
-               for k in ("obs", "act", "rew", "next_obs", "terminated", "truncated")},
-        }  # fmt: skip
+            "pos": b.pos,
+            "size": b.size,
+            **{
+                k: getattr(b, k)[: b.size].copy()
+                for k in ("obs", "act", "rew", "next_obs", "terminated", "truncated")
+            },
+        }
     if rng:
         state["rng"] = {
             "torch": torch.get_rng_state(),
@@ -131,7 +139,7 @@ def save(result: Result, path, *, buffer: bool = False, rng: bool = False) -> Pa
             "wall_time": result.wall_time,
             "eval_time": result.eval_time,
             "interrupted": result.interrupted,
-        },  # fmt: skip
+        },
         "loop": result.loop if (buffer and rng) else None,
     }
     path = Path(path)

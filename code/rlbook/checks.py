@@ -100,22 +100,32 @@ def _grade(name, student, reference, cases, mistakes=(), hint="", rtol=1e-5, ato
             args = copy.deepcopy(kwargs)
             actual_raw = student(*(args[k] for k in order))
         except NotImplementedError:
-            return report(f"{name}: not implemented yet. Fill in the function and run this cell "
-                          f"again.", False, n - 1)  # fmt: skip
+            return report(
+                f"{name}: not implemented yet. Fill in the function and run this cell again.",
+                False,
+                n - 1,
+            )
         except Exception as err:  # noqa: BLE001 - the student's error is the message
-            takes = (f" (it is called with {len(order)} arguments, in this order: "
-                     f"{', '.join(order)})" if isinstance(err, TypeError) else "")  # fmt: skip
+            takes = (
+                f" (it is called with {len(order)} arguments, in this order: {', '.join(order)})"
+                if isinstance(err, TypeError)
+                else ""
+            )
             return report(
                 f"{name}: FAILED on case {n} ({description}): the function raised "
                 f"{type(err).__name__}: {err}{takes}\n  inputs: "
-                + ", ".join(f"{k} = {_show(v)}" for k, v in kwargs.items()), False, n,
-            )  # fmt: skip
+                + ", ".join(f"{k} = {_show(v)}" for k, v in kwargs.items()),
+                False,
+                n,
+            )
         actual = _as_array(actual_raw)
         if actual.shape != expected.shape:
             return report(
                 f"{name}: FAILED on case {n} ({description}): expected shape {expected.shape}, "
-                f"got {actual.shape}.", False, n,
-            )  # fmt: skip
+                f"got {actual.shape}.",
+                False,
+                n,
+            )
         if np.allclose(actual, expected, rtol=rtol, atol=atol, equal_nan=True):
             continue
         diagnosis = ""
@@ -131,8 +141,10 @@ def _grade(name, student, reference, cases, mistakes=(), hint="", rtol=1e-5, ato
         return report(
             f"{name}: FAILED on case {n} ({description}).\n  inputs:\n    {inputs}\n"
             f"  expected: {_show(expected)}\n  actual:   {_show(actual)}{diagnosis}"
-            + (f"\n  hint: {hint}" if hint else ""), False, n,
-        )  # fmt: skip
+            + (f"\n  hint: {hint}" if hint else ""),
+            False,
+            n,
+        )
     return report(f"{name}: passed all {len(cases)} cases.", True, len(cases))
 
 
@@ -153,17 +165,31 @@ def check_smooth_max(fn, seed: int = 0, say: bool = True) -> CheckResult:
         return (m + np.log(np.exp(beta * (values - m)).sum(axis=-1, keepdims=True)) / beta)[..., 0]
 
     cases = [("one row", dict(values=np.array([[1.0, 2.0, 3.0]]), beta=1.0))]
-    cases += [(f"random, beta = {b}", dict(values=r.normal(size=(4, 5)), beta=b))
-              for b in (0.5, 5.0)]  # fmt: skip
-    cases += [("large values (naive exp overflows)", dict(values=np.array([[800.0, 799.0, 0.0]]),
-                                                          beta=1.0))]  # fmt: skip
+    cases += [
+        (f"random, beta = {b}", dict(values=r.normal(size=(4, 5)), beta=b)) for b in (0.5, 5.0)
+    ]
+    cases += [
+        (
+            "large values (naive exp overflows)",
+            dict(values=np.array([[800.0, 799.0, 0.0]]), beta=1.0),
+        )
+    ]
     mistakes = [
-        ("the mean of exp instead of the sum", lambda values, beta: reference(values, beta)
-         - np.log(values.shape[-1]) / beta),
+        (
+            "the mean of exp instead of the sum",
+            lambda values, beta: reference(values, beta) - np.log(values.shape[-1]) / beta,
+        ),
         ("forgetting to divide by beta", lambda values, beta: beta * reference(values, beta)),
-    ]  # fmt: skip
-    return _grade("smooth max", fn, reference, cases, mistakes,
-                  "subtract the row maximum before exponentiating.", say=say)  # fmt: skip
+    ]
+    return _grade(
+        "smooth max",
+        fn,
+        reference,
+        cases,
+        mistakes,
+        "subtract the row maximum before exponentiating.",
+        say=say,
+    )
 
 
 def check_double_dqn_target(fn, seed: int = 0, say: bool = True) -> CheckResult:
@@ -177,23 +203,49 @@ def check_double_dqn_target(fn, seed: int = 0, say: bool = True) -> CheckResult:
         return rew + gamma * (1 - terminated) * q_target[np.arange(len(a)), a]
 
     def case(n=6, k=4, term=None):
-        return dict(q_online=r.normal(size=(n, k)), q_target=r.normal(size=(n, k)),
-                    rew=r.normal(size=n), terminated=(r.random(n) < 0.3).astype(float)
-                    if term is None else np.full(n, term), gamma=0.9)  # fmt: skip
+        return dict(
+            q_online=r.normal(size=(n, k)),
+            q_target=r.normal(size=(n, k)),
+            rew=r.normal(size=n),
+            terminated=(r.random(n) < 0.3).astype(float) if term is None else np.full(n, term),
+            gamma=0.9,
+        )
 
-    cases = [("no terminal states", case(term=0.0)), ("random", case()),
-             ("all terminal", case(term=1.0)), ("many states", case(64, 3))]  # fmt: skip
+    cases = [
+        ("no terminal states", case(term=0.0)),
+        ("random", case()),
+        ("all terminal", case(term=1.0)),
+        ("many states", case(64, 3)),
+    ]
     mistakes = [
-        ("DQN's target (max of q_target)", lambda q_online, q_target, rew, terminated, gamma:
-         rew + gamma * (1 - terminated) * q_target.max(1)),
-        ("evaluating with the online network", lambda q_online, q_target, rew, terminated, gamma:
-         rew + gamma * (1 - terminated) * q_online.max(1)),
-        ("a target without the terminal mask", lambda q_online, q_target, rew, terminated, gamma:
-         reference(q_online, q_target, rew, np.zeros_like(terminated), gamma)),
-    ]  # fmt: skip
-    return _grade("Double DQN target", fn, reference, cases, mistakes,
-                  "select with the online network, evaluate with the target network.",
-                  say=say)  # fmt: skip
+        (
+            "DQN's target (max of q_target)",
+            lambda q_online, q_target, rew, terminated, gamma: (
+                rew + gamma * (1 - terminated) * q_target.max(1)
+            ),
+        ),
+        (
+            "evaluating with the online network",
+            lambda q_online, q_target, rew, terminated, gamma: (
+                rew + gamma * (1 - terminated) * q_online.max(1)
+            ),
+        ),
+        (
+            "a target without the terminal mask",
+            lambda q_online, q_target, rew, terminated, gamma: reference(
+                q_online, q_target, rew, np.zeros_like(terminated), gamma
+            ),
+        ),
+    ]
+    return _grade(
+        "Double DQN target",
+        fn,
+        reference,
+        cases,
+        mistakes,
+        "select with the online network, evaluate with the target network.",
+        say=say,
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -226,24 +278,53 @@ def check_explicit_max_target(fn, seed: int = 0, say: bool = True) -> CheckResul
         return rew + gamma * (1 - terminated) * vals.max(1)
 
     def case(n=5, term=None):
-        return dict(q=_QuadQ(0.7, 0.3), rew=r.normal(size=n), next_obs=r.uniform(-2, 2, (n, 1)),
-                    terminated=(r.random(n) < 0.4).astype(float) if term is None
-                    else np.full(n, term), gamma=0.95,
-                    actions=np.linspace(-1, 1, 21))  # fmt: skip
+        return dict(
+            q=_QuadQ(0.7, 0.3),
+            rew=r.normal(size=n),
+            next_obs=r.uniform(-2, 2, (n, 1)),
+            terminated=(r.random(n) < 0.4).astype(float) if term is None else np.full(n, term),
+            gamma=0.95,
+            actions=np.linspace(-1, 1, 21),
+        )
 
     cases = [("no terminal states", case(term=0.0)), ("random", case()), ("more states", case(40))]
     mistakes = [
-        ("the min over actions", lambda q, rew, next_obs, terminated, gamma, actions:
-         rew + gamma * (1 - terminated) * q(np.repeat(next_obs, len(actions), 0), np.tile(
-             actions[:, None], (len(next_obs), 1))).reshape(len(next_obs), -1).min(1)),
-        ("a target without the discount", lambda q, rew, next_obs, terminated, gamma, actions:
-         reference(q, rew, next_obs, terminated, 1.0, actions)),
-        ("a target without the terminal mask", lambda q, rew, next_obs, terminated, gamma,
-         actions: reference(q, rew, next_obs, np.zeros_like(terminated), gamma, actions)),
-    ]  # fmt: skip
-    return _grade("explicit-maximization target", fn, reference, cases, mistakes,
-                  "evaluate q at every (s', a) pair of the grid and take the max over a.",
-                  say=say)  # fmt: skip
+        (
+            "the min over actions",
+            lambda q, rew, next_obs, terminated, gamma, actions: (
+                rew
+                + gamma
+                * (1 - terminated)
+                * q(
+                    np.repeat(next_obs, len(actions), 0),
+                    np.tile(actions[:, None], (len(next_obs), 1)),
+                )
+                .reshape(len(next_obs), -1)
+                .min(1)
+            ),
+        ),
+        (
+            "a target without the discount",
+            lambda q, rew, next_obs, terminated, gamma, actions: reference(
+                q, rew, next_obs, terminated, 1.0, actions
+            ),
+        ),
+        (
+            "a target without the terminal mask",
+            lambda q, rew, next_obs, terminated, gamma, actions: reference(
+                q, rew, next_obs, np.zeros_like(terminated), gamma, actions
+            ),
+        ),
+    ]
+    return _grade(
+        "explicit-maximization target",
+        fn,
+        reference,
+        cases,
+        mistakes,
+        "evaluate q at every (s', a) pair of the grid and take the max over a.",
+        say=say,
+    )
 
 
 def check_amortized_policy_loss(fn, seed: int = 0, say: bool = True) -> CheckResult:
@@ -260,19 +341,32 @@ def check_amortized_policy_loss(fn, seed: int = 0, say: bool = True) -> CheckRes
             for p in lin.parameters():
                 p.copy_(torch.randn(p.shape, generator=g))
         lin.description = f"a linear policy R^3 -> R^{m}"
-        return dict(policy=lin, states=torch.randn(n, 3, generator=g),
-                    best_actions=torch.randn(n, m, generator=g))  # fmt: skip
+        return dict(
+            policy=lin,
+            states=torch.randn(n, 3, generator=g),
+            best_actions=torch.randn(n, m, generator=g),
+        )
 
     cases = [("one action dimension", case(8, 1)), ("two action dimensions", case(16, 2))]
     mistakes = [
-        ("averaging over action dimensions too (mean instead of sum over them)",
-         lambda policy, states, best_actions: ((policy(states) - best_actions) ** 2).mean()),
-        ("a sum over the batch instead of a mean",
-         lambda policy, states, best_actions: ((policy(states) - best_actions) ** 2).sum()),
-    ]  # fmt: skip
-    return _grade("amortized policy regression loss", fn, reference, cases, mistakes,
-                  "squared distance per sample, summed over action dimensions, averaged over "
-                  "the batch.", say=say)  # fmt: skip
+        (
+            "averaging over action dimensions too (mean instead of sum over them)",
+            lambda policy, states, best_actions: ((policy(states) - best_actions) ** 2).mean(),
+        ),
+        (
+            "a sum over the batch instead of a mean",
+            lambda policy, states, best_actions: ((policy(states) - best_actions) ** 2).sum(),
+        ),
+    ]
+    return _grade(
+        "amortized policy regression loss",
+        fn,
+        reference,
+        cases,
+        mistakes,
+        "squared distance per sample, summed over action dimensions, averaged over the batch.",
+        say=say,
+    )
 
 
 def check_nfqca_policy_loss(fn, seed: int = 0, say: bool = True) -> CheckResult:
@@ -294,12 +388,20 @@ def check_nfqca_policy_loss(fn, seed: int = 0, say: bool = True) -> CheckResult:
 
     cases = [("small batch", case(4)), ("larger batch", case(32))]
     mistakes = [
-        ("+mean q (descending the critic instead of ascending it)",
-         lambda q, policy, obs: q(obs, policy(obs)).mean()),
-    ]  # fmt: skip
-    return _grade("NFQCA policy loss", fn, reference, cases, mistakes,
-                  "an optimizer minimizes: to maximize q, minimize its negative.",
-                  say=say)  # fmt: skip
+        (
+            "+mean q (descending the critic instead of ascending it)",
+            lambda q, policy, obs: q(obs, policy(obs)).mean(),
+        ),
+    ]
+    return _grade(
+        "NFQCA policy loss",
+        fn,
+        reference,
+        cases,
+        mistakes,
+        "an optimizer minimizes: to maximize q, minimize its negative.",
+        say=say,
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -325,24 +427,63 @@ def check_euler_residual(fn, seed: int = 0, say: bool = True) -> CheckResult:
         return policy
 
     cases = [
-        ("log utility, full depreciation", dict(k=np.linspace(0.1, 0.5, 5),
-         policy=policy_share(0.3), alpha=0.36, beta=0.95, delta=1.0, sigma=1.0)),
-        ("CRRA 2, delta 0.1", dict(k=r.uniform(0.5, 3, 6), policy=policy_share(0.2), alpha=0.36,
-                                   beta=0.96, delta=0.1, sigma=2.0)),
-    ]  # fmt: skip
+        (
+            "log utility, full depreciation",
+            dict(
+                k=np.linspace(0.1, 0.5, 5),
+                policy=policy_share(0.3),
+                alpha=0.36,
+                beta=0.95,
+                delta=1.0,
+                sigma=1.0,
+            ),
+        ),
+        (
+            "CRRA 2, delta 0.1",
+            dict(
+                k=r.uniform(0.5, 3, 6),
+                policy=policy_share(0.2),
+                alpha=0.36,
+                beta=0.96,
+                delta=0.1,
+                sigma=2.0,
+            ),
+        ),
+    ]
     mistakes = [
-        ("forgetting the undepreciated capital (1 - delta) in the return", lambda k, policy,
-         alpha, beta, delta, sigma: reference(k, policy, alpha, beta, delta, sigma)
-         + beta * policy(k**alpha + (1 - delta) * k - policy(k)) ** -sigma * (1 - delta)),
-        ("the marginal product at today's k instead of k'", lambda k, policy, alpha, beta, delta,
-         sigma: policy(k) ** -sigma - beta * policy(k**alpha + (1 - delta) * k - policy(k))
-         ** -sigma * (alpha * k ** (alpha - 1) + 1 - delta)),
-        ("a plus sign between the two terms (the envelope sign)", lambda k, policy, alpha, beta,
-         delta, sigma: 2 * policy(k) ** -sigma - reference(k, policy, alpha, beta, delta, sigma)),
-    ]  # fmt: skip
-    return _grade("Euler residual", fn, reference, cases, mistakes,
-                  "tomorrow's capital comes from today's consumption; the return on saving is "
-                  "f'(k') + 1 - delta.", say=say)  # fmt: skip
+        (
+            "forgetting the undepreciated capital (1 - delta) in the return",
+            lambda k, policy, alpha, beta, delta, sigma: (
+                reference(k, policy, alpha, beta, delta, sigma)
+                + beta * policy(k**alpha + (1 - delta) * k - policy(k)) ** -sigma * (1 - delta)
+            ),
+        ),
+        (
+            "the marginal product at today's k instead of k'",
+            lambda k, policy, alpha, beta, delta, sigma: (
+                policy(k) ** -sigma
+                - beta
+                * policy(k**alpha + (1 - delta) * k - policy(k)) ** -sigma
+                * (alpha * k ** (alpha - 1) + 1 - delta)
+            ),
+        ),
+        (
+            "a plus sign between the two terms (the envelope sign)",
+            lambda k, policy, alpha, beta, delta, sigma: (
+                2 * policy(k) ** -sigma - reference(k, policy, alpha, beta, delta, sigma)
+            ),
+        ),
+    ]
+    return _grade(
+        "Euler residual",
+        fn,
+        reference,
+        cases,
+        mistakes,
+        "tomorrow's capital comes from today's consumption; the return on saving is "
+        "f'(k') + 1 - delta.",
+        say=say,
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -361,23 +502,37 @@ def check_ou_step(fn, seed: int = 0, say: bool = True) -> CheckResult:
         (
             "vector, mu != 0",
             dict(x=r.normal(size=3), theta=1.0, mu=0.5, sigma=0.3, dt=0.1, eps=r.normal(size=3)),
-        ),  # fmt: skip
+        ),
         (
             "no noise: pure mean reversion",
             dict(x=np.array([2.0, -2.0]), theta=2.0, mu=0.0, sigma=0.0, dt=0.25, eps=np.zeros(2)),
-        ),  # fmt: skip
+        ),
     ]
     mistakes = [
-        ("scaling the noise by dt instead of sqrt(dt)", lambda x, theta, mu, sigma, dt, eps:
-         x + theta * (mu - x) * dt + sigma * dt * eps),
-        ("pulling away from mu (x - mu instead of mu - x)", lambda x, theta, mu, sigma, dt, eps:
-         x + theta * (x - mu) * dt + sigma * math.sqrt(dt) * eps),
-        ("forgetting dt in the drift", lambda x, theta, mu, sigma, dt, eps:
-         x + theta * (mu - x) + sigma * math.sqrt(dt) * eps),
-    ]  # fmt: skip
-    return _grade("OU step", fn, reference, cases, mistakes,
-                  "the drift is theta (mu - x) dt, the diffusion sigma sqrt(dt) eps.",
-                  say=say)  # fmt: skip
+        (
+            "scaling the noise by dt instead of sqrt(dt)",
+            lambda x, theta, mu, sigma, dt, eps: x + theta * (mu - x) * dt + sigma * dt * eps,
+        ),
+        (
+            "pulling away from mu (x - mu instead of mu - x)",
+            lambda x, theta, mu, sigma, dt, eps: (
+                x + theta * (x - mu) * dt + sigma * math.sqrt(dt) * eps
+            ),
+        ),
+        (
+            "forgetting dt in the drift",
+            lambda x, theta, mu, sigma, dt, eps: x + theta * (mu - x) + sigma * math.sqrt(dt) * eps,
+        ),
+    ]
+    return _grade(
+        "OU step",
+        fn,
+        reference,
+        cases,
+        mistakes,
+        "the drift is theta (mu - x) dt, the diffusion sigma sqrt(dt) eps.",
+        say=say,
+    )
 
 
 def check_ema_update(fn, seed: int = 0, say: bool = True) -> CheckResult:
@@ -387,13 +542,25 @@ def check_ema_update(fn, seed: int = 0, say: bool = True) -> CheckResult:
     def reference(target, online, tau):
         return tau * online + (1 - tau) * target
 
-    cases = [(f"tau = {t}", dict(target=r.normal(size=4), online=r.normal(size=4), tau=t))
-             for t in (0.005, 0.3, 1.0)]  # fmt: skip
-    mistakes = [("tau on the wrong side (tau weighting the target)", lambda target, online, tau:
-                 tau * target + (1 - tau) * online)]  # fmt: skip
-    return _grade("EMA target update", fn, reference, cases, mistakes,
-                  "tau weights the online parameters: a small tau moves the target slowly.",
-                  say=say)  # fmt: skip
+    cases = [
+        (f"tau = {t}", dict(target=r.normal(size=4), online=r.normal(size=4), tau=t))
+        for t in (0.005, 0.3, 1.0)
+    ]
+    mistakes = [
+        (
+            "tau on the wrong side (tau weighting the target)",
+            lambda target, online, tau: tau * target + (1 - tau) * online,
+        )
+    ]
+    return _grade(
+        "EMA target update",
+        fn,
+        reference,
+        cases,
+        mistakes,
+        "tau weights the online parameters: a small tau moves the target slowly.",
+        say=say,
+    )
 
 
 def check_td3_target(fn, seed: int = 0, say: bool = True) -> CheckResult:
@@ -403,8 +570,9 @@ def check_td3_target(fn, seed: int = 0, say: bool = True) -> CheckResult:
     ``y = r + gamma (1 - terminated) min(q_a(s', a~), q_b(s', a~))``. Arrays throughout."""
     r = _rng(seed)
 
-    def reference(q_a, q_b, policy_target, rew, next_obs, terminated, gamma, eps, noise_clip,
-                  low, high):  # fmt: skip
+    def reference(
+        q_a, q_b, policy_target, rew, next_obs, terminated, gamma, eps, noise_clip, low, high
+    ):
         a = np.clip(policy_target(next_obs) + np.clip(eps, -noise_clip, noise_clip), low, high)
         return rew + gamma * (1 - terminated) * np.minimum(q_a(next_obs, a), q_b(next_obs, a))
 
@@ -414,18 +582,30 @@ def check_td3_target(fn, seed: int = 0, say: bool = True) -> CheckResult:
     policy.description = "policy(s) = 0.8 tanh(s)"
 
     def case(n=6, term=None, scale=0.3):
-        return dict(q_a=_QuadQ(0.4, 0.5), q_b=_QuadQ(-0.3, 0.2), policy_target=policy,
-                    rew=r.normal(size=n), next_obs=r.normal(size=(n, 1)),
-                    terminated=(r.random(n) < 0.3).astype(float) if term is None
-                    else np.full(n, term), gamma=0.99, eps=scale * r.normal(size=(n, 1)),
-                    noise_clip=0.5, low=-1.0, high=1.0)  # fmt: skip
+        return dict(
+            q_a=_QuadQ(0.4, 0.5),
+            q_b=_QuadQ(-0.3, 0.2),
+            policy_target=policy,
+            rew=r.normal(size=n),
+            next_obs=r.normal(size=(n, 1)),
+            terminated=(r.random(n) < 0.3).astype(float) if term is None else np.full(n, term),
+            gamma=0.99,
+            eps=scale * r.normal(size=(n, 1)),
+            noise_clip=0.5,
+            low=-1.0,
+            high=1.0,
+        )
 
-    cases = [("small noise, no terminal states", case(term=0.0, scale=0.1)),
-             ("noise beyond the clip", case(scale=2.0)), ("random batch", case(32))]  # fmt: skip
+    cases = [
+        ("small noise, no terminal states", case(term=0.0, scale=0.1)),
+        ("noise beyond the clip", case(scale=2.0)),
+        ("random batch", case(32)),
+    ]
 
     def variant(pick=np.minimum, clip_noise=True, clip_box=True, mask=True):
-        def wrong(q_a, q_b, policy_target, rew, next_obs, terminated, gamma, eps, noise_clip,
-                  low, high):  # fmt: skip
+        def wrong(
+            q_a, q_b, policy_target, rew, next_obs, terminated, gamma, eps, noise_clip, low, high
+        ):
             e = np.clip(eps, -noise_clip, noise_clip) if clip_noise else eps
             a = policy_target(next_obs) + e
             a = np.clip(a, low, high) if clip_box else a
@@ -441,9 +621,15 @@ def check_td3_target(fn, seed: int = 0, say: bool = True) -> CheckResult:
         ("a target without the terminal mask", variant(mask=False)),
         ("using only q_a", variant(pick=lambda x, y: x)),
     ]
-    return _grade("TD3 target", fn, reference, cases, mistakes,
-                  "clip the noise, then the action; the pessimistic critic is the min.",
-                  say=say)  # fmt: skip
+    return _grade(
+        "TD3 target",
+        fn,
+        reference,
+        cases,
+        mistakes,
+        "clip the noise, then the action; the pessimistic critic is the min.",
+        say=say,
+    )
 
 
 def check_squashed_gaussian_log_prob(fn, seed: int = 0, say: bool = True) -> CheckResult:
@@ -458,27 +644,50 @@ def check_squashed_gaussian_log_prob(fn, seed: int = 0, say: bool = True) -> Che
         return (normal.log_prob(u) - torch.log(scale * (1 - torch.tanh(u) ** 2))).sum(-1)
 
     def case(n, m, scale, spread=1.0):
-        return dict(mu=torch.randn(n, m, generator=g, dtype=torch.float64),
-                    log_std=0.3 * torch.randn(n, m, generator=g, dtype=torch.float64),
-                    u=spread * torch.randn(n, m, generator=g, dtype=torch.float64),
-                    scale=torch.full((m,), scale, dtype=torch.float64))  # fmt: skip
+        return dict(
+            mu=torch.randn(n, m, generator=g, dtype=torch.float64),
+            log_std=0.3 * torch.randn(n, m, generator=g, dtype=torch.float64),
+            u=spread * torch.randn(n, m, generator=g, dtype=torch.float64),
+            scale=torch.full((m,), scale, dtype=torch.float64),
+        )
 
-    cases = [("scale 1, one dimension", case(5, 1, 1.0)), ("scale 2 (Pendulum)", case(5, 1, 2.0)),
-             ("three dimensions, scale 0.5", case(8, 3, 0.5))]  # fmt: skip
+    cases = [
+        ("scale 1, one dimension", case(5, 1, 1.0)),
+        ("scale 2 (Pendulum)", case(5, 1, 2.0)),
+        ("three dimensions, scale 0.5", case(8, 3, 0.5)),
+    ]
     mistakes = [
-        ("forgetting the tanh correction", lambda mu, log_std, u, scale:
-         torch.distributions.Normal(mu, log_std.exp()).log_prob(u).sum(-1)),
-        ("forgetting the action scale in the correction", lambda mu, log_std, u, scale:
-         reference(mu, log_std, u, torch.ones_like(scale))),
-        ("adding the correction instead of subtracting it", lambda mu, log_std, u, scale:
-         (torch.distributions.Normal(mu, log_std.exp()).log_prob(u)
-          + torch.log(scale * (1 - torch.tanh(u) ** 2))).sum(-1)),
-        ("not summing over action dimensions (or a mean)", lambda mu, log_std, u, scale:
-         reference(mu, log_std, u, scale) / u.shape[-1]),
-    ]  # fmt: skip
-    return _grade("squashed Gaussian log-density", fn, reference, cases, mistakes,
-                  "change of variables: subtract log |da/du| = sum_j log(scale_j (1 - tanh^2 "
-                  "u_j)).", say=say)  # fmt: skip
+        (
+            "forgetting the tanh correction",
+            lambda mu, log_std, u, scale: (
+                torch.distributions.Normal(mu, log_std.exp()).log_prob(u).sum(-1)
+            ),
+        ),
+        (
+            "forgetting the action scale in the correction",
+            lambda mu, log_std, u, scale: reference(mu, log_std, u, torch.ones_like(scale)),
+        ),
+        (
+            "adding the correction instead of subtracting it",
+            lambda mu, log_std, u, scale: (
+                torch.distributions.Normal(mu, log_std.exp()).log_prob(u)
+                + torch.log(scale * (1 - torch.tanh(u) ** 2))
+            ).sum(-1),
+        ),
+        (
+            "not summing over action dimensions (or a mean)",
+            lambda mu, log_std, u, scale: reference(mu, log_std, u, scale) / u.shape[-1],
+        ),
+    ]
+    return _grade(
+        "squashed Gaussian log-density",
+        fn,
+        reference,
+        cases,
+        mistakes,
+        "change of variables: subtract log |da/du| = sum_j log(scale_j (1 - tanh^2 u_j)).",
+        say=say,
+    )
 
 
 def check_sac_actor_loss(fn, seed: int = 0, say: bool = True) -> CheckResult:
@@ -490,20 +699,38 @@ def check_sac_actor_loss(fn, seed: int = 0, say: bool = True) -> CheckResult:
     def reference(q_values, logp, alpha):
         return (alpha * logp - q_values.min(0).values).mean()
 
-    cases = [(f"alpha = {a}", dict(q_values=torch.randn(2, 7, generator=g),
-                                   logp=torch.randn(7, generator=g), alpha=a))
-             for a in (0.2, 1.0, 0.0)]  # fmt: skip
+    cases = [
+        (
+            f"alpha = {a}",
+            dict(
+                q_values=torch.randn(2, 7, generator=g), logp=torch.randn(7, generator=g), alpha=a
+            ),
+        )
+        for a in (0.2, 1.0, 0.0)
+    ]
     mistakes = [
-        ("the max of the critics", lambda q_values, logp, alpha:
-         (alpha * logp - q_values.max(0).values).mean()),
-        ("the entropy term with the wrong sign", lambda q_values, logp, alpha:
-         (-alpha * logp - q_values.min(0).values).mean()),
-        ("maximizing instead of minimizing (overall sign)", lambda q_values, logp, alpha:
-         -(alpha * logp - q_values.min(0).values).mean()),
-    ]  # fmt: skip
-    return _grade("SAC policy loss", fn, reference, cases, mistakes,
-                  "the policy wants high q and high entropy (low log pi): minimize "
-                  "alpha log pi - min q.", say=say)  # fmt: skip
+        (
+            "the max of the critics",
+            lambda q_values, logp, alpha: (alpha * logp - q_values.max(0).values).mean(),
+        ),
+        (
+            "the entropy term with the wrong sign",
+            lambda q_values, logp, alpha: (-alpha * logp - q_values.min(0).values).mean(),
+        ),
+        (
+            "maximizing instead of minimizing (overall sign)",
+            lambda q_values, logp, alpha: -(alpha * logp - q_values.min(0).values).mean(),
+        ),
+    ]
+    return _grade(
+        "SAC policy loss",
+        fn,
+        reference,
+        cases,
+        mistakes,
+        "the policy wants high q and high entropy (low log pi): minimize alpha log pi - min q.",
+        say=say,
+    )
 
 
 def check_temperature_loss(fn, seed: int = 0, say: bool = True) -> CheckResult:
@@ -517,14 +744,18 @@ def check_temperature_loss(fn, seed: int = 0, say: bool = True) -> CheckResult:
         return -(log_alpha * (logp + target_entropy)).mean()
 
     def case(alpha, target, shift):
-        return dict(log_alpha=torch.tensor(math.log(alpha), dtype=torch.float64),
-                    logp=shift + torch.randn(8, generator=g, dtype=torch.float64),
-                    target_entropy=target)  # fmt: skip
+        return dict(
+            log_alpha=torch.tensor(math.log(alpha), dtype=torch.float64),
+            logp=shift + torch.randn(8, generator=g, dtype=torch.float64),
+            target_entropy=target,
+        )
 
     # log alpha = 0 (alpha = 1) would make every candidate 0: the cases avoid it
-    cases = [("entropy below the target (alpha should grow)", case(0.2, -1.0, 2.0)),
-             ("entropy above the target (alpha should shrink)", case(2.0, -1.0, -2.0)),
-             ("three action dimensions", case(0.05, -3.0, 0.5))]  # fmt: skip
+    cases = [
+        ("entropy below the target (alpha should grow)", case(0.2, -1.0, 2.0)),
+        ("entropy above the target (alpha should shrink)", case(2.0, -1.0, -2.0)),
+        ("three action dimensions", case(0.05, -3.0, 0.5)),
+    ]
 
     def variant(sign=-1.0, target_sign=1.0, exp=False):
         def wrong(log_alpha, logp, target_entropy):
@@ -536,12 +767,21 @@ def check_temperature_loss(fn, seed: int = 0, say: bool = True) -> CheckResult:
     mistakes = [
         ("the opposite sign (alpha would fall when the entropy is too low)", variant(sign=1.0)),
         ("log pi - target_entropy (the target's sign)", variant(target_sign=-1.0)),
-        ("alpha = exp(log_alpha) in place of log_alpha (the same direction of the step, but "
-         "not the loss asked for)", variant(exp=True)),
-    ]  # fmt: skip
-    return _grade("temperature loss", fn, reference, cases, mistakes,
-                  "the dual minimizes log_alpha (H - target) with H = -mean logp.",
-                  say=say)  # fmt: skip
+        (
+            "alpha = exp(log_alpha) in place of log_alpha (the same direction of the step, but "
+            "not the loss asked for)",
+            variant(exp=True),
+        ),
+    ]
+    return _grade(
+        "temperature loss",
+        fn,
+        reference,
+        cases,
+        mistakes,
+        "the dual minimizes log_alpha (H - target) with H = -mean logp.",
+        say=say,
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -559,19 +799,43 @@ def check_consistency_error(fn, seed: int = 0, say: bool = True) -> CheckResult:
         return -v_start + gamma**d * v_end + np.sum(disc * (rewards - alpha * log_pi))
 
     def case(d):
-        return dict(v_start=float(r.normal()), v_end=float(r.normal()), rewards=r.normal(size=d),
-                    log_pi=np.log(r.uniform(0.05, 1, size=d)), gamma=0.9, alpha=0.5)  # fmt: skip
+        return dict(
+            v_start=float(r.normal()),
+            v_end=float(r.normal()),
+            rewards=r.normal(size=d),
+            log_pi=np.log(r.uniform(0.05, 1, size=d)),
+            gamma=0.9,
+            alpha=0.5,
+        )
 
     cases = [(f"d = {d}", case(d)) for d in (1, 3, 7)]
     mistakes = [
-        ("gamma^(d-1) on the end value (an off-by-one in d)", lambda v_start, v_end, rewards,
-         log_pi, gamma, alpha: reference(v_start, v_end, rewards, log_pi, gamma, alpha)
-         + (gamma ** (len(rewards) - 1) - gamma ** len(rewards)) * v_end),
-        ("dropping the discount inside the sum", lambda v_start, v_end, rewards, log_pi, gamma,
-         alpha: -v_start + gamma ** len(rewards) * v_end + np.sum(rewards - alpha * log_pi)),
-        ("+alpha log pi (the entropy sign)", lambda v_start, v_end, rewards, log_pi, gamma,
-         alpha: reference(v_start, v_end, rewards, -log_pi, gamma, alpha)),
-    ]  # fmt: skip
-    return _grade("PCL consistency error", fn, reference, cases, mistakes,
-                  "discount the j-th reward and log-probability by gamma^j, the end value by "
-                  "gamma^d.", say=say)  # fmt: skip
+        (
+            "gamma^(d-1) on the end value (an off-by-one in d)",
+            lambda v_start, v_end, rewards, log_pi, gamma, alpha: (
+                reference(v_start, v_end, rewards, log_pi, gamma, alpha)
+                + (gamma ** (len(rewards) - 1) - gamma ** len(rewards)) * v_end
+            ),
+        ),
+        (
+            "dropping the discount inside the sum",
+            lambda v_start, v_end, rewards, log_pi, gamma, alpha: (
+                -v_start + gamma ** len(rewards) * v_end + np.sum(rewards - alpha * log_pi)
+            ),
+        ),
+        (
+            "+alpha log pi (the entropy sign)",
+            lambda v_start, v_end, rewards, log_pi, gamma, alpha: reference(
+                v_start, v_end, rewards, -log_pi, gamma, alpha
+            ),
+        ),
+    ]
+    return _grade(
+        "PCL consistency error",
+        fn,
+        reference,
+        cases,
+        mistakes,
+        "discount the j-th reward and log-probability by gamma^j, the end value by gamma^d.",
+        say=say,
+    )

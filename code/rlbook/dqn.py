@@ -48,8 +48,9 @@ __all__ = [
 # ------------------------------------------------------------------------------------------------
 # targets and loss, shared by all four algorithms
 # ------------------------------------------------------------------------------------------------
-def dqn_target(q_target, batch_rew, batch_next_obs, batch_terminated, gamma: float,
-               q_online=None) -> torch.Tensor:  # fmt: skip
+def dqn_target(
+    q_target, batch_rew, batch_next_obs, batch_terminated, gamma: float, q_online=None
+) -> torch.Tensor:
     """``r + gamma (1 - terminated) q_target(s', a*)``: with ``q_online`` given, ``a*`` is its
     argmax (Double DQN, lines 2.3-2.4); otherwise the max of ``q_target`` itself (DQN line 4.5)."""
     with torch.no_grad():
@@ -81,8 +82,15 @@ class _Chosen(nn.Module):
 # ------------------------------------------------------------------------------------------------
 # batch algorithms
 # ------------------------------------------------------------------------------------------------
-def fitted_q_iteration(data, q: nn.Module, gamma: float, iterations: int = 100, tol: float = 1e-10,
-                       fit_steps: int | None = None, lr: float = 1e-2) -> FQIResult:  # fmt: skip
+def fitted_q_iteration(
+    data,
+    q: nn.Module,
+    gamma: float,
+    iterations: int = 100,
+    tol: float = 1e-10,
+    fit_steps: int | None = None,
+    lr: float = 1e-2,
+) -> FQIResult:
     """Algorithm {prf:ref}`fitted-q-iteration-batch` with ``fit`` = warm-started Adam steps
     (``fit_steps``, or until the regression loss stalls when ``None``): NFQI. ``q`` (as passed in)
     is theta_0; ``result.deltas`` holds the stopping measure of line 4 per iteration."""
@@ -105,9 +113,18 @@ def fitted_q_iteration(data, q: nn.Module, gamma: float, iterations: int = 100, 
     return result
 
 
-def nfqi_ema(data, q: nn.Module, gamma: float, steps: int = 5_000, tau: float = 0.01,
-             batch_size: int = 32, lr: float = 1e-2, seed: int = 0, record_every: int = 100,
-             monitor=None) -> dict:  # fmt: skip
+def nfqi_ema(
+    data,
+    q: nn.Module,
+    gamma: float,
+    steps: int = 5_000,
+    tau: float = 0.01,
+    batch_size: int = 32,
+    lr: float = 1e-2,
+    seed: int = 0,
+    record_every: int = 100,
+    monitor=None,
+) -> dict:
     """Algorithm {prf:ref}`nfqi-flattened-ema`: one Adam step per mini-batch on a fixed dataset,
     targets from an EMA copy with rate ``tau``. Returns ``q``, ``q_target`` and, every
     ``record_every`` steps, ``losses`` (step, mini-batch loss) and, with ``monitor`` (a function of
@@ -216,8 +233,14 @@ class DQN(OffPolicyAgent):
     def update(self) -> dict:
         c = self.config
         b = self.buffer.sample(c.batch_size)  # dqn 4.4, double-dqn 2.2
-        y = dqn_target(self.q_target, b.rew, b.next_obs, b.terminated, c.gamma,
-                       q_online=self.q if c.double else None)  # fmt: skip
+        y = dqn_target(
+            self.q_target,
+            b.rew,
+            b.next_obs,
+            b.terminated,
+            c.gamma,
+            q_online=self.q if c.double else None,
+        )
         loss = td_loss(self.q, b.obs, b.act, y)
         gradient_step(self.q_optimizer, loss, self.q_params)  # dqn 4.6, double-dqn 2.5
         if self.updates % c.target_period == 0:

@@ -167,8 +167,11 @@ class EulerProblem:
 def _crra(sigma):
     if sigma == 1:
         return np.log, lambda c: 1.0 / c, lambda m: 1.0 / m
-    return (lambda c: c ** (1 - sigma) / (1 - sigma), lambda c: c ** (-sigma),
-            lambda m: m ** (-1.0 / sigma))  # fmt: skip
+    return (
+        lambda c: c ** (1 - sigma) / (1 - sigma),
+        lambda c: c ** (-sigma),
+        lambda m: m ** (-1.0 / sigma),
+    )
 
 
 def stochastic_growth(
@@ -243,16 +246,23 @@ def cake_eating(beta=0.95, R=1.02, sigma_u=2.0, bounds=(0.1, 10.0)) -> EulerProb
         raise ValueError(f"cake eating needs 0 < 1 - (beta R^(1-sigma))^(1/sigma) < 1; got {kappa}")
     return EulerProblem(
         name=f"cake eating (beta={beta}, R={R}, CRRA {sigma_u})",
-        beta=beta, s1_bounds=tuple(bounds), process=Deterministic(),
-        r=lambda w, s2, c: u(c), r_s1=lambda w, s2, c: np.zeros_like(w * c),
-        r_a=lambda w, s2, c: du(c), f=lambda w, c, s2, s2n: R * (w - c),
+        beta=beta,
+        s1_bounds=tuple(bounds),
+        process=Deterministic(),
+        r=lambda w, s2, c: u(c),
+        r_s1=lambda w, s2, c: np.zeros_like(w * c),
+        r_a=lambda w, s2, c: du(c),
+        f=lambda w, c, s2, s2n: R * (w - c),
         f_a=lambda w, c, s2, s2n: -R * np.ones_like(w * c * s2n),
-        h=lambda w, c, s2: -np.ones_like(w * c), initial_policy=lambda w, s2: 0.3 * w,
-        feasible=lambda w, s2, c: (c > 0) & (c < w), inv_r_a=lambda w, s2, m: du_inv(m),
+        h=lambda w, c, s2: -np.ones_like(w * c),
+        initial_policy=lambda w, s2: 0.3 * w,
+        feasible=lambda w, s2, c: (c > 0) & (c < w),
+        inv_r_a=lambda w, s2, m: du_inv(m),
         action_upper=lambda w, s2: w + 0 * s2,
         a_from_next=lambda w, s2, wn: w - wn / R,
-        closed_form=lambda w, s2: kappa * w, info=dict(kappa=kappa),
-    )  # fmt: skip
+        closed_form=lambda w, s2: kappa * w,
+        info=dict(kappa=kappa),
+    )
 
 
 def energy_storage(
@@ -280,15 +290,23 @@ def energy_storage(
         return price[np.asarray(s2, dtype=int)]
 
     return EulerProblem(
-        name="energy storage", beta=beta, s1_bounds=tuple(bounds), process=chain,
+        name="energy storage",
+        beta=beta,
+        s1_bounds=tuple(bounds),
+        process=chain,
         r=lambda b, s2, a: -p(s2) * a - cost / 2 * a**2 - wear / 2 * (b - target) ** 2,
         r_s1=lambda b, s2, a: -wear * (b - target),
         r_a=lambda b, s2, a: -p(s2) - cost * a,
-        f=lambda b, a, s2, s2n: eta * b + a, f_a=lambda b, a, s2, s2n: np.ones_like(b * a * s2n),
-        h=lambda b, a, s2: eta * np.ones_like(b * a), initial_policy=lambda b, s2: 0 * b,
-        feasible=lambda b, s2, a: np.isfinite(a), log_s1=False, action_transform="level",
-        a_from_next=lambda b, s2, bn: bn - eta * b, info=dict(prices=prices, eta=eta),
-    )  # fmt: skip
+        f=lambda b, a, s2, s2n: eta * b + a,
+        f_a=lambda b, a, s2, s2n: np.ones_like(b * a * s2n),
+        h=lambda b, a, s2: eta * np.ones_like(b * a),
+        initial_policy=lambda b, s2: 0 * b,
+        feasible=lambda b, s2, a: np.isfinite(a),
+        log_s1=False,
+        action_transform="level",
+        a_from_next=lambda b, s2, bn: bn - eta * b,
+        info=dict(prices=prices, eta=eta),
+    )
 
 
 # --- policies -----------------------------------------------------------------------------------

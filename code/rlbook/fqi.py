@@ -186,8 +186,10 @@ def lbfgs_maximizer(low, high, starts: int = 1, seed=0):
                     best = r
             acts.append(best.x)
             vals.append(-best.fun)
-        return (torch.as_tensor(np.array(acts), dtype=obs.dtype),
-                torch.as_tensor(np.array(vals), dtype=obs.dtype))  # fmt: skip
+        return (
+            torch.as_tensor(np.array(acts), dtype=obs.dtype),
+            torch.as_tensor(np.array(vals), dtype=obs.dtype),
+        )
 
     return maximize
 
@@ -361,6 +363,7 @@ def pendulum_q(seed: int = 0, **changes):
     torch.manual_seed(seed)
     q = MLPQ(3, 1, s["hidden"])
     maximize = gradient_maximizer([-2.0], [2.0], restarts=2, steps=20, seed=seed)
-    result = fqi_explicit(data, q, maximize, s["gamma"], s["iterations"],
-                          fit_steps=s["fit_steps"], lr=s["lr"])  # fmt: skip
+    result = fqi_explicit(
+        data, q, maximize, s["gamma"], s["iterations"], fit_steps=s["fit_steps"], lr=s["lr"]
+    )
     return q, data, result

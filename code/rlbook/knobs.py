@@ -132,11 +132,19 @@ def ou_experiment(
     lags = np.arange(max_lag + 1)
     white = rng.standard_normal((n, length))
     return dict(
-        theta=theta, sigma=sigma, mu=mu, dt=dt, stationary_std=std, gaussian_std=gauss_std,
-        paths=paths, trajectories=trajectories, lags=lags,
-        acf_ou=autocorrelation(x, max_lag, mu, x0_std**2), acf_ou_exact=rho**lags,
+        theta=theta,
+        sigma=sigma,
+        mu=mu,
+        dt=dt,
+        stationary_std=std,
+        gaussian_std=gauss_std,
+        paths=paths,
+        trajectories=trajectories,
+        lags=lags,
+        acf_ou=autocorrelation(x, max_lag, mu, x0_std**2),
+        acf_ou_exact=rho**lags,
         acf_gaussian=autocorrelation(white, max_lag, 0.0, 1.0),
-    )  # fmt: skip
+    )
 
 
 def draw_ou(data: dict):
@@ -144,8 +152,13 @@ def draw_ou(data: dict):
     fig, axes = plt.subplots(1, 3, figsize=(11, 3.2))
     ax = axes[0]
     for e in range(data["paths"]["ou"].shape[0]):
-        ax.plot(data["paths"]["gaussian"][e], color="tab:gray", lw=0.6, alpha=0.6,
-                label="Gaussian" if e == 0 else None)  # fmt: skip
+        ax.plot(
+            data["paths"]["gaussian"][e],
+            color="tab:gray",
+            lw=0.6,
+            alpha=0.6,
+            label="Gaussian" if e == 0 else None,
+        )
         ax.plot(data["paths"]["ou"][e], color="tab:blue", lw=1.2, label="OU" if e == 0 else None)
     ax.set(xlabel="step in the episode", ylabel=r"noise $\eta_t$", title="sample paths")
     ax.legend(frameon=False, fontsize=8)
@@ -159,10 +172,19 @@ def draw_ou(data: dict):
     for name, color in (("gaussian", "tab:gray"), ("ou", "tab:blue")):
         for e, (angle, speed) in enumerate(data["trajectories"][name]):
             from_bottom = np.angle(np.exp(1j * (angle - np.pi)))  # 0 = hanging down
-            ax.plot(from_bottom, speed, ".", ms=1.5, color=color,
-                    label=("OU" if name == "ou" else "Gaussian") if e == 0 else None)  # fmt: skip
-    ax.set(xlabel="angle from the bottom (rad)", ylabel=r"$\dot\theta$",
-           title="pendulum driven by the noise alone")  # fmt: skip
+            ax.plot(
+                from_bottom,
+                speed,
+                ".",
+                ms=1.5,
+                color=color,
+                label=("OU" if name == "ou" else "Gaussian") if e == 0 else None,
+            )
+    ax.set(
+        xlabel="angle from the bottom (rad)",
+        ylabel=r"$\dot\theta$",
+        title="pendulum driven by the noise alone",
+    )
     ax.legend(frameon=False, fontsize=8, markerscale=5)
     fig.suptitle(
         rf"OU $\theta$={data['theta']:g}, $\sigma$={data['sigma']:g}, $\mu$={data['mu']:g}, "
@@ -184,8 +206,12 @@ def draw_ou_grid(runs: Sequence[dict]):
     over episodes)."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
     for k, run in enumerate(runs):
-        axes[0].plot(run["lags"], run["acf_ou_exact"], color=f"C{k}",
-                     label=rf"OU $\theta$ = {run['theta']:g}")  # fmt: skip
+        axes[0].plot(
+            run["lags"],
+            run["acf_ou_exact"],
+            color=f"C{k}",
+            label=rf"OU $\theta$ = {run['theta']:g}",
+        )
     axes[0].plot(runs[0]["lags"], runs[0]["acf_gaussian"], color="tab:gray", label="Gaussian")
     axes[0].set(xlabel="lag k", ylabel="autocorrelation", title="autocorrelation")
     axes[0].legend(frameon=False, fontsize=8)
@@ -194,8 +220,10 @@ def draw_ou_grid(runs: Sequence[dict]):
     swing.append(swing_angle(runs[0]["trajectories"]["gaussian"]))
     axes[1].bar(range(len(swing)), swing, color=[f"C{k}" for k in range(len(runs))] + ["tab:gray"])
     axes[1].set_xticks(range(len(swing)), names, fontsize=8)
-    axes[1].set(ylabel="largest angle from the bottom (rad)",
-                title="how hard the noise alone swings the pendulum")  # fmt: skip
+    axes[1].set(
+        ylabel="largest angle from the bottom (rad)",
+        title="how hard the noise alone swings the pendulum",
+    )
     for ax in axes:
         ax.title.set_fontsize(10)
     fig.tight_layout()
@@ -237,9 +265,13 @@ def ema_lag_experiment(
         np.mean((trace_target[half:] - trace_online[half - k : steps - k]) ** 2) for k in shifts
     ]
     return dict(
-        tau=tau, t=np.arange(steps), online=trace_online, target=trace_target,
-        lag_measured=int(shifts[int(np.argmin(errors))]), lag_predicted=(1 - tau) / tau,
-    )  # fmt: skip
+        tau=tau,
+        t=np.arange(steps),
+        online=trace_online,
+        target=trace_target,
+        lag_measured=int(shifts[int(np.argmin(errors))]),
+        lag_predicted=(1 - tau) / tau,
+    )
 
 
 def draw_ema_lag(data: dict):
@@ -313,8 +345,15 @@ def draw_tau_curves(results: dict, highlight: float | None = None):
     for tau, res in results.items():
         steps, mean, _ = res.curve_arrays()
         strong = highlight is None or tau == highlight
-        ax.plot(steps, mean, marker="o", ms=3, lw=2 if strong else 1, alpha=1 if strong else 0.3,
-                label=rf"$\tau$ = {tau:g}")  # fmt: skip
+        ax.plot(
+            steps,
+            mean,
+            marker="o",
+            ms=3,
+            lw=2 if strong else 1,
+            alpha=1 if strong else 0.3,
+            label=rf"$\tau$ = {tau:g}",
+        )
     ax.set(xlabel="environment steps", ylabel="evaluation return (10 starts)")
     ax.set_title("TD3 on Pendulum-v1 for several EMA rates", fontsize=10)
     ax.legend(frameon=False, fontsize=8)
@@ -386,13 +425,20 @@ def draw_overestimation(runs: Sequence[dict], highlight: str | None = None):
         label = TWIN_LABELS[run["twin"]]
         axes[0].plot(run["step"], run["estimate"], marker="o", ms=3, label=label, **style)
         axes[0].plot(run["step"], run["mc_return"], ls="--", **style)
-        axes[1].plot(run["step"], run["estimate"] - run["mc_return"], marker="o", ms=3,
-                     label=label, **style)  # fmt: skip
-    axes[0].set(xlabel="environment steps", ylabel="value at the start states",
-                title="critic estimate (solid) vs Monte Carlo return (dashed)")  # fmt: skip
+        axes[1].plot(
+            run["step"], run["estimate"] - run["mc_return"], marker="o", ms=3, label=label, **style
+        )
+    axes[0].set(
+        xlabel="environment steps",
+        ylabel="value at the start states",
+        title="critic estimate (solid) vs Monte Carlo return (dashed)",
+    )
     axes[1].axhline(0, color="k", lw=0.8)
-    axes[1].set(xlabel="environment steps", ylabel="estimate - Monte Carlo return",
-                title="bias of the critic (> 0: overestimation)")  # fmt: skip
+    axes[1].set(
+        xlabel="environment steps",
+        ylabel="estimate - Monte Carlo return",
+        title="bias of the critic (> 0: overestimation)",
+    )
     return _finish(fig, axes)
 
 
@@ -411,21 +457,39 @@ def pcl_path_length(
     mdp = pcl.DeterministicMDP.chain(n_states=15, step_cost=0.01)
     gamma, alpha = 0.95, 0.1
     v_star, _, pi_star = pcl.soft_value_iteration(mdp, gamma, alpha)
-    config = pcl.PCLConfig(gamma=gamma, alpha=alpha, d=d, lam=lam, lr_pi=0.05, lr_v=0.1,
-                           optimizer="adam", episode_length=30, replay_updates=1)  # fmt: skip
+    config = pcl.PCLConfig(
+        gamma=gamma,
+        alpha=alpha,
+        d=d,
+        lam=lam,
+        lr_pi=0.05,
+        lr_v=0.1,
+        optimizer="adam",
+        episode_length=30,
+        replay_updates=1,
+    )
     torch.manual_seed(seed)
-    agent = pcl.PCL(pcl.Table(mdp.n_states, mdp.n_actions), pcl.Table(mdp.n_states, 1), config,
-                    seed=seed)  # fmt: skip
+    agent = pcl.PCL(
+        pcl.Table(mdp.n_states, mdp.n_actions), pcl.Table(mdp.n_states, 1), config, seed=seed
+    )
     expert, demos = pi_star.argmax(1), []
     for _ in range(demonstrations):
         actions, s = [], 0
         for _ in range(config.episode_length):
             actions.append(expert[s])
             s = mdp.next_state[s, expert[s]]
-        demos.append(pcl.rollout(mdp, None, config.episode_length, agent.rng, start=0,
-                                 actions=actions))  # fmt: skip
-    result = pcl.train_tabular(mdp, agent, episodes, demonstrations=demos, evaluate_every=20,
-                               reference=(v_star, pi_star), start=0)  # fmt: skip
+        demos.append(
+            pcl.rollout(mdp, None, config.episode_length, agent.rng, start=0, actions=actions)
+        )
+    result = pcl.train_tabular(
+        mdp,
+        agent,
+        episodes,
+        demonstrations=demos,
+        evaluate_every=20,
+        reference=(v_star, pi_star),
+        start=0,
+    )
     curve = pcl.distances(result)
     losses = np.array([row["loss"] for row in result.logs])
     loss = losses[: 20 * len(curve)].reshape(len(curve), -1).mean(axis=1)  # per 20 iterations
@@ -439,8 +503,14 @@ def draw_pcl_path_length(runs: Sequence[dict], highlight: int | None = None):
         style = dict(color=f"C{k}", alpha=1 if strong else 0.25, lw=2 if strong else 1)
         axes[0].semilogy(run["episode"], run["v_error"], label=f"d = {run['d']}", **style)
         axes[1].semilogy(run["episode"], run["loss"], label=f"d = {run['d']}", **style)
-    axes[0].set(xlabel="iterations (episodes)", ylabel=r"$\max_s |v(s) - v^*(s)|$",
-                title="distance to the exact optimum")  # fmt: skip
-    axes[1].set(xlabel="iterations (episodes)", ylabel=r"mean $C^2/2$ of the updates",
-                title="consistency loss")  # fmt: skip
+    axes[0].set(
+        xlabel="iterations (episodes)",
+        ylabel=r"$\max_s |v(s) - v^*(s)|$",
+        title="distance to the exact optimum",
+    )
+    axes[1].set(
+        xlabel="iterations (episodes)",
+        ylabel=r"mean $C^2/2$ of the updates",
+        title="consistency loss",
+    )
     return _finish(fig, axes)

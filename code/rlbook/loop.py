@@ -209,8 +209,9 @@ def run_off_policy(
     start = time.perf_counter() - result.wall_time
     if progress is None:  # the book's build sets RLBOOK_PROGRESS=0: no bar in static pages
         progress = os.environ.get("RLBOOK_PROGRESS", "1") != "0"
-    bar = tqdm(total=total_steps, initial=t, disable=not progress, desc=type(agent).__name__,
-               leave=False)  # fmt: skip
+    bar = tqdm(
+        total=total_steps, initial=t, disable=not progress, desc=type(agent).__name__, leave=False
+    )
     consistent = True
     precision = getattr(agent, "autocast", contextlib.nullcontext)  # bf16 option, see the agent
     try:

@@ -161,8 +161,17 @@ class PCLConfig:
 #: settings of continuous PCL on Pendulum-v1 (:func:`train_env`'s default). The reward scale is
 #: what made it learn reliably: unscaled, two of three seeds tried were far from balancing after
 #: 40,000 steps; scaled by 0.1, four of four balanced (see the PCL chapter, benchmarks/pendulum.py).
-PENDULUM = dict(gamma=0.98, alpha=0.05, d=5, lr_pi=1e-3, lr_v=3e-3, optimizer="adam",
-                replay_updates=200, capacity=1000, reward_scale=0.1)  # fmt: skip
+PENDULUM = dict(
+    gamma=0.98,
+    alpha=0.05,
+    d=5,
+    lr_pi=1e-3,
+    lr_v=3e-3,
+    optimizer="adam",
+    replay_updates=200,
+    capacity=1000,
+    reward_scale=0.1,
+)
 
 
 class _PCLBase:
@@ -192,13 +201,17 @@ class _PCLBase:
         ends = starts + lengths
         end_terminal = torch.as_tensor(ep.terminated & (ends == len(ep.rewards)))
         return dict(
-            idx=torch.as_tensor(idx_c), mask=torch.as_tensor(mask, dtype=torch.float32),
-            starts=torch.as_tensor(starts), ends=torch.as_tensor(ends), obs=obs, act=act,
+            idx=torch.as_tensor(idx_c),
+            mask=torch.as_tensor(mask, dtype=torch.float32),
+            starts=torch.as_tensor(starts),
+            ends=torch.as_tensor(ends),
+            obs=obs,
+            act=act,
             rew=torch.as_tensor(ep.rewards * c.reward_scale, dtype=torch.float32)[idx_c]
             * torch.as_tensor(mask),
-            end_discount=torch.as_tensor(c.gamma ** lengths, dtype=torch.float32),
+            end_discount=torch.as_tensor(c.gamma**lengths, dtype=torch.float32),
             end_terminal=end_terminal,
-        )  # fmt: skip
+        )
 
     def decay_learning_rates(self) -> None:
         for opt in self.optimizers:
@@ -276,8 +289,11 @@ class UnifiedPCL(_PCLBase):
         return self._v_logits(obs)[0]
 
     def log_pi(self, obs, act):
-        return torch.log_softmax(self.q(obs) / self.config.alpha, -1).gather(
-            -1, act[:, None]).squeeze(-1)  # fmt: skip
+        return (
+            torch.log_softmax(self.q(obs) / self.config.alpha, -1)
+            .gather(-1, act[:, None])
+            .squeeze(-1)
+        )
 
     def probs(self, obs):
         return torch.softmax(self.q(obs) / self.config.alpha, -1)
@@ -395,8 +411,7 @@ class GaussianPCL(PCL):
     from the discrete case. Episodes store the sampled (unclipped) actions, whose log-density the
     consistency error uses; the environment receives them clipped to the box."""
 
-    def __init__(self, obs_dim: int, low, high, config: PCLConfig, hidden=(64, 64),
-                 seed: int = 0):  # fmt: skip
+    def __init__(self, obs_dim: int, low, high, config: PCLConfig, hidden=(64, 64), seed: int = 0):
         torch.manual_seed(seed)
         policy = GaussianPolicy(obs_dim, low, high, hidden)
         value = mlp(obs_dim, 1, hidden, activation=nn.Tanh)
@@ -434,8 +449,12 @@ def rollout_env(env, agent: GaussianPCL, seed: int | None = None) -> Episode:
         rews.append(rew)
         if terminated or truncated:
             break
-    return Episode(np.array(states, dtype=np.float32), np.array(acts, dtype=np.float32),
-                   np.array(rews, dtype=float), bool(terminated))  # fmt: skip
+    return Episode(
+        np.array(states, dtype=np.float32),
+        np.array(acts, dtype=np.float32),
+        np.array(rews, dtype=float),
+        bool(terminated),
+    )
 
 
 def train_env(
@@ -461,8 +480,9 @@ def train_env(
     make_env = env_factory(env)
     e = make_env()
     space = check_box_env(e, "GaussianPCL")
-    agent = GaussianPCL(int(np.prod(e.observation_space.shape)), space.low, space.high, config,
-                        hidden, seed)  # fmt: skip
+    agent = GaussianPCL(
+        int(np.prod(e.observation_space.shape)), space.low, space.high, config, hidden, seed
+    )
     for ep in demonstrations:
         agent.replay.add(ep)
     e.action_space.seed(seed)

@@ -48,13 +48,32 @@ __all__ = [
 ]
 
 #: the rl-baselines3-zoo settings of TD3 and DDPG for Pendulum-v1 (rlbook's names)
-PENDULUM_TD3 = dict(total_steps=20_000, gamma=0.98, lr_q=1e-3, lr_pi=1e-3, buffer_size=200_000,
-                    warmup_steps=10_000, noise="gaussian", noise_sigma=0.1, hidden=(400, 300),
-                    batch_size=256, tau=0.005)  # fmt: skip
+PENDULUM_TD3 = dict(
+    total_steps=20_000,
+    gamma=0.98,
+    lr_q=1e-3,
+    lr_pi=1e-3,
+    buffer_size=200_000,
+    warmup_steps=10_000,
+    noise="gaussian",
+    noise_sigma=0.1,
+    hidden=(400, 300),
+    batch_size=256,
+    tau=0.005,
+)
 #: SB3's SAC defaults with learning rate 1e-3 (rlbook's names)
-PENDULUM_SAC = dict(total_steps=20_000, gamma=0.99, lr_q=1e-3, lr_pi=1e-3, buffer_size=1_000_000,
-                    warmup_steps=100, hidden=(256, 256), batch_size=256, tau=0.005,
-                    alpha="auto")  # fmt: skip
+PENDULUM_SAC = dict(
+    total_steps=20_000,
+    gamma=0.99,
+    lr_q=1e-3,
+    lr_pi=1e-3,
+    buffer_size=1_000_000,
+    warmup_steps=100,
+    hidden=(256, 256),
+    batch_size=256,
+    tau=0.005,
+    alpha="auto",
+)
 
 
 def pendulum_settings(algo: str) -> dict:
@@ -80,8 +99,9 @@ def _final(policy, env, final_episodes):
 def online(module_name: str):
     """The runner of ``rlbook.<module_name>.train`` (DDPG, TD3 or SAC)."""
 
-    def run(env: str, seed: int, final_episodes: int = 100, threads: int | None = None,
-            **settings) -> dict:  # fmt: skip
+    def run(
+        env: str, seed: int, final_episodes: int = 100, threads: int | None = None, **settings
+    ) -> dict:
         _set_threads(threads)
         module = importlib.import_module(f"rlbook.{module_name}")
         result = module.train(env, seed=seed, progress=False, **settings)
@@ -98,9 +118,23 @@ def online(module_name: str):
     return run
 
 
-_SB3_SETTINGS = {"total_steps", "gamma", "lr_q", "lr_pi", "buffer_size", "warmup_steps", "noise",
-                 "noise_sigma", "hidden", "batch_size", "tau", "alpha", "eval_every",
-                 "eval_episodes", "device"}  # fmt: skip
+_SB3_SETTINGS = {
+    "total_steps",
+    "gamma",
+    "lr_q",
+    "lr_pi",
+    "buffer_size",
+    "warmup_steps",
+    "noise",
+    "noise_sigma",
+    "hidden",
+    "batch_size",
+    "tau",
+    "alpha",
+    "eval_every",
+    "eval_episodes",
+    "device",
+}
 
 
 def sb3_model(algo: str, env: str, seed: int, **settings):
@@ -118,14 +152,20 @@ def sb3_model(algo: str, env: str, seed: int, **settings):
     unknown = set(settings) - _SB3_SETTINGS
     if unknown:
         raise ValueError(f"settings not understood by the SB3 peer: {sorted(unknown)}")
-    s = {**pendulum_settings(f"sb3-{algo}"), "eval_every": 2_000, "eval_episodes": 100,
-         **settings}  # fmt: skip
+    s = {**pendulum_settings(f"sb3-{algo}"), "eval_every": 2_000, "eval_episodes": 100, **settings}
     if s["lr_pi"] != s["lr_q"]:
         raise ValueError("SB3 uses one learning rate: lr_pi must equal lr_q")
-    kwargs = dict(gamma=s["gamma"], learning_rate=s["lr_q"], buffer_size=s["buffer_size"],
-                  learning_starts=s["warmup_steps"], batch_size=s["batch_size"], tau=s["tau"],
-                  seed=seed, device=s.get("device", "cpu"),
-                  policy_kwargs=dict(net_arch=list(s["hidden"])))  # fmt: skip
+    kwargs = dict(
+        gamma=s["gamma"],
+        learning_rate=s["lr_q"],
+        buffer_size=s["buffer_size"],
+        learning_starts=s["warmup_steps"],
+        batch_size=s["batch_size"],
+        tau=s["tau"],
+        seed=seed,
+        device=s.get("device", "cpu"),
+        policy_kwargs=dict(net_arch=list(s["hidden"])),
+    )
     train_env = gym.make(env)
     if algo == "sac":
         alpha = s["alpha"]
@@ -145,8 +185,9 @@ def sb3_peer(algo: str):
     ``buffer_size``, ``warmup_steps``, ``noise_sigma`` (Gaussian), ``hidden``, ``batch_size``,
     ``tau``, ``alpha`` (``"auto"`` or a number), ``eval_every``, ``eval_episodes``)."""
 
-    def run(env: str, seed: int, final_episodes: int = 100, threads: int | None = None,
-            **settings) -> dict:  # fmt: skip
+    def run(
+        env: str, seed: int, final_episodes: int = 100, threads: int | None = None, **settings
+    ) -> dict:
         _set_threads(threads)
         model, s = sb3_model(algo, env, seed, **settings)
         import stable_baselines3 as sb
@@ -187,9 +228,17 @@ def sb3_peer(algo: str):
     return run
 
 
-def pcl_online(env: str, seed: int, total_steps: int = 20_000, eval_every: int = 2_000,
-        eval_episodes: int = 100, final_episodes: int = 100, threads: int | None = None,
-        hidden=(64, 64), **config) -> dict:  # fmt: skip
+def pcl_online(
+    env: str,
+    seed: int,
+    total_steps: int = 20_000,
+    eval_every: int = 2_000,
+    eval_episodes: int = 100,
+    final_episodes: int = 100,
+    threads: int | None = None,
+    hidden=(64, 64),
+    **config,
+) -> dict:
     """Algorithm {prf:ref}`pcl` online (:func:`rlbook.pcl.train_env`) for ``total_steps`` steps,
     rounded up to whole episodes; ``config`` holds :class:`~rlbook.pcl.PCLConfig` fields on top of
     :data:`rlbook.pcl.PENDULUM`."""
@@ -199,9 +248,14 @@ def pcl_online(env: str, seed: int, total_steps: int = 20_000, eval_every: int =
     check_int("total_steps", total_steps, 1)
     check_int("eval_every", eval_every, length)
     result = pcl_module.train_env(
-        env, config, episodes=-(-total_steps // length), seed=seed, hidden=hidden,
-        eval_every=eval_every // length, eval_episodes=eval_episodes,
-    )  # fmt: skip
+        env,
+        config,
+        episodes=-(-total_steps // length),
+        seed=seed,
+        hidden=hidden,
+        eval_every=eval_every // length,
+        eval_episodes=eval_episodes,
+    )
     return {
         "curve": result.curve,
         **_final(result.agent.act_batch, env, final_episodes),
@@ -212,10 +266,21 @@ def pcl_online(env: str, seed: int, total_steps: int = 20_000, eval_every: int =
 
 
 def _offline(method: str):
-    def run(env: str, seed: int, total_steps: int = 20_000, iterations: int = 30,
-            eval_every: int = 5, eval_episodes: int = 100, final_episodes: int = 100,
-            threads: int | None = None, gamma: float = 0.98, fit_steps: int = 100,
-            lr: float = 3e-3, hidden=(64, 64), episode_length: int = 200) -> dict:  # fmt: skip
+    def run(
+        env: str,
+        seed: int,
+        total_steps: int = 20_000,
+        iterations: int = 30,
+        eval_every: int = 5,
+        eval_episodes: int = 100,
+        final_episodes: int = 100,
+        threads: int | None = None,
+        gamma: float = 0.98,
+        fit_steps: int = 100,
+        lr: float = 3e-3,
+        hidden=(64, 64),
+        episode_length: int = 200,
+    ) -> dict:
         if env != "Pendulum-v1":
             raise ValueError(f"the offline runners use the Pendulum-v1 dataset; got env={env!r}")
         check_int("iterations", iterations, 1)
@@ -244,11 +309,22 @@ def _offline(method: str):
             k = min(eval_every, iterations - done)
             start = time.perf_counter()
             if method == "nfqca":
-                nfqca_fn(data, q, policy, gamma, iterations=k, k_q=fit_steps, k_pi=fit_steps,
-                         lr_q=lr, lr_pi=lr, tol=0.0)  # fmt: skip
+                nfqca_fn(
+                    data,
+                    q,
+                    policy,
+                    gamma,
+                    iterations=k,
+                    k_q=fit_steps,
+                    k_pi=fit_steps,
+                    lr_q=lr,
+                    lr_pi=lr,
+                    tol=0.0,
+                )
             else:
-                fqi_module.fqi_explicit(data, q, maximize, gamma, iterations=k,
-                                        fit_steps=fit_steps, lr=lr, tol=0.0)  # fmt: skip
+                fqi_module.fqi_explicit(
+                    data, q, maximize, gamma, iterations=k, fit_steps=fit_steps, lr=lr, tol=0.0
+                )
             seconds += time.perf_counter() - start
             done += k
             returns = evaluate(act, make, range(eval_episodes))

@@ -82,8 +82,9 @@ def provenance() -> dict:
     from .agent import bf16_native
 
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                                timeout=10).stdout.strip()  # fmt: skip
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         commit = ""
     return {
@@ -93,7 +94,7 @@ def provenance() -> dict:
             "gymnasium": gymnasium.__version__,
             "numpy": np.__version__,
             "python": platform.python_version(),
-        },  # fmt: skip
+        },
         "machine": machine_name(),
         "cpu_flags": cpu_flags(),
         "cpu_bf16_native": bf16_native("cpu"),
@@ -142,8 +143,14 @@ def cpu_summary() -> str:
 
 def run_job(job: Job) -> dict:
     """Run one job; never raises: a failure is reported in the record's ``error``."""
-    record = {"name": job.name, "seed": job.seed, "env": job.env, "settings": job.settings,
-              "host": platform.node(), "error": None}  # fmt: skip
+    record = {
+        "name": job.name,
+        "seed": job.seed,
+        "env": job.env,
+        "settings": job.settings,
+        "host": platform.node(),
+        "error": None,
+    }
     start = time.perf_counter()
     try:
         fn = ALGORITHMS[job.algorithm] if isinstance(job.algorithm, str) else job.algorithm
@@ -182,8 +189,9 @@ def sweep(
     out = Path(out) if out is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-    parallel = joblib.Parallel(n_jobs=n_jobs, backend=backend, return_as="generator",
-                               verbose=verbose)  # fmt: skip
+    parallel = joblib.Parallel(
+        n_jobs=n_jobs, backend=backend, return_as="generator", verbose=verbose
+    )
     records = []
     for job, record in zip(jobs, parallel(joblib.delayed(run_job)(j) for j in jobs), strict=True):
         record.update(info)

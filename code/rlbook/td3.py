@@ -124,10 +124,16 @@ class TD3(DDPG):
         batch = self.buffer.sample(c.batch_size)
         # td3 5.8-5.8.2 (changes 1 and 2: the min of the twins, a smoothed target action)
         y = critic_target(
-            self.q_target, self.policy_target, batch, c.gamma, twin=c.twin,
-            smoothing=c.smoothing, target_noise=c.target_noise, noise_clip=c.noise_clip,
+            self.q_target,
+            self.policy_target,
+            batch,
+            c.gamma,
+            twin=c.twin,
+            smoothing=c.smoothing,
+            target_noise=c.target_noise,
+            noise_clip=c.noise_clip,
             generator=self.generator,
-        )  # fmt: skip
+        )
         loss_q = critic_loss(self.q, y, batch)  # both critics toward the same y
         # td3 5.10-5.11
         gradient_step(self.q_optimizer, loss_q, self.q_params)

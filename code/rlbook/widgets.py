@@ -157,13 +157,22 @@ def knob(title: str, static: StaticKnob, live: LivePanel | None = None) -> w.VBo
 
 
 def _slider(kind, description, value, **kw):
-    return kind(value=value, description=description, continuous_update=False,
-                style={"description_width": "initial"}, **kw)  # fmt: skip
+    return kind(
+        value=value,
+        description=description,
+        continuous_update=False,
+        style={"description_width": "initial"},
+        **kw,
+    )
 
 
 # ------------------------------------------------------------------------------------------------
-def ou_knob(thetas: Sequence[float] = (0.15, 1.5, 15.0, 100.0), sigma: float = 0.2,
-            dt: float = 1e-2, seed: int = 0) -> w.VBox:  # fmt: skip
+def ou_knob(
+    thetas: Sequence[float] = (0.15, 1.5, 15.0, 100.0),
+    sigma: float = 0.2,
+    dt: float = 1e-2,
+    seed: int = 0,
+) -> w.VBox:
     """OU noise: a slider over ``thetas`` (static); theta, sigma, mu and dt live."""
 
     def render(theta):
@@ -203,9 +212,11 @@ def tau_curves_knob(results: dict) -> w.VBox:
     static grid), and the live panel trains one more run for any tau, drawn beside the grid."""
     taus = list(results)
     static = StaticKnob(
-        "EMA rate τ", taus, lambda tau: knobs.draw_tau_curves(results, highlight=tau),
+        "EMA rate τ",
+        taus,
+        lambda tau: knobs.draw_tau_curves(results, highlight=tau),
         [f"{t:g}" for t in taus],
-    )  # fmt: skip
+    )
 
     def compute(tau, seed):
         with_new = dict(results)
@@ -229,9 +240,11 @@ def twin_min_knob(runs: Sequence[dict]) -> w.VBox:
     outputs (the static grid); the live panel trains any rule with any seed."""
     twins = [run["twin"] for run in runs]
     static = StaticKnob(
-        "critics", twins, lambda twin: knobs.draw_overestimation(runs, highlight=twin),
+        "critics",
+        twins,
+        lambda twin: knobs.draw_overestimation(runs, highlight=twin),
         [knobs.TWIN_LABELS[t] for t in twins],
-    )  # fmt: skip
+    )
 
     def compute(twin, seed):
         return knobs.overestimation(twin, seed=seed, progress=True)
@@ -242,7 +255,7 @@ def twin_min_knob(runs: Sequence[dict]) -> w.VBox:
                 options=[(knobs.TWIN_LABELS[t], t) for t in knobs.TWINS],
                 value="min",
                 description="critics",
-            ),  # fmt: skip
+            ),
             "seed": w.BoundedIntText(value=1, min=0, max=10**6, description="seed"),
         },
         compute,
@@ -257,9 +270,11 @@ def path_length_knob(runs: Sequence[dict]) -> w.VBox:
     outputs (the static grid); the live panel runs any d, episode count and lambda."""
     ds = [run["d"] for run in runs]
     static = StaticKnob(
-        "path length d", ds, lambda d: knobs.draw_pcl_path_length(runs, highlight=d),
+        "path length d",
+        ds,
+        lambda d: knobs.draw_pcl_path_length(runs, highlight=d),
         [str(d) for d in ds],
-    )  # fmt: skip
+    )
     live = LivePanel(
         {
             "d": _slider(w.IntSlider, "d", 3, min=1, max=30),

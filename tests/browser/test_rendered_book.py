@@ -20,8 +20,12 @@ def page_report(browser, server):
             "console", lambda m: report["console"].append(m.text) if m.type == "error" else None
         )
         page.on("requestfailed", lambda r: report["failed"].append(f"{r.url} ({r.failure})"))
-        page.on("response", lambda r: report["failed"].append(f"{r.url} (HTTP {r.status})")
-                if r.status >= 400 else None)  # fmt: skip
+        page.on(
+            "response",
+            lambda r: (
+                report["failed"].append(f"{r.url} (HTTP {r.status})") if r.status >= 400 else None
+            ),
+        )
 
         def route(route):
             if route.request.url.startswith(server) or route.request.url.startswith("data:"):
@@ -76,7 +80,9 @@ def test_page_renders_offline(page_report, name):
         rendered = page.locator(".jupyter-widgets").count()
         assert rendered >= views, f"{views} widget views, {rendered} rendered"
         SHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(SHOTS / (Path(name).with_suffix("").as_posix().replace("/", "_")
-                                          + ".png")), full_page=True)  # fmt: skip
+        page.screenshot(
+            path=str(SHOTS / (Path(name).with_suffix("").as_posix().replace("/", "_") + ".png")),
+            full_page=True,
+        )
     finally:
         page.close()
