@@ -8,7 +8,7 @@ WEB_STAMP := web/dist/.stamp-assets
 JB := .venv/bin/jupyter-book
 
 .PHONY: setup book test lint unit unit-cpu2 notebooks book-from-notebooks browser browser-deps \
-	build sync set-repo-url clean benchmarks
+	jupyterlab build sync set-repo-url clean benchmarks
 
 setup: $(VENV_STAMP) $(WEB_STAMP)
 
@@ -34,7 +34,7 @@ lint: setup
 	.venv/bin/ruff format --check code tests benchmarks tools chapters/*.ipynb
 
 unit: setup
-	.venv/bin/pytest tests --ignore=tests/browser
+	.venv/bin/pytest tests --ignore=tests/browser --ignore=tests/jupyterlab
 
 # A second CPU: the numerically sensitive tests again with the vector code paths that differ
 # between machines switched off (torch's ATen kernels, MKL's and oneDNN's instruction sets,
@@ -73,9 +73,14 @@ browser: setup browser-deps
 	test -f _build/html/index.html || $(MAKE) book
 	.venv/bin/pytest tests/browser
 
+# Each knob and an exercise in JupyterLab itself (a local server, headless Chromium): small notebooks
+# with the cells each knob needs, run, their live panels moved and Run pressed (about 1-2 minutes).
+jupyterlab: setup browser-deps
+	.venv/bin/pytest -p no:cacheprovider tests/jupyterlab
+
 # Every stage in turn, each timed (the table is printed at the end and kept in _build/).
 test: setup
-	bash tools/timed_stages.sh lint unit unit-cpu2 notebooks book-from-notebooks browser
+	bash tools/timed_stages.sh lint unit unit-cpu2 notebooks book-from-notebooks browser jupyterlab
 
 # After editing a chapter's .md, regenerate its paired .ipynb (the .md is the source), format the
 # notebook's code with ruff, and carry the formatting back into the .md.

@@ -446,7 +446,12 @@ def draw_overestimation(runs: Sequence[dict], highlight: str | None = None):
 # path length d
 # --------------------------------------------------------------------------------------------
 def pcl_path_length(
-    d: int, episodes: int = 400, demonstrations: int = 5, lam: float = 0.0, seed: int = 0
+    d: int,
+    episodes: int = 400,
+    demonstrations: int = 5,
+    lam: float = 0.0,
+    seed: int = 0,
+    progress: bool = False,
 ) -> dict:
     """PCL on the corridor of the PCL chapter (``DeterministicMDP.chain(15, step_cost=0.01)``,
     gamma 0.95, alpha 0.1, episodes of 30 steps from the left end) with ``demonstrations`` expert episodes in
@@ -489,6 +494,7 @@ def pcl_path_length(
         evaluate_every=20,
         reference=(v_star, pi_star),
         start=0,
+        progress=progress,
     )
     curve = pcl.distances(result)
     losses = np.array([row["loss"] for row in result.logs])

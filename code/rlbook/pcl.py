@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from .envs import check_box_env, env_factory
 from .loop import Result, eval_row, evaluate
@@ -326,6 +327,7 @@ def train_tabular(
     evaluate_every: int = 0,
     reference=None,
     start: int | None = None,
+    progress: bool = False,
 ) -> Result:
     """Algorithm {prf:ref}`pcl` on a tabular MDP: each iteration samples an episode on-policy,
     stores it, updates on it, then updates on ``replay_updates`` replayed episodes.
@@ -336,6 +338,7 @@ def train_tabular(
     ``{"step": iteration, "loss": mean C^2/2 of its updates}``, to which, with
     ``reference=(v*, pi*)``, every ``evaluate_every`` iterations adds ``v_error`` and
     ``pi_error`` (``max|v - v*|`` and ``max|pi - pi*|``); ``steps`` counts environment steps.
+    ``progress`` shows a tqdm bar over the iterations (a widget in Jupyter: the PCL knob's).
     """
     check_int("episodes", episodes, 0)
     c = agent.config
@@ -344,7 +347,10 @@ def train_tabular(
     result = Result(agent=agent, config=c)
     states = torch.arange(mdp.n_states)
     begin = time.perf_counter()
-    for n in range(1, episodes + 1):
+    bar = tqdm(
+        range(1, episodes + 1), disable=not progress, desc="PCL", leave=False, mininterval=0.02
+    )
+    for n in bar:  # updates every 20 ms: a short run still shows its bar advance
         ep = rollout(mdp, agent, c.episode_length, agent.rng, start=start)  # pcl 4.2
         agent.replay.add(ep)  # pcl 4.3
         loss = [agent.update_on_episode(ep)]  # pcl 4.5

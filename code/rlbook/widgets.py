@@ -281,7 +281,7 @@ def path_length_knob(runs: Sequence[dict]) -> w.VBox:
             "episodes": _slider(w.IntSlider, "episodes", 400, min=20, max=2000, step=20),
             "lam": _slider(w.FloatSlider, "λ", 0.0, min=0.0, max=5.0, step=0.1),
         },
-        lambda **kw: knobs.pcl_path_length(**kw),
+        lambda **kw: knobs.pcl_path_length(**kw, progress=True),
         lambda run: knobs.draw_pcl_path_length([*runs, run], highlight=run["d"]),
         run_button=True,
     )
