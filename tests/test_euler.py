@@ -64,7 +64,7 @@ def test_accuracy_improves_with_degree_until_the_rounding_floor(method):
 def test_continuation_warns_when_a_degree_does_not_help(monkeypatch):
     """A solver that returns its warm start unchanged is reported, not silently accepted."""
     p = E.stochastic_growth(sigma_z=0, width=0.8)
-    monkeypatch.setattr(E, "_newton", lambda G, x, g, scale: (x, g, 0, 0))
+    monkeypatch.setattr(E, "_newton", lambda G, x, g: (x, g, 0, 0))
     stuck = scipy.optimize.OptimizeResult(nfev=0, message="stuck")  # stops where it started
     monkeypatch.setattr(E.scipy.optimize, "root", lambda G, x0, **kw: stuck.update(x=x0) or stuck)
     warnings.filterwarnings("ignore", "growth.*stopped with residual norm")

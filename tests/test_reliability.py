@@ -319,3 +319,29 @@ def test_the_snapshot_warns_for_every_layer_it_cannot_restore():
 
     with pytest.warns(UserWarning, match=r"Memory\.recent \(deque\)"):
         snapshot_env(Memory(gym.make("Pendulum-v1")))
+
+
+def test_the_snapshot_restores_every_layers_generator_and_containers():
+    """A wrapper's own generator and a list of numbers survive snapshot and restore."""
+    import gymnasium as gym
+
+    from rlbook.envstate import restore_env, snapshot_env
+
+    class Noisy(gym.Wrapper):
+        def __init__(self, env):
+            super().__init__(env)
+            self.noise_rng = np.random.default_rng(0)
+            self.history = [0.0]
+
+    env = Noisy(gym.make("Pendulum-v1"))
+    env.reset(seed=3)
+    env.noise_rng.normal(size=5)
+    env.history.append(1.5)
+    snap = snapshot_env(env)
+    expected = (env.noise_rng.normal(size=3), env.unwrapped.np_random.normal(size=3))
+    fresh = Noisy(gym.make("Pendulum-v1"))
+    fresh.reset(seed=0)
+    restore_env(fresh, snap)
+    assert fresh.history == [0.0, 1.5]
+    np.testing.assert_array_equal(fresh.noise_rng.normal(size=3), expected[0])
+    np.testing.assert_array_equal(fresh.unwrapped.np_random.normal(size=3), expected[1])

@@ -15,30 +15,37 @@
 #
 #   bash tools/colab_alone.sh [RECORD_DIR] [NOTEBOOK ...]     (default: _build/nbval, every chapter)
 set -euo pipefail
+RECORD=$(realpath -m "${1:-$(dirname "$0")/../_build/nbval}")  # paths as the caller gave them
+shift || true
+NOTEBOOKS=()
+for nb in "$@"; do NOTEBOOKS+=("$(realpath "$nb")"); done
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-RECORD=$ROOT/${1:-_build/nbval}
-shift || true
-NOTEBOOKS=("$@")
-[ ${#NOTEBOOKS[@]} -gt 0 ] || NOTEBOOKS=(chapters/*.ipynb)
+[ ${#NOTEBOOKS[@]} -gt 0 ] || NOTEBOOKS=("$ROOT"/chapters/*.ipynb)
 VENV=$ROOT/_build/venv-colab
 WORK=$ROOT/_build/colab
 URL=$(.venv/bin/python -c "import yaml; print(yaml.safe_load(open('_config.yml'))['repository']['url'])")
 
-# The environment: torch (the local CPU wheel, as in the main setup) and the test tools, pinned
-# to requirements.txt's versions. Nothing of rlbook's own dependencies is preinstalled.
+# Every chapter's install cell must name the repository URL that git is told to redirect below;
+# otherwise pip would clone the real repository and this stage would test another package.
+for nb in "${NOTEBOOKS[@]}"; do
+  grep -q "git+$URL" "$nb" || { echo "colab_alone: $nb does not install from $URL (make set-repo-url)" >&2; exit 1; }
+done
+
+# The environment, fresh at every run (nothing left from an earlier one): torch (the local CPU
+# wheel, as in the main setup) and the test tools, pinned to requirements.txt's versions.
+# Nothing of rlbook's own dependencies is preinstalled.
 pin() { grep -E "^$1==" requirements.txt; }
-if [ ! -x "$VENV/bin/python" ]; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q torch==2.13.0
-  "$VENV/bin/python" -m pip install -q "$(pin nbval)" "$(pin nbclient)" "$(pin ipykernel)" "$(pin pytest)"
-fi
-"$VENV/bin/python" -m pip uninstall -q -y rlbook 2>/dev/null || true  # each run installs anew
+rm -rf "$VENV"
+python3 -m venv "$VENV"
+"$VENV/bin/python" -m pip install -q --upgrade pip
+"$VENV/bin/python" -m pip install -q torch==2.13.0
+"$VENV/bin/python" -m pip install -q "$(pin nbval)" "$(pin nbclient)" "$(pin ipykernel)" "$(pin pytest)"
 
 # The repository the install cell clones: this checkout, committed tree plus tracked changes.
 rm -rf "$WORK"
-mkdir -p "$WORK/run" "$WORK/shim/google/colab" "$WORK/ipython/profile_default/startup"
+mkdir -p "$WORK/run" "$WORK/shim/google/colab" "$WORK/ipython/profile_default/startup" "$WORK/plugin"
+cp tools/nbval_record.py "$WORK/plugin/"  # pytest's plugin; the kernel sees nothing else of the checkout
 git init -q --bare "$WORK/repo.git"
 rev=$(git stash create)
 git push -q "$WORK/repo.git" "${rev:-HEAD}:refs/heads/main"
@@ -59,12 +66,17 @@ for nb in "${NOTEBOOKS[@]}"; do
 done
 printf '[pytest]\n' >"$WORK/run/pytest.ini"
 rm -rf "$RECORD"
+mkdir -p "$RECORD"
+# What the recordings were made from: tools/seed_book_cache.py seeds the book only if the book's
+# checkout still has the same package and project file.
+printf '{"code": "%s", "pyproject": "%s"}\n' "$(git rev-parse "${rev:-HEAD}:code")" \
+  "$(git rev-parse "${rev:-HEAD}:pyproject.toml")" >"$RECORD/PROVENANCE.json"
 versions=$("$VENV/bin/python" -c 'import sys; from importlib.metadata import version as v; print("Python", sys.version.split()[0] + ", torch", v("torch"))')
 echo "colab_alone: $versions; installing rlbook from $URL -> $WORK/repo.git"
 cd "$WORK/run"
 export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0="url.file://$WORK/repo.git.insteadOf" \
-  GIT_CONFIG_VALUE_0="$URL"
-export PYTHONPATH="$WORK/shim:$ROOT/tools" IPYTHONDIR="$WORK/ipython" RLBOOK_PROGRESS=0 PIP_DISABLE_PIP_VERSION_CHECK=1
+  GIT_CONFIG_VALUE_0="$URL" GIT_ALLOW_PROTOCOL=file
+export PYTHONPATH="$WORK/shim:$WORK/plugin" IPYTHONDIR="$WORK/ipython" RLBOOK_PROGRESS=0 PIP_DISABLE_PIP_VERSION_CHECK=1
 "$VENV/bin/python" -m pytest -c pytest.ini --rootdir . -p no:cacheprovider --nbval-lax \
   --nbval-current-env --nbval-cell-timeout=900 -p nbval_record --nb-record "$RECORD" \
   --durations=10 */*.ipynb

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import time
+import warnings
 from pathlib import Path
 
 import nbformat
@@ -59,12 +60,15 @@ class _Recorder:
         self.client.code_cells_executed += 1
 
     def observe(self, msg):
-        if self.msg_id is None or msg["parent_header"].get("msg_id") != self.msg_id:
+        if self.failed or self.msg_id is None or msg["parent_header"].get("msg_id") != self.msg_id:
             return
         try:
             self.client.process_message(msg, self.nb.cells[self.index], self.index)
         except CellExecutionComplete:
             pass
+        except Exception as err:  # noqa: BLE001 - the recorder observes: it must not fail nbval
+            self.failed = True  # this notebook is not recorded; the book build executes it
+            warnings.warn(f"nbval_record: not recording this notebook: {err!r}", stacklevel=2)
 
     def write(self, path: Path):
         # nbval executes with store_history=False, so the kernel numbers every cell 1; number

@@ -8,14 +8,18 @@ reads it (myst-nb's MyST-notebook reader), its code cells are checked to be the 
 recorded outputs and widget state are merged in, and the result is stored in a fresh jupyter-cache
 at ``CACHE_DIR``. ``CONFIG_OUT`` is written as ``_config.yml`` with ``execute_notebooks: cache`` on
 that cache, for ``jupyter-book build --config``. A chapter without a recording, or whose code
-changed since, is not seeded: the build then executes it itself (and this script says so). Each
+changed since, is not seeded: the build then executes it itself (and this script says so); no
+chapter is seeded if the package (``code/``) or ``pyproject.toml`` differ from what the
+recordings were made from (``PROVENANCE.json``, written by ``tools/colab_alone.sh``). Each
 stored notebook is looked up again the way myst-nb looks it up, so a seeded chapter is one the
 build will not execute.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -50,8 +54,34 @@ def merge(book_nb, recorded) -> nbformat.NotebookNode | None:
     return book_nb
 
 
+def provenance_mismatch(recorded_dir: Path) -> str | None:
+    """Why the recordings may not belong to this checkout's package, or None if they do: they
+    were made from a tree whose ``code/`` and ``pyproject.toml`` must be this checkout's (tracked
+    files and changes; an untracked file under ``code/`` is in the book's package only)."""
+    saved = recorded_dir / "PROVENANCE.json"
+    if not saved.exists():
+        return f"{saved} is missing"
+
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout
+
+    rev = git("stash", "create").strip() or "HEAD"
+    now = {
+        "code": git("rev-parse", f"{rev}:code").strip(),
+        "pyproject": git("rev-parse", f"{rev}:pyproject.toml").strip(),
+    }
+    if json.loads(saved.read_text()) != now:
+        return "the package or pyproject.toml changed since `make notebooks` recorded them"
+    if git("ls-files", "--others", "--exclude-standard", "--", "code").strip():
+        return "untracked files under code/ are in the book's package but were not recorded"
+    return None
+
+
 def main(recorded_dir: Path, cache_dir: Path, config_out: Path) -> int:
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf8"))
+    stale = provenance_mismatch(recorded_dir)
+    if stale:
+        print(f"seed_book_cache: not seeding: {stale}; the build executes every chapter")
     extensions = config.get("parse", {}).get("myst_enable_extensions", [])
     if cache_dir.exists():
         shutil.rmtree(cache_dir)
@@ -59,6 +89,9 @@ def main(recorded_dir: Path, cache_dir: Path, config_out: Path) -> int:
     seeded, missing = [], []
     for md in sorted((ROOT / "chapters").glob("*.md")):
         run_path = recorded_dir / f"{md.stem}.ipynb"
+        if stale:
+            missing.append(md.stem)
+            continue
         book_nb = chapter_notebook(md, extensions)
         nb = merge(book_nb, nbformat.read(run_path, as_version=4)) if run_path.exists() else None
         if nb is None:

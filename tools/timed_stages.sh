@@ -9,14 +9,20 @@ cpu=$(sed -n 's/^model name\s*:\s*//p' /proc/cpuinfo 2>/dev/null | head -n 1)
 flags=$(grep -o -w -E 'avx2|avx512f|avx512_bf16|amx_bf16' /proc/cpuinfo 2>/dev/null | sort -u | paste -sd ' ')
 echo "make test stages on ${cpu:-unknown CPU} (${flags:-no avx2}), $(nproc) cores" >"$report"
 total=0
-for stage in "$@"; do
+stages=("$@")
+for i in "${!stages[@]}"; do
+  stage=${stages[$i]}
   start=$(date +%s)
   make --no-print-directory "$stage"
   rc=$?
   seconds=$(( $(date +%s) - start ))
   total=$(( total + seconds ))
   printf '%-22s %5d s%s\n' "$stage" "$seconds" "$([ $rc -ne 0 ] && echo "  FAILED (exit $rc)")" >>"$report"
-  if [ $rc -ne 0 ]; then cat "$report"; exit $rc; fi
+  if [ $rc -ne 0 ]; then
+    for rest in "${stages[@]:$((i + 1))}"; do printf '%-22s   not run\n' "$rest" >>"$report"; done
+    cat "$report"
+    exit $rc
+  fi
 done
 printf '%-22s %5d s\n' "total (after setup)" "$total" >>"$report"
 echo; cat "$report"

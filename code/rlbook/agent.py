@@ -256,16 +256,23 @@ class OffPolicyAgent:
         }
 
     def load_state_dict(self, state: dict) -> None:
-        """Put a :meth:`state_dict` back, in place; names it does not declare are refused."""
+        """Put a :meth:`state_dict` back, in place; a name it does not declare, or a declared one
+        that is missing, is refused (nothing is left at its fresh initialisation silently)."""
         for kind, names in (
             ("modules", self.state_modules),
             ("optimizers", self.state_optimizers),
             ("tensors", self.state_tensors),
             ("counters", self.state_counters),
         ):
-            unknown = set(state[kind]) - set(names)
+            if kind not in state:
+                raise ValueError(f"the saved state of {self.name} has no {kind!r} part")
+            unknown, missing = set(state[kind]) - set(names), set(names) - set(state[kind])
             if unknown:
                 raise ValueError(f"{self.name} has no {kind} named {sorted(unknown)}")
+            if missing:
+                raise ValueError(
+                    f"the saved state of {self.name} lacks its {kind} {sorted(missing)}"
+                )
         for n, sd in {**state["modules"], **state["optimizers"]}.items():
             getattr(self, n).load_state_dict(sd)
         with torch.no_grad():

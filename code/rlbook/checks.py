@@ -106,11 +106,13 @@ def _grade(name, student, reference, cases, mistakes=(), hint="", rtol=1e-5, ato
                 n - 1,
             )
         except Exception as err:  # noqa: BLE001 - the student's error is the message
-            takes = (
-                f" (it is called with {len(order)} arguments, in this order: {', '.join(order)})"
-                if isinstance(err, TypeError)
-                else ""
-            )
+            try:  # a wrong number of parameters, not an error inside the student's code
+                inspect.signature(student).bind(*order)
+                takes = ""
+            except (TypeError, ValueError):
+                takes = f" (it is called with {len(order)} arguments, in this order: " + (
+                    f"{', '.join(order)})"
+                )
             return report(
                 f"{name}: FAILED on case {n} ({description}): the function raised "
                 f"{type(err).__name__}: {err}{takes}\n  inputs: "

@@ -1,18 +1,20 @@
 """The state of a gymnasium environment, so that a resumed run continues where it stopped.
 
 :func:`snapshot_env` records, for every layer of the wrapper stack and for the base environment,
-its plain attributes (numbers, strings, arrays), the plain attributes of objects that hold only
-such values (e.g. ``NormalizeObservation``'s running statistics, a ``RunningMeanStd``), and the
-base environment's random generator; :func:`restore_env` puts them back into a freshly made
+its plain attributes (numbers, strings, arrays, and dicts, lists and tuples of them), the plain
+attributes of objects that hold only such values (e.g. ``NormalizeObservation``'s running
+statistics, a ``RunningMeanStd``), and the state of every numpy random generator it holds (the
+base environment's ``_np_random``, a noise wrapper's own); :func:`restore_env` puts them back into a freshly made
 environment of the same stack. Any other attribute of any layer (a simulator handle, a model
 object, a deque) gets a warning naming the layer and the attribute: a resumed run may not
 restore it exactly. Attributes that are configuration rather than state (spaces, the spec,
-generators handled separately, the wrapped ``env``, and containers such as ``_saved_kwargs``)
-are passed over.
+the metadata, the wrapped ``env``, ``_saved_kwargs``) are passed over. Arrays shared between
+layers are restored as separate copies.
 """
 
 from __future__ import annotations
 
+import copy
 import warnings
 
 import gymnasium as gym
@@ -21,7 +23,9 @@ import numpy as np
 __all__ = ["restore_env", "snapshot_env"]
 
 _PLAIN = (bool, int, float, str, type(None), np.ndarray, np.generic)
-_KNOWN = (gym.spaces.Space, gym.envs.registration.EnvSpec, np.random.Generator, dict, list, tuple)
+_CONFIG = (gym.spaces.Space, gym.envs.registration.EnvSpec)
+#: attributes that configure a layer rather than hold its state
+_CONFIG_KEYS = {"env", "_saved_kwargs", "metadata", "_metadata", "spec", "_cached_spec"}
 
 
 def _layers(env):
@@ -33,13 +37,22 @@ def _layers(env):
 
 
 def _copy(value):
-    return value.copy() if isinstance(value, np.ndarray) else value
+    return copy.deepcopy(value) if isinstance(value, np.ndarray | dict | list | tuple) else value
+
+
+def _all_plain(value) -> bool:
+    """A number, string, array, or a dict/list/tuple of them (nested)."""
+    if isinstance(value, dict):
+        return all(isinstance(k, _PLAIN) and _all_plain(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return all(_all_plain(v) for v in value)
+    return isinstance(value, _PLAIN)
 
 
 def _plain_object(value) -> dict | None:
     """The attributes of an object that holds only plain values (e.g. ``RunningMeanStd``)."""
     fields = getattr(value, "__dict__", None)
-    if not fields or not all(isinstance(v, _PLAIN) for v in fields.values()):
+    if not fields or not all(_all_plain(v) for v in fields.values()):
         return None
     return {k: _copy(v) for k, v in fields.items()}
 
@@ -48,24 +61,25 @@ def snapshot_env(env: gym.Env) -> dict:
     """The state of ``env`` (see the module docstring); warns for what it cannot capture."""
     layers = []
     for layer in _layers(env):
-        plain, nested = {}, {}
+        saved = {"plain": {}, "nested": {}, "generators": {}}
         for key, value in vars(layer).items():
-            if isinstance(value, _PLAIN):
-                plain[key] = _copy(value)
-            elif key == "env" or isinstance(value, _KNOWN):
+            if key in _CONFIG_KEYS or isinstance(value, _CONFIG):
                 continue
+            if isinstance(value, np.random.Generator):
+                saved["generators"][key] = copy.deepcopy(value.bit_generator.state)
+            elif _all_plain(value):
+                saved["plain"][key] = _copy(value)
             elif (fields := _plain_object(value)) is not None:
-                nested[key] = fields
+                saved["nested"][key] = fields
             else:
                 warnings.warn(
                     f"{type(layer).__name__}.{key} ({type(value).__name__}) is not a number, an "
-                    f"array or an object of them: a resumed run may not restore the environment "
-                    f"exactly",
+                    f"array, a container or an object of them: a resumed run may not restore the "
+                    f"environment exactly",
                     stacklevel=3,
                 )
-        layers.append({"plain": plain, "nested": nested})
-    rng = getattr(env.unwrapped, "_np_random", None)
-    return {"layers": layers, "np_random": None if rng is None else rng.bit_generator.state}
+        layers.append(saved)
+    return {"layers": layers}
 
 
 def restore_env(env: gym.Env, snapshot: dict) -> None:
@@ -83,7 +97,7 @@ def restore_env(env: gym.Env, snapshot: dict) -> None:
             target = getattr(layer, key)
             for name, value in fields.items():
                 setattr(target, name, _copy(value))
-    if snapshot["np_random"] is not None:
-        rng = np.random.default_rng()
-        rng.bit_generator.state = snapshot["np_random"]
-        env.unwrapped.np_random = rng
+        for key, state in saved["generators"].items():
+            rng = np.random.default_rng()
+            rng.bit_generator.state = state
+            setattr(layer, key, rng)  # the attribute itself, not a setter that resets a seed

@@ -490,7 +490,8 @@ def _check_feasible(problem, s1, s2, a) -> None:
 
 # The residual G is a sum of O(1) terms (the relative Euler residual divides by |dr/da|; Galerkin
 # averages it against basis functions bounded by 1), each computed with a relative rounding error
-# of a few eps. Below ROUNDING_FLOOR * scale no step can be told apart from rounding noise.
+# of a few eps. Below ROUNDING_FLOOR no step can be told apart from rounding noise (where
+# |dr/da| is small the terms are not O(1): then the halving rule of _newton stops the steps).
 ROUNDING_FLOOR = 64 * np.finfo(float).eps  # about 1.4e-14
 _STEP = np.finfo(float).eps ** (1 / 3)  # central differences: truncation ~ h^2, rounding ~ eps/h
 
@@ -507,7 +508,7 @@ def _jacobian(G, x, g):
     return J
 
 
-def _newton(G, x, g, scale, max_steps=25):
+def _newton(G, x, g, max_steps=25):
     """Newton steps until ``max|G|`` reaches the rounding floor or a step stops reducing it.
 
     A step must at least halve ``max|G|`` to count as progress (Newton's local convergence is
@@ -516,7 +517,7 @@ def _newton(G, x, g, scale, max_steps=25):
     floor still takes steps. Returns ``(x, g, steps, nfev)``.
     """
     norm, steps, nfev = float(np.abs(g).max()), 0, 0
-    while steps < max_steps and norm > ROUNDING_FLOOR * scale:
+    while steps < max_steps and norm > ROUNDING_FLOOR:
         J = _jacobian(G, x, g)
         nfev += 2 * len(x)
         dx = np.linalg.lstsq(J, -g, rcond=None)[0]
@@ -560,17 +561,22 @@ def _solve(policy, G, theta0, method, tol, nodes_for_check):
     start = time.perf_counter()
     nfev = 1
     with np.errstate(all="ignore"):
+        best = None  # (max|G|, solution, G there): hybr's, or lm's if hybr stalled or left
         for solver in ("hybr", "lm"):
             sol = scipy.optimize.root(G, theta0, method=solver, options={"xtol": tol})
             nfev += int(sol.nfev)
             g = G(sol.x)
-            if np.all(np.isfinite(g)):
+            norm = float(np.abs(g).max()) if np.all(np.isfinite(g)) else np.inf
+            if best is None or norm < best[0]:
+                best = (norm, sol, g)
+            if norm < 1e-8:  # converged enough for Newton's local convergence to finish it
                 break
-        if not np.all(np.isfinite(g)):
+        norm, sol, g = best
+        if not np.isfinite(norm):
             raise RuntimeError(
                 f"{problem.name}: the root finder left the feasible region ({sol.message})"
             )
-        x, g, steps, n = _newton(G, sol.x, g, scale=1.0)
+        x, g, steps, n = _newton(G, sol.x, g)
         nfev += n
     norm = float(np.abs(g).max())
     seconds = time.perf_counter() - start
@@ -691,7 +697,8 @@ def solve_by_continuation(
 
     ``degree_s2`` caps the degree in a continuous ``s2`` (default: the same as in ``s1``). Warns
     when a higher degree did not lower the largest Euler error on :func:`check_grid` (off the
-    nodes) while that error is still above ``ACCURACY_FLOOR``.
+    nodes) while that error is still above ``ACCURACY_FLOOR`` (not where ``degree_s2`` caps the
+    degree: the error may then be the s2 approximation's).
     """
     solve = {"collocation": solve_collocation, "galerkin": solve_galerkin}.get(method)
     if solve is None:
@@ -702,7 +709,8 @@ def solve_by_continuation(
         d2 = None if degree_s2 is None else min(degree, degree_s2)
         prev = solve(problem, degree, d2, theta0=prev)
         error = float(euler_errors(problem, prev.policy, prev.theta, s1, s2).max())
-        if error >= prev_error and prev_error > ACCURACY_FLOOR:
+        capped = d2 is not None and degree > degree_s2  # the s2 degree may set the error then
+        if error >= prev_error and prev_error > ACCURACY_FLOOR and not capped:
             warnings.warn(
                 f"{problem.name}: degree {degree} did not lower the largest off-node Euler error "
                 f"({error:.2e}, previous degree {prev_error:.2e}); the solve may have stalled "

@@ -80,15 +80,20 @@ def soft_value_iteration(
     return v, q, np.exp((q - v[:, None]) / alpha)
 
 
-def q_value_iteration(mdp: DeterministicMDP, gamma: float, tol: float = 1e-13) -> np.ndarray:
-    """The exact ``Q*`` of a deterministic finite MDP (hard max), by value iteration."""
+def q_value_iteration(
+    mdp: DeterministicMDP, gamma: float, tol: float = 1e-13, max_iter: int = 1_000_000
+) -> np.ndarray:
+    """The exact ``Q*`` of a deterministic finite MDP (hard max), by value iteration; ``tol`` is
+    relative to the rewards' scale (an absolute 1e-13 is below float64 rounding for large ones)."""
     gamma = check_real("gamma", gamma, 0.0, 1.0, high_open=True)
+    scale = max(1.0, float(np.abs(mdp.reward).max()))
     q = np.zeros_like(mdp.reward, dtype=float)
-    while True:
+    for _ in range(max_iter):
         q_new = mdp.reward + gamma * q.max(1)[mdp.next_state]
-        if np.max(np.abs(q_new - q)) < tol:
+        if np.max(np.abs(q_new - q)) < tol * scale:
             return q_new
         q = q_new
+    raise RuntimeError(f"value iteration did not reach {tol:g} in {max_iter} iterations")
 
 
 def mdp_dataset(mdp: DeterministicMDP, repeats: int = 1):

@@ -334,7 +334,7 @@ def train_tabular(
 
     ``demonstrations`` (episodes) are put in the replay first; episodes start in ``start`` (default:
     a uniformly random state). Returns a :class:`~rlbook.loop.Result`: ``episodes`` holds
-    ``(iteration, return of its on-policy episode)``, ``logs`` one row per iteration,
+    ``(environment steps so far, return of the on-policy episode)``, ``logs`` one row per iteration,
     ``{"step": iteration, "loss": mean C^2/2 of its updates}``, to which, with
     ``reference=(v*, pi*)``, every ``evaluate_every`` iterations adds ``v_error`` and
     ``pi_error`` (``max|v - v*|`` and ``max|pi - pi*|``); ``steps`` counts environment steps.
@@ -358,7 +358,7 @@ def train_tabular(
             loss.append(agent.update_on_episode(agent.replay.sample()))  # pcl 4.7-4.8
         agent.decay_learning_rates()
         result.steps += len(ep.rewards)
-        result.episodes.append((n, ep.ret))
+        result.episodes.append((result.steps, ep.ret))
         row = {"step": n, "loss": float(np.nanmean(loss))}
         if reference is not None and evaluate_every and n % evaluate_every == 0:
             with torch.no_grad():

@@ -157,7 +157,7 @@ class SAC(OffPolicyAgent):
         alpha this update used in ``info``; nothing with a fixed alpha."""
         if self.auto_alpha:
             info["alpha"] = self.alpha
-            loss_alpha = alpha_loss(self.log_alpha, logp, self.target_entropy)
+            info["loss_alpha"] = loss_alpha = alpha_loss(self.log_alpha, logp, self.target_entropy)
             gradient_step(self.alpha_optimizer, loss_alpha, [self.log_alpha])
 
     def update(self) -> dict:
