@@ -345,3 +345,13 @@ def test_the_snapshot_restores_every_layers_generator_and_containers():
     assert fresh.history == [0.0, 1.5]
     np.testing.assert_array_equal(fresh.noise_rng.normal(size=3), expected[0])
     np.testing.assert_array_equal(fresh.unwrapped.np_random.normal(size=3), expected[1])
+
+
+def test_a_random_state_saved_on_another_device_type_is_refused_clearly(tmp_path):
+    run = td3.train("Pendulum-v1", seed=0, progress=False, **SMALL)
+    path = checkpoint.save(run, tmp_path / "run.pt", buffer=True, rng=True)
+    payload = torch.load(path, weights_only=True)
+    payload["device"] = "cuda"  # as if saved on a GPU
+    torch.save(payload, path)
+    with pytest.raises(ValueError, match="random state of a run on 'cuda'"):
+        checkpoint.load(path)

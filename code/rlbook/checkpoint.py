@@ -128,6 +128,7 @@ def save(result: Result, path, *, buffer: bool = False, rng: bool = False) -> Pa
         "format": FORMAT,
         "version": VERSION,
         "algorithm": agent.name,
+        "device": agent.device.type,
         "config": dataclasses.asdict(result.config),
         "env": result.env if isinstance(result.env, str) else None,
         "agent": agent_state(agent, buffer=buffer, rng=rng),
@@ -182,6 +183,14 @@ def load(path, env=None) -> Result:
     probe = make_env()
     agent = agent_class(probe, config, np.random.SeedSequence(0))
     probe.close()
+    saved_on = payload.get("device", agent.device.type)
+    if "rng" in payload["agent"] and saved_on != agent.device.type:
+        raise ValueError(
+            f"{path} holds the random state of a run on {saved_on!r}, and config.device "
+            f"{config.device!r} gives {agent.device.type!r} here: a {saved_on} generator's state "
+            f"cannot continue on {agent.device.type}. Resume on {saved_on}, or save without rng=True "
+            "to load the networks anywhere"
+        )
     load_agent_state(agent, payload["agent"])
     saved = payload["result"]
     result = Result(agent=agent, config=config, env=env, loop=payload["loop"], **saved)
