@@ -460,26 +460,16 @@ def test_bf16_native_needs_onednn_and_knows_its_devices(bf16_units, monkeypatch)
 
 def test_value_network_variant_is_its_own_class():
     """``value_network=True`` runs :class:`rlbook.sac.SACValueNetwork`; ``SAC.update`` is the box."""
-    r = sac.train(
-        "Pendulum-v1",
+    tiny = dict(
         total_steps=60,
         warmup_steps=40,
         eval_every=60,
         eval_episodes=1,
         hidden=(8,),
         batch_size=8,
-        value_network=True,
         progress=False,
     )
+    r = sac.train("Pendulum-v1", value_network=True, **tiny)
     assert type(r.agent) is sac.SACValueNetwork and hasattr(r.agent, "v_target")
-    plain = sac.train(
-        "Pendulum-v1",
-        total_steps=60,
-        warmup_steps=40,
-        eval_every=60,
-        eval_episodes=1,
-        hidden=(8,),
-        batch_size=8,
-        progress=False,
-    )
+    plain = sac.train("Pendulum-v1", **tiny)
     assert type(plain.agent) is sac.SAC and not hasattr(plain.agent, "v")

@@ -8,12 +8,12 @@ that needs the network fails its test instead of silently loading from a CDN.
 
 import functools
 import http.server
-import shutil
 import threading
 from pathlib import Path
 
 import pytest
 
+import chromium
 from browser_support import HTML
 
 
@@ -39,21 +39,9 @@ def server():
 def browser():
     from playwright.sync_api import sync_playwright
 
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(executable).exists():
+    if not Path(chromium.EXECUTABLE).exists():
         pytest.fail("Debian's chromium is not installed: run `make browser-deps` (make test does)")
     with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=executable,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+        b = chromium.launch(p)
         yield b
         b.close()

@@ -44,7 +44,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
@@ -56,9 +55,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
+import chromium
+
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "screenshots" / "jupyterlab"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM = chromium.EXECUTABLE
 
 SETUP = "import torch\n\ntorch.set_num_threads(1)\nfrom rlbook import knobs, widgets"
 SHRINK_TD3 = (
@@ -235,18 +236,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+        b = chromium.launch(p)
         yield b
         b.close()
 
