@@ -45,7 +45,7 @@ CPU2 := ATEN_CPU_CAPABILITY=default MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_
 	NPY_DISABLE_CPU_FEATURES="X86_V3 X86_V4 AVX512_ICL AVX512_SPR"
 CPU2_TESTS := tests/test_euler.py tests/test_lqr_ground_truth.py tests/test_pcl.py \
 	tests/test_fqi.py tests/test_checks.py tests/test_dqn.py tests/test_targets_noise.py \
-	tests/test_networks.py tests/test_properties.py
+	tests/test_networks.py tests/test_properties.py tests/test_identities.py
 unit-cpu2: setup
 	$(CPU2) .venv/bin/pytest -p no:cacheprovider $(CPU2_TESTS)
 
