@@ -99,11 +99,16 @@ def evaluate(
     return returns
 
 
-def eval_row(step: int, returns) -> dict:
+def eval_row(step: int, returns, seconds: float | None = None) -> dict:
     """One row of a learning curve, as every trainer and runner writes it: ``step`` (environment
-    steps, or iterations for offline methods) and the ``mean`` and ``std`` of ``returns``."""
+    steps, or iterations for offline methods) and the ``mean`` and ``std`` of ``returns``; with
+    ``seconds``, also the training time so far (evaluation excluded), from which a benchmark reads
+    the wall-clock time to a threshold."""
     returns = np.asarray(returns, dtype=float)
-    return {"step": int(step), "mean": float(returns.mean()), "std": float(returns.std())}
+    row = {"step": int(step), "mean": float(returns.mean()), "std": float(returns.std())}
+    if seconds is not None:
+        row["seconds"] = float(seconds)
+    return row
 
 
 @dataclass
@@ -111,7 +116,8 @@ class Result:
     """What ``train`` returns: the trained agent, its learning curve and timing.
 
     ``curve`` has one row per evaluation: ``step`` (environment steps so far), ``mean`` and ``std``
-    of the deterministic returns over the evaluation episodes. ``episodes`` lists the training
+    of the deterministic returns over the evaluation episodes, and ``seconds`` (training time so
+    far, evaluation excluded). ``episodes`` lists the training
     episodes as ``(step at its end, undiscounted return)`` (with exploration). ``logs`` holds what
     the ``callback`` of ``train`` returned at each evaluation, with its ``step``.
     """
@@ -239,8 +245,9 @@ def run_off_policy(
                 consistent = True
                 if eval_every and t % eval_every == 0:
                     eval_start = time.perf_counter()
+                    trained = eval_start - start - result.eval_time
                     returns = evaluate(agent.act_batch, make_env, eval_seeds)
-                    result.curve.append(eval_row(t, returns))
+                    result.curve.append(eval_row(t, returns, trained))
                     if callback is not None:
                         log = callback(agent, t)
                         if log is not None:

@@ -202,17 +202,19 @@ def sb3_peer(algo: str):
             def __init__(self):
                 super().__init__()
                 self.curve, self.eval_time = [], 0.0
+                self.start = time.perf_counter()
 
             def _on_step(self) -> bool:
                 if s["eval_every"] and self.num_timesteps % s["eval_every"] == 0:
                     t0 = time.perf_counter()
                     ret = evaluate(predict, make, range(s["eval_episodes"]))
+                    trained = t0 - self.start - self.eval_time
                     self.eval_time += time.perf_counter() - t0
-                    self.curve.append(eval_row(self.num_timesteps, ret))
+                    self.curve.append(eval_row(self.num_timesteps, ret, trained))
                 return True
 
         callback = Curve()
-        start = time.perf_counter()
+        start = callback.start = time.perf_counter()
         model.learn(total_timesteps=s["total_steps"], callback=callback)
         seconds = time.perf_counter() - start - callback.eval_time
         return {

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import platform
 import subprocess
 import time
@@ -37,7 +38,21 @@ import numpy as np
 from . import runners
 from .validation import check_int
 
-__all__ = ["ALGORITHMS", "Job", "load_records", "machine_name", "provenance", "run_job", "sweep"]
+__all__ = [
+    "ALGORITHMS",
+    "Job",
+    "load_records",
+    "machine_name",
+    "provenance",
+    "run_job",
+    "seed_curves",
+    "sweep",
+    "time_to_threshold",
+]
+
+#: environment variables that limit torch's, MKL's and oneDNN's kernels (an AVX2 machine
+#: approximated on a newer CPU): a record keeps those set, since its times depend on them
+KERNEL_LIMITS = ("ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS", "ONEDNN_MAX_CPU_ISA")
 
 
 #: what a :class:`Job` may name: a function ``(env, seed, **settings) -> dict`` (see
@@ -75,7 +90,8 @@ def provenance() -> dict:
     """Versions, machine and git commit: what a results file needs to be reproduced.
     ``cpu_bf16_native`` says whether the CPU runs bfloat16 products natively
     (:func:`rlbook.agent.bf16_native`): CPUs of one model name differ there, and bf16 speed with
-    them."""
+    them; ``torch_cpu_capability`` is the kernel set torch ran, and ``kernel_limits`` the
+    :data:`KERNEL_LIMITS` variables that were set."""
     import gymnasium
     import torch
 
@@ -98,13 +114,13 @@ def provenance() -> dict:
         "machine": machine_name(),
         "cpu_flags": cpu_flags(),
         "cpu_bf16_native": bf16_native("cpu"),
+        "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "kernel_limits": {k: os.environ[k] for k in KERNEL_LIMITS if k in os.environ},
     }
 
 
 def machine_name() -> str:
     """The CPU model and core count (``platform.processor()`` is often empty on Linux)."""
-    import os
-
     name = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -228,6 +244,22 @@ def seed_curves(records: list[dict]) -> tuple[np.ndarray, np.ndarray]:
             raise ValueError(f"records of {records[0].get('name')!r} differ in their steps")
     curves = np.array([[row["mean"] for row in r["curve"]] for r in records], dtype=float)
     return np.array(steps), curves
+
+
+def time_to_threshold(record: dict, threshold: float) -> tuple[float, int] | None:
+    """``(seconds, step)`` at the first evaluation of ``record``'s curve whose mean return is at
+    least ``threshold``: the training time so far (evaluation excluded, the rows' ``seconds``) and
+    the environment steps; ``None`` if the run never reached it. Raises ``ValueError`` for a
+    record whose curve has no ``seconds`` (written before they were recorded)."""
+    for row in record["curve"]:
+        if "seconds" not in row:
+            raise ValueError(
+                f"record {record.get('name')!r} (seed {record.get('seed')}) has no training "
+                f"times in its curve; run it again with this version of rlbook"
+            )
+        if row["mean"] >= threshold:
+            return float(row["seconds"]), int(row["step"])
+    return None
 
 
 def _json_default(x):

@@ -1,0 +1,125 @@
+"""Time to a good policy: rlbook with the chapters' laptop settings against SB3 with the zoo's.
+
+Usage (from the repository root, after `make setup` and `.venv/bin/pip install -e ".[bench]"`):
+
+    .venv/bin/python benchmarks/time_to_threshold.py --seeds 5 --jobs 2
+
+trains, for each seed, TD3 and SAC of
+
+- rlbook with :data:`rlbook.runners.LAPTOP` (the settings of the chapters' training cells, chosen
+  for the time to a good policy on a laptop CPU: 64-wide networks, gamma 0.98, a short warm-up),
+  for the chapter's step budget;
+- stable-baselines3 with the rl-baselines3-zoo settings (:data:`rlbook.runners.PENDULUM_TD3`,
+  :data:`~rlbook.runners.PENDULUM_SAC`: 400x300 or 256x256 networks, 20,000 steps),
+
+each job starting beside its peer (``--jobs 2``: the rlbook run and the SB3 run of one algorithm
+and seed start together, one torch thread each, ``--threads``). Every 500 steps each run is
+evaluated deterministically on the 100 fixed starts ``reset(seed=i)``, i < 100, its time excluded
+from the training time that the curve records (``seconds`` of each row). The table gives, per
+algorithm and library: the training seconds and steps until the mean return first reaches -200
+(``--threshold``), the final return (mean and standard deviation over seeds, at the end of each
+run's budget), and the ratio of SB3's time to rlbook's, per seed and of the means.
+
+Records go to ``code/rlbook/results/pendulum-threshold/`` (the Benchmarks chapter reads them with
+``rlbook.results.load("pendulum-threshold")``); ``--skip-done`` continues an interrupted run, and
+``--table`` prints the table of the records there without training. The times depend on the CPU:
+the records keep its model, its flags, torch's kernel set, and the kernel limits if any were set.
+On a CPU with AVX-512, an AVX2 machine can be approximated by limiting torch's, MKL's and oneDNN's
+kernels (the committed records were made that way; an approximation only: clock, caches and the
+rest of the microarchitecture stay those of the newer CPU):
+
+    ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2 \\
+        .venv/bin/python benchmarks/time_to_threshold.py --seeds 5 --jobs 2
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from rlbook.runners import LAPTOP, pendulum_settings
+from rlbook.sweep import Job, cpu_summary, load_records, sweep, time_to_threshold
+
+ALGOS = ("td3", "sac")
+CEILING = -132.4  # near-optimal control on the 100 fixed starts
+RESULTS = Path(__file__).resolve().parents[1] / "code" / "rlbook" / "results"
+OUT = RESULTS / "pendulum-threshold"
+
+
+def jobs_for(algos, seeds, threads, eval_every=500):
+    evaluation = dict(eval_every=eval_every, eval_episodes=100, threads=threads)
+    jobs = []
+    for seed in range(seeds):
+        for algo in algos:
+            jobs.append(Job(algo, seed, settings={**LAPTOP[algo], **evaluation}, label=algo))
+            zoo = {**pendulum_settings(f"sb3-{algo}"), **evaluation}
+            jobs.append(Job(f"sb3-{algo}", seed, settings=zoo, label=f"sb3-{algo}"))
+    return jobs
+
+
+def table(groups: dict[str, list[dict]], threshold: float, algos=ALGOS) -> str:
+    """The time-to-threshold table of ``groups`` (records grouped by name, as load_records)."""
+    lines = [
+        f"{'algo':5s} {'library':16s} {'seeds':>5s} {'reached':>7s} {'seconds to ' + str(int(threshold)):>16s} "
+        f"{'steps':>7s} {'final return':>16s} {'steps/s':>8s}"
+    ]
+    ratios = []
+    for algo in algos:
+        times = {}
+        for name, lib in ((algo, "rlbook laptop"), (f"sb3-{algo}", "SB3 zoo")):
+            rs = groups.get(name, [])
+            if not rs:
+                continue
+            hits = [time_to_threshold(r, threshold) for r in rs]
+            times[name] = {r["seed"]: h[0] if h else np.inf for r, h in zip(rs, hits, strict=True)}
+            reached = [h for h in hits if h]
+            secs = np.array([h[0] for h in reached]) if reached else np.array([np.nan])
+            steps = np.array([h[1] for h in reached]) if reached else np.array([np.nan])
+            final = np.array([r["final_return"] for r in rs])
+            sps = np.mean([r["steps_per_second"] for r in rs])
+            lines.append(
+                f"{algo:5s} {lib:16s} {len(rs):5d} {len(reached):7d} "
+                f"{secs.mean():8.1f} ({secs.min():4.1f}-{secs.max():4.1f}) {steps.mean():7.0f} "
+                f"{final.mean():8.1f} +- {final.std():4.1f} {sps:8.0f}"
+            )
+        if len(times) == 2:
+            ours, peer = times[algo], times[f"sb3-{algo}"]
+            seeds = sorted(set(ours) & set(peer))
+            per_seed = [peer[s] / ours[s] for s in seeds]
+            mean_ratio = np.mean([peer[s] for s in seeds]) / np.mean([ours[s] for s in seeds])
+            ratios.append(
+                f"{algo}: SB3-zoo / rlbook-laptop time to {threshold:g}: {mean_ratio:.1f}x "
+                f"(per seed {', '.join(f'{x:.1f}' for x in per_seed)})"
+            )
+    return "\n".join(lines + [""] + ratios)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--algos", nargs="+", default=list(ALGOS), choices=ALGOS)
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--jobs", type=int, default=2, help="runs at once (local processes)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
+    parser.add_argument("--threshold", type=float, default=-200.0)
+    parser.add_argument("--out", type=Path, default=OUT, help="record folder")
+    parser.add_argument("--skip-done", action="store_true", help="skip jobs whose file exists")
+    parser.add_argument("--table", action="store_true", help="print the table of --out and stop")
+    args = parser.parse_args()
+    if not args.table:
+        jobs = jobs_for(args.algos, args.seeds, args.threads)
+        if args.skip_done:
+            jobs = [j for j in jobs if not (args.out / f"{j.name}-seed{j.seed}.json").exists()]
+        print(f"{cpu_summary()}\n{len(jobs)} jobs, {args.jobs} at a time -> {args.out}", flush=True)
+        records = sweep(jobs, n_jobs=args.jobs, out=args.out, verbose=10)
+        for r in records:
+            if r["error"]:
+                print(f"FAILED {r['name']} seed {r['seed']}:\n{r['error']}")
+    groups = load_records(args.out)
+    print(table(groups, args.threshold, args.algos))
+    print(f"(ceiling on these starts: about {CEILING}; target: final >= {CEILING - 15:.1f})")
+
+
+if __name__ == "__main__":
+    main()
