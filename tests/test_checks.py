@@ -284,3 +284,19 @@ def test_temperature_loss_mistakes_and_agreement_with_the_package():
         ),
         "exp(log_alpha)",
     )
+
+
+def test_the_package_reexports_every_checker_from_its_modules():
+    """``rlbook.checks`` is a package split by chapter; ``checks.check_...`` and
+    ``from rlbook.checks import ...`` keep working for every public name of its modules."""
+    from rlbook.checks import CheckResult, actor_critic, euler_pcl, grading, q_targets
+
+    modules = (actor_critic, euler_pcl, grading, q_targets)
+    public = [name for m in modules for name in m.__all__]
+    assert sorted(public) == sorted(checks.__all__) and len(set(public)) == len(public)
+    for m in modules:
+        for name in m.__all__:
+            assert getattr(checks, name) is getattr(m, name)
+    assert isinstance(
+        checks.check_ema_update(lambda t, o, tau: tau * o + (1 - tau) * t), CheckResult
+    )

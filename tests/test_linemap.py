@@ -54,7 +54,7 @@ def test_every_update_line_has_tagged_code(label):
 
 def test_every_algorithm_cited_in_the_package_exists_in_the_book():
     cited = set()
-    for py in (ROOT / "code" / "rlbook").glob("*.py"):
+    for py in (ROOT / "code" / "rlbook").rglob("*.py"):
         cited |= set(re.findall(r"\{prf:ref\}`([^`]+)`", py.read_text()))
     assert cited - set(BOXES) == set(), f"labels cited in docstrings but not in the book: {cited}"
     assert set(IMPLEMENTED) <= cited

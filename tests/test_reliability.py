@@ -6,6 +6,7 @@ stopped and resumed, or saved and loaded), repeated on the same machine. Across 
 sets the float32 digits differ and training runs drift apart, so no result here is compared with
 one recorded elsewhere."""
 
+import re
 import signal
 
 import numpy as np
@@ -305,8 +306,16 @@ def test_a_wrappers_running_statistics_survive_a_resume():
     _same_run(resumed, straight)
 
 
-def test_the_snapshot_warns_for_every_layer_it_cannot_restore():
+def _warned(records, pattern):
+    return [str(w.message) for w in records if re.search(pattern, str(w.message))]
+
+
+def test_the_snapshot_warns_for_every_layer_it_cannot_restore_where_it_matters(tmp_path):
+    """The snapshot lists the wrapper state it cannot capture. Every train call takes a snapshot
+    (a run can always be resumed), so training does not warn; saving a checkpoint with the
+    snapshot (buffer=True, rng=True) warns, and so does a run resumed from it."""
     import collections
+    import warnings
 
     import gymnasium as gym
 
@@ -317,8 +326,21 @@ def test_the_snapshot_warns_for_every_layer_it_cannot_restore():
             super().__init__(env)
             self.recent = collections.deque(maxlen=3)
 
-    with pytest.warns(UserWarning, match=r"Memory\.recent \(deque\)"):
-        snapshot_env(Memory(gym.make("Pendulum-v1")))
+    def make():
+        return Memory(gym.make("Pendulum-v1"))
+
+    lost = r"Memory\.recent \(deque\)"
+    with warnings.catch_warnings(record=True) as records:
+        warnings.simplefilter("always")
+        snap = snapshot_env(make())
+        run = td3.train(make, seed=0, progress=False, **{**SMALL, "total_steps": 200})
+        checkpoint.save(run, tmp_path / "agent.pt")  # no snapshot saved: nothing to warn about
+    assert snap["unrestored"] == ["Memory.recent (deque)"]
+    assert not _warned(records, lost), _warned(records, lost)
+    with pytest.warns(UserWarning, match=lost + ".*a run resumed from this checkpoint may not"):
+        checkpoint.save(run, tmp_path / "run.pt", buffer=True, rng=True)
+    with pytest.warns(UserWarning, match=lost + ".*this resumed run may not"):
+        checkpoint.resume(run, total_steps=250, progress=False)
 
 
 def test_the_snapshot_restores_every_layers_generator_and_containers():
@@ -355,3 +377,31 @@ def test_a_random_state_saved_on_another_device_type_is_refused_clearly(tmp_path
     torch.save(payload, path)
     with pytest.raises(ValueError, match="random state of a run on 'cuda'"):
         checkpoint.load(path)
+    with pytest.raises(ValueError, match="run on 'cuda', and device='cpu' gives 'cpu'"):
+        checkpoint.load(path, device="cpu")  # the override does not make the state fit
+
+
+def test_load_puts_the_agent_on_the_device_asked_for(tmp_path):
+    """``load(path, device=...)`` overrides the saved config's device; the file's tensors are read
+    onto the CPU first, so a checkpoint saved on CUDA (here: labelled so) loads on the CPU."""
+    run = td3.train("Pendulum-v1", seed=1, progress=False, **{**SMALL, "total_steps": 200})
+    path = checkpoint.save(run, tmp_path / "agent.pt")
+    loaded = checkpoint.load(path, device="cpu")
+    assert loaded.agent.device.type == "cpu" and loaded.config == run.config.replace(device="cpu")
+    assert all(
+        torch.equal(x, y) for x, y in zip(_params(loaded.agent), _params(run.agent), strict=True)
+    )
+    payload = torch.load(path, weights_only=True)
+    payload["device"] = payload["config"]["device"] = "cuda"  # as if trained on a GPU
+    torch.save(payload, path)
+    loaded = checkpoint.load(path, device="cpu")  # no random state: the networks load anywhere
+    assert loaded.agent.device.type == "cpu" and loaded.config.device == "cpu"
+    assert all(
+        torch.equal(x, y) for x, y in zip(_params(loaded.agent), _params(run.agent), strict=True)
+    )
+    for bad in ("gpu", "cuda:x", 0):
+        with pytest.raises(ValueError, match=r"^device must be None .*'auto' or a torch device"):
+            checkpoint.load(path, device=bad)
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="device='cuda' but CUDA is not available here"):
+            checkpoint.load(path, device="cuda")

@@ -53,7 +53,7 @@ def package_tags(package: Path = ROOT / "code" / "rlbook", labels=None) -> dict[
     ``labels``; tags citing a line that does not exist are collected under ``"?"``."""
     boxes = algorithm_lines() if labels is None else labels
     found: dict[str, dict] = {}
-    for py in sorted(package.glob("*.py")):
+    for py in sorted(package.rglob("*.py")):  # subpackages too (rlbook/checks/)
         for k, line in enumerate(py.read_text().splitlines(), start=1):
             if "#" not in line:
                 continue
@@ -62,7 +62,7 @@ def package_tags(package: Path = ROOT / "code" / "rlbook", labels=None) -> dict[
                 if label not in boxes:
                     continue
                 known = list(boxes[label])
-                where = f"{py.name}:{k}"
+                where = f"{py.relative_to(package)}:{k}"
                 try:
                     numbers = _expand(m.group("a"), m.group("b"), known)
                 except ValueError:

@@ -6,10 +6,11 @@ tensors such as SAC's ``log_alpha``, counters such as the update count and DQN's
 config and the learning curve; ``buffer=True`` adds the replay buffer, ``rng=True`` every
 random generator (torch's, the agent's, the buffer's, the noise's, the environment's) and the
 interaction loop's position. ``load(path)`` reads it back with ``torch.load(weights_only=True)``,
-which runs no code from the file. ``resume`` continues a run, from a file saved with
-``buffer=True, rng=True`` or from a :class:`~rlbook.loop.Result` still in memory (after Ctrl-C),
-exactly as the uninterrupted run would have gone on: the tests check the learning curve and every
-parameter to the last bit on CPU.
+which runs no code from the file; ``load(path, device="cpu")`` puts the agent on another device
+than its config's (a run saved on CUDA, loaded where there is none). ``resume`` continues a run,
+from a file saved with ``buffer=True, rng=True`` or from a :class:`~rlbook.loop.Result` still in
+memory (after Ctrl-C), exactly as the uninterrupted run would have gone on: the tests check the
+learning curve and every parameter to the last bit on CPU.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import torch
 from . import ddpg, dqn, sac, td3
 from .agent import run_config
 from .envs import env_factory
+from .envstate import warn_unrestored
 from .loop import Result
 
 __all__ = ["load", "resume", "save"]
@@ -119,11 +121,15 @@ def load_agent_state(agent, state: dict) -> None:
 def save(result: Result, path, *, buffer: bool = False, rng: bool = False) -> Path:
     """Write ``result`` (from ``train`` or ``resume``) to ``path``; see the module docstring.
 
-    ``buffer=True, rng=True`` is what :func:`resume` needs to continue exactly.
+    ``buffer=True, rng=True`` is what :func:`resume` needs to continue exactly; it saves the
+    environment's snapshot too, and warns for each attribute of a wrapper the snapshot could not
+    capture (:func:`rlbook.envstate.warn_unrestored`).
     """
     if not isinstance(result, Result):
         raise ValueError(f"result must be the Result that train returned; got {type(result)}")
     agent = result.agent
+    if buffer and rng and result.loop is not None:
+        warn_unrestored(result.loop["env"], "a run resumed from this checkpoint")
     payload = {
         "format": FORMAT,
         "version": VERSION,
@@ -148,10 +154,39 @@ def save(result: Result, path, *, buffer: bool = False, rng: bool = False) -> Pa
     return path
 
 
-def load(path, env=None) -> Result:
+def _check_device(device) -> str | None:
+    """``device`` of :func:`load`: None, or ``"auto"`` or a torch device name usable here."""
+    if device is None:
+        return None
+    if isinstance(device, torch.device):
+        device = str(device)
+    allowed = "None (the saved config's), 'auto' or a torch device name ('cpu', 'cuda', 'cuda:0')"
+    if not isinstance(device, str):
+        raise ValueError(f"device must be {allowed}; got {device!r}")
+    if device == "auto":
+        return device
+    try:
+        kind = torch.device(device).type
+    except RuntimeError:
+        raise ValueError(f"device must be {allowed}; got {device!r}") from None
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} but CUDA is not available here: use device='cpu'")
+    return device
+
+
+def load(path, env=None, *, device=None) -> Result:
     """Read a checkpoint written by :func:`save`; returns a :class:`~rlbook.loop.Result` whose
     ``agent`` is ready to act. ``env`` (an id, an instance or a factory) is needed only when the
-    run was trained on an environment that was not given by its registered id."""
+    run was trained on an environment that was not given by its registered id.
+
+    ``device`` (``"cpu"``, ``"cuda"``, ``"auto"``...) replaces the saved ``config.device``: the
+    file's tensors are read onto the CPU (``map_location="cpu"``, which works whatever device saved
+    them, and where the random states and the buffer's arrays must be) and the agent's networks,
+    optimizer state and tensors are copied onto ``device``; the returned ``config`` says
+    ``device``. A checkpoint saved with ``rng=True`` on another device type (``"cuda"`` for
+    ``"cpu"``) is refused, with or without ``device``: that generator's state cannot continue on
+    this device type."""
+    device = _check_device(device)
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"no checkpoint at {path}")
@@ -174,6 +209,8 @@ def load(path, env=None) -> Result:
     if agent_class is None:
         raise ValueError(f"{path}: unknown algorithm {payload['algorithm']!r}")
     config = agent_class.config_class(**payload["config"])
+    if device is not None:
+        config = config.replace(device=device)
     env = payload["env"] if env is None else env
     if env is None:
         raise ValueError(
@@ -185,11 +222,12 @@ def load(path, env=None) -> Result:
     probe.close()
     saved_on = payload.get("device", agent.device.type)
     if "rng" in payload["agent"] and saved_on != agent.device.type:
+        asked = f"config.device {config.device!r}" if device is None else f"device={device!r}"
         raise ValueError(
-            f"{path} holds the random state of a run on {saved_on!r}, and config.device "
-            f"{config.device!r} gives {agent.device.type!r} here: a {saved_on} generator's state "
-            f"cannot continue on {agent.device.type}. Resume on {saved_on}, or save without rng=True "
-            "to load the networks anywhere"
+            f"{path} holds the random state of a run on {saved_on!r}, and {asked} gives "
+            f"{agent.device.type!r} here: a {saved_on} generator's state cannot continue on "
+            f"{agent.device.type}. Resume on {saved_on} (load it with device={saved_on!r}), or "
+            "save without rng=True to load the networks anywhere"
         )
     load_agent_state(agent, payload["agent"])
     saved = payload["result"]

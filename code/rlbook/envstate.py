@@ -6,10 +6,12 @@ attributes of objects that hold only such values (e.g. ``NormalizeObservation``'
 statistics, a ``RunningMeanStd``), and the state of every numpy random generator it holds (the
 base environment's ``_np_random``, a noise wrapper's own); :func:`restore_env` puts them back into a freshly made
 environment of the same stack. Any other attribute of any layer (a simulator handle, a model
-object, a deque) gets a warning naming the layer and the attribute: a resumed run may not
-restore it exactly. Attributes that are configuration rather than state (spaces, the spec,
-the metadata, the wrapped ``env``, ``_saved_kwargs``) are passed over. Arrays shared between
-layers are restored as separate copies.
+object, a deque) is listed in the snapshot's ``"unrestored"`` entry, naming the layer and the
+attribute; :func:`warn_unrestored` warns about them where it matters, when the snapshot is used
+to continue a run (a checkpoint saved with it, a resumed run), not at the end of every training
+run. Attributes that are configuration rather than state (spaces, the spec, the metadata, the
+wrapped ``env``, ``_saved_kwargs``) are passed over. Arrays shared between layers are restored as
+separate copies.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import warnings
 import gymnasium as gym
 import numpy as np
 
-__all__ = ["restore_env", "snapshot_env"]
+__all__ = ["restore_env", "snapshot_env", "warn_unrestored"]
 
 _PLAIN = (bool, int, float, str, type(None), np.ndarray, np.generic)
 _CONFIG = (gym.spaces.Space, gym.envs.registration.EnvSpec)
@@ -58,8 +60,9 @@ def _plain_object(value) -> dict | None:
 
 
 def snapshot_env(env: gym.Env) -> dict:
-    """The state of ``env`` (see the module docstring); warns for what it cannot capture."""
-    layers = []
+    """The state of ``env`` (see the module docstring), with the list ``"unrestored"`` of what it
+    cannot capture (``"Layer.attribute (type)"``); it does not warn (:func:`warn_unrestored`)."""
+    layers, unrestored = [], []
     for layer in _layers(env):
         saved = {"plain": {}, "nested": {}, "generators": {}}
         for key, value in vars(layer).items():
@@ -72,14 +75,21 @@ def snapshot_env(env: gym.Env) -> dict:
             elif (fields := _plain_object(value)) is not None:
                 saved["nested"][key] = fields
             else:
-                warnings.warn(
-                    f"{type(layer).__name__}.{key} ({type(value).__name__}) is not a number, an "
-                    f"array, a container or an object of them: a resumed run may not restore the "
-                    f"environment exactly",
-                    stacklevel=3,
-                )
+                unrestored.append(f"{type(layer).__name__}.{key} ({type(value).__name__})")
         layers.append(saved)
-    return {"layers": layers}
+    return {"layers": layers, "unrestored": unrestored}
+
+
+def warn_unrestored(snapshot: dict, where: str, stacklevel: int = 2) -> None:
+    """One warning per attribute ``snapshot`` could not capture; ``where`` names what the snapshot
+    is used for (e.g. ``"a run resumed from this checkpoint"``). ``stacklevel`` as for
+    :func:`warnings.warn`, counted from the caller of this function."""
+    for item in snapshot.get("unrestored", ()):  # a snapshot saved before the list: nothing known
+        warnings.warn(
+            f"{item} is not a number, an array, a container or an object of them: {where} may "
+            f"not restore the environment exactly",
+            stacklevel=stacklevel + 1,
+        )
 
 
 def restore_env(env: gym.Env, snapshot: dict) -> None:

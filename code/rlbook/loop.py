@@ -36,7 +36,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .envstate import restore_env, snapshot_env
+from .envstate import restore_env, snapshot_env, warn_unrestored
 from .validation import check_int
 
 __all__ = [
@@ -304,9 +304,12 @@ def snapshot_loop(env, obs, episode_return: float, t: int) -> dict:
 
 
 def restore_loop(env, loop: dict):
-    """Put a fresh ``env`` in the saved state; returns ``(obs, episode_return, t)``."""
+    """Put a fresh ``env`` in the saved state; returns ``(obs, episode_return, t)``. Warns for
+    each attribute of a wrapper that the snapshot could not capture (here, where a run continues
+    from it, not in :func:`snapshot_loop`, which runs at the end of every training run)."""
     env.reset(seed=0)  # initialise every wrapper; the saved state then overwrites it
     restore_env(env, loop["env"])
+    warn_unrestored(loop["env"], "this resumed run")
     rng = np.random.default_rng()
     rng.bit_generator.state = loop["action_rng"]
     env.action_space._np_random = rng
