@@ -473,3 +473,21 @@ def test_value_network_variant_is_its_own_class():
     assert type(r.agent) is sac.SACValueNetwork and hasattr(r.agent, "v_target")
     plain = sac.train("Pendulum-v1", **tiny)
     assert type(plain.agent) is sac.SAC and not hasattr(plain.agent, "v")
+
+
+def test_linear_learning_rate_schedule_falls_to_zero_at_the_budget():
+    """lr_schedule="linear": every optimizer's rates fall as initial * (1 - step / total_steps)."""
+    tiny = dict(total_steps=40, warmup_steps=10, batch_size=4, hidden=(8,), eval_every=0)
+    res = sac.train(ShortEpisodes, lr_schedule="linear", progress=False, **tiny)
+    agent = res.agent
+    for name in agent.state_optimizers:
+        for group in getattr(agent, name).param_groups:
+            assert group["lr"] == 0.0 and group["initial_lr"] > 0
+    agent.anneal(10)
+    for name in agent.state_optimizers:
+        for group in getattr(agent, name).param_groups:
+            assert group["lr"] == pytest.approx(group["initial_lr"] * 0.75, rel=1e-12)
+    constant = td3.train(ShortEpisodes, progress=False, **tiny).agent
+    assert constant.q_optimizer.param_groups[0]["lr"] == constant.config.lr_q
+    with pytest.raises(ValueError, match="lr_schedule"):
+        td3.TD3Config(lr_schedule="cosine")

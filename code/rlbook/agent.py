@@ -174,6 +174,11 @@ class OffPolicyConfig:
     # (see bf16_native; elsewhere the agent refuses it: 7-8x slower). "auto": bfloat16 where
     # native, else float32 (the agent's ``precision`` says which)
     precision: str = "float32"
+    # "constant": the learning rates of the boxes; "linear": every learning rate (alpha's too)
+    # falls linearly to 0 at total_steps, as SB3's linear schedules ("lin_1e-3" in the zoo), so
+    # that the last updates are small and the final policy does not swing (a departure from the
+    # boxes; the laptop settings of the chapters use it, rlbook.runners.LAPTOP)
+    lr_schedule: str = "constant"
 
     def __post_init__(self):
         object.__setattr__(self, "hidden", check_sizes("hidden", self.hidden))
@@ -190,6 +195,7 @@ class OffPolicyConfig:
         check_int("eval_every", self.eval_every, 0)
         check_int("eval_episodes", self.eval_episodes, 1)
         check_choice("precision", self.precision, PRECISIONS)
+        check_choice("lr_schedule", self.lr_schedule, ("constant", "linear"))
         if not isinstance(self.device, str):
             raise ValueError(
                 f"device must be a string such as 'auto', 'cpu' or 'cuda'; got {self.device!r}"
@@ -341,6 +347,19 @@ class OffPolicyAgent:
 
     def update(self) -> dict:
         raise NotImplementedError
+
+    def anneal(self, step: int) -> None:
+        """Called by the loop after the update of environment step ``step``: with
+        ``lr_schedule="linear"``, set every declared optimizer's learning rates to their initial
+        values times ``1 - step / total_steps`` (kept in each param group's ``initial_lr``, so
+        checkpoints carry them); with ``"constant"``, nothing."""
+        if self.config.lr_schedule != "linear":
+            return
+        fraction = max(0.0, 1.0 - step / self.config.total_steps)
+        for name in self.state_optimizers:
+            for group in getattr(self, name).param_groups:
+                group.setdefault("initial_lr", group["lr"])
+                group["lr"] = group["initial_lr"] * fraction
 
     def autocast(self):
         """The context the loop runs ``update`` in: bf16 autocast when :attr:`precision` (the

@@ -194,7 +194,8 @@ def run_off_policy(
     """Run environment steps until ``total_steps``, one agent update per step after warm-up.
 
     ``agent`` provides ``act(obs, explore)``, ``act_batch(obs)`` (deterministic, batched),
-    ``store(obs, act, rew, next_obs, terminated, truncated)``, ``update()`` and ``episode_start()``.
+    ``store(obs, act, rew, next_obs, terminated, truncated)``, ``update()``, ``anneal(step)``
+    (the learning-rate schedule) and ``episode_start()``.
     If ``result.loop`` holds the state where an earlier call stopped, the run continues from it
     (``seed_seq`` is then unused); otherwise it starts with ``reset(seed=...)`` from ``seed_seq``.
     Every loss and target the update reports is checked: a NaN or inf raises
@@ -241,6 +242,7 @@ def run_off_policy(
                     with precision():
                         info = agent.update()
                     check_finite(info, t + 1, result)
+                    agent.anneal(t + 1)  # the learning-rate schedule, if any
                 t += 1
                 consistent = True
                 if eval_every and t % eval_every == 0:
