@@ -37,10 +37,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
-
 from rlbook.runners import LAPTOP, pendulum_settings
-from rlbook.sweep import Job, cpu_summary, load_records, sweep, time_to_threshold
+from rlbook.sweep import Job, cpu_summary, load_records, sweep, threshold_table
 
 ALGOS = ("td3", "sac")
 CEILING = -132.4  # near-optimal control on the 100 fixed starts
@@ -57,43 +55,6 @@ def jobs_for(algos, seeds, threads, eval_every=500):
             zoo = {**pendulum_settings(f"sb3-{algo}"), **evaluation}
             jobs.append(Job(f"sb3-{algo}", seed, settings=zoo, label=f"sb3-{algo}"))
     return jobs
-
-
-def table(groups: dict[str, list[dict]], threshold: float, algos=ALGOS) -> str:
-    """The time-to-threshold table of ``groups`` (records grouped by name, as load_records)."""
-    lines = [
-        f"{'algo':5s} {'library':16s} {'seeds':>5s} {'reached':>7s} {'seconds to ' + str(int(threshold)):>16s} "
-        f"{'steps':>7s} {'final return':>16s} {'steps/s':>8s}"
-    ]
-    ratios = []
-    for algo in algos:
-        times = {}
-        for name, lib in ((algo, "rlbook laptop"), (f"sb3-{algo}", "SB3 zoo")):
-            rs = groups.get(name, [])
-            if not rs:
-                continue
-            hits = [time_to_threshold(r, threshold) for r in rs]
-            times[name] = {r["seed"]: h[0] if h else np.inf for r, h in zip(rs, hits, strict=True)}
-            reached = [h for h in hits if h]
-            secs = np.array([h[0] for h in reached]) if reached else np.array([np.nan])
-            steps = np.array([h[1] for h in reached]) if reached else np.array([np.nan])
-            final = np.array([r["final_return"] for r in rs])
-            sps = np.mean([r["steps_per_second"] for r in rs])
-            lines.append(
-                f"{algo:5s} {lib:16s} {len(rs):5d} {len(reached):7d} "
-                f"{secs.mean():8.1f} ({secs.min():4.1f}-{secs.max():4.1f}) {steps.mean():7.0f} "
-                f"{final.mean():8.1f} +- {final.std():4.1f} {sps:8.0f}"
-            )
-        if len(times) == 2:
-            ours, peer = times[algo], times[f"sb3-{algo}"]
-            seeds = sorted(set(ours) & set(peer))
-            per_seed = [peer[s] / ours[s] for s in seeds]
-            mean_ratio = np.mean([peer[s] for s in seeds]) / np.mean([ours[s] for s in seeds])
-            ratios.append(
-                f"{algo}: SB3-zoo / rlbook-laptop time to {threshold:g}: {mean_ratio:.1f}x "
-                f"(per seed {', '.join(f'{x:.1f}' for x in per_seed)})"
-            )
-    return "\n".join(lines + [""] + ratios)
 
 
 def main():
@@ -117,7 +78,7 @@ def main():
             if r["error"]:
                 print(f"FAILED {r['name']} seed {r['seed']}:\n{r['error']}")
     groups = load_records(args.out)
-    print(table(groups, args.threshold, args.algos))
+    print(threshold_table(groups, args.threshold, args.algos))
     print(f"(ceiling on these starts: about {CEILING}; target: final >= {CEILING - 15:.1f})")
 
 

@@ -176,8 +176,9 @@ class OffPolicyConfig:
     precision: str = "float32"
     # "constant": the learning rates of the boxes; "linear": every learning rate (alpha's too)
     # falls linearly to 0 at total_steps, as SB3's linear schedules ("lin_1e-3" in the zoo), so
-    # that the last updates are small and the final policy does not swing (a departure from the
-    # boxes; the laptop settings of the chapters use it, rlbook.runners.LAPTOP)
+    # that the last updates are small (a departure from the boxes, which keep their rates fixed;
+    # on Pendulum-v1 it slowed TD3 and left a SAC run stuck in a dip, so rlbook.runners.LAPTOP
+    # does not use it)
     lr_schedule: str = "constant"
 
     def __post_init__(self):

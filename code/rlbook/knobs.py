@@ -311,7 +311,7 @@ def draw_ema_lag_grid(runs: Sequence[dict]):
 KNOB_TD3 = dict(
     total_steps=6_000,
     warmup_steps=1_000,
-    hidden=(128, 128),
+    hidden=(64, 64),
     gamma=0.98,
     tau=0.02,
     eval_every=1_000,

@@ -47,6 +47,7 @@ __all__ = [
     "run_job",
     "seed_curves",
     "sweep",
+    "threshold_table",
     "time_to_threshold",
 ]
 
@@ -260,6 +261,50 @@ def time_to_threshold(record: dict, threshold: float) -> tuple[float, int] | Non
         if row["mean"] >= threshold:
             return float(row["seconds"]), int(row["step"])
     return None
+
+
+def threshold_table(
+    groups: dict[str, list[dict]], threshold: float = -200.0, algos=("td3", "sac")
+) -> str:
+    """The table of ``benchmarks/time_to_threshold.py``: for each algorithm in ``algos``, rlbook's
+    run (records named ``algo``) and SB3's (``sb3-algo``) from ``groups`` (as :func:`load_records`
+    returns them): how many seeds reached ``threshold``, the training seconds (mean, range) and
+    steps until they did (:func:`time_to_threshold`), the final return (mean +- std over seeds)
+    and steps per second; then SB3's time over rlbook's, of the means and per seed (a seed that
+    never reached it counts as an infinite time)."""
+    lines = [
+        f"{'algo':5s} {'library':16s} {'seeds':>5s} {'reached':>7s} {'seconds to ' + str(int(threshold)):>16s} "
+        f"{'steps':>7s} {'final return':>16s} {'steps/s':>8s}"
+    ]
+    ratios = []
+    for algo in algos:
+        times = {}
+        for name, lib in ((algo, "rlbook laptop"), (f"sb3-{algo}", "SB3 zoo")):
+            rs = groups.get(name, [])
+            if not rs:
+                continue
+            hits = [time_to_threshold(r, threshold) for r in rs]
+            times[name] = {r["seed"]: h[0] if h else np.inf for r, h in zip(rs, hits, strict=True)}
+            reached = [h for h in hits if h]
+            secs = np.array([h[0] for h in reached]) if reached else np.array([np.nan])
+            steps = np.array([h[1] for h in reached]) if reached else np.array([np.nan])
+            final = np.array([r["final_return"] for r in rs])
+            sps = np.mean([r["steps_per_second"] for r in rs])
+            lines.append(
+                f"{algo:5s} {lib:16s} {len(rs):5d} {len(reached):7d} "
+                f"{secs.mean():8.1f} ({secs.min():4.1f}-{secs.max():4.1f}) {steps.mean():7.0f} "
+                f"{final.mean():8.1f} +- {final.std():4.1f} {sps:8.0f}"
+            )
+        if len(times) == 2:
+            ours, peer = times[algo], times[f"sb3-{algo}"]
+            seeds = sorted(set(ours) & set(peer))
+            per_seed = [peer[s] / ours[s] for s in seeds]
+            mean_ratio = np.mean([peer[s] for s in seeds]) / np.mean([ours[s] for s in seeds])
+            ratios.append(
+                f"{algo}: SB3-zoo / rlbook-laptop time to {threshold:g}: {mean_ratio:.1f}x "
+                f"(per seed {', '.join(f'{x:.1f}' for x in per_seed)})"
+            )
+    return "\n".join(lines + [""] + ratios)
 
 
 def _json_default(x):
