@@ -331,11 +331,11 @@ def test_discrete_and_unbounded_action_spaces_are_refused():
 def bf16_units(monkeypatch):
     """``set(True)``: the CPU counts as running bf16 natively, ``set(False)``: as an AVX2-only
     CPU (no bf16 instructions), whatever this machine has."""
-    import rlbook.agent
+    import rlbook.precision
 
     def set_native(native: bool):
         monkeypatch.setattr(
-            rlbook.agent, "_cpu_bf16_flags", lambda: {"AVX512-BF16"} if native else set()
+            rlbook.precision, "_cpu_bf16_flags", lambda: {"AVX512-BF16"} if native else set()
         )
         if native:  # and oneDNN takes the products
             monkeypatch.setattr(torch.backends.mkldnn, "enabled", True)

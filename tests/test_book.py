@@ -104,7 +104,7 @@ def test_every_cited_key_is_in_references_bib():
         cited |= {k.strip() for k in group.split(",")}
     for group in re.findall(
         r"\{cite[pt]?\}`([^`]+)`",
-        "\n".join(p.read_text() for p in (ROOT / "code" / "rlbook").glob("*.py")),
+        "\n".join(p.read_text() for p in (ROOT / "code" / "rlbook").rglob("*.py")),
     ):
         cited |= {k.strip() for k in group.split(",")}
     source_keys = set()

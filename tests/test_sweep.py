@@ -5,6 +5,7 @@ import json
 import joblib
 import pytest
 
+from rlbook import td3
 from rlbook.sweep import CPU_FLAGS, Job, load_records, sweep
 
 TINY = dict(
@@ -128,3 +129,45 @@ def test_seed_curves_stacks_the_seeds_and_refuses_mismatched_steps():
     rec[1]["curve"][1]["step"] = 3
     with pytest.raises(ValueError, match="differ in their steps"):
         seed_curves(rec)
+
+
+def test_time_to_threshold_reads_the_first_evaluation_at_or_above_it():
+    from rlbook.sweep import threshold_table, time_to_threshold
+
+    def record(name, seed, means, seconds):
+        curve = [{"step": 500 * (i + 1), "mean": m, "std": 0.0} for i, m in enumerate(means)]
+        return dict(
+            name=name,
+            seed=seed,
+            curve=curve,
+            curve_seconds=seconds,
+            final_return=means[-1],
+            steps_per_second=100.0,
+        )
+
+    fast = record("td3", 0, [-900, -199.9, -300, -150], [1.0, 2.0, 3.0, 4.0])
+    assert time_to_threshold(fast, -200) == (2.0, 1000)  # the first crossing, not a later one
+    assert time_to_threshold(fast, -100) is None
+    slow = record("sb3-td3", 0, [-900, -800, -200, -140], [10.0, 20.0, 30.0, 40.0])
+    assert time_to_threshold(slow, -200) == (30.0, 1500)  # "reaches" includes equality
+    text = threshold_table({"td3": [fast], "sb3-td3": [slow]}, -200, algos=("td3",))
+    assert "15.0x" in text  # 30 s against 2 s
+    with pytest.raises(ValueError, match="curve_seconds"):
+        time_to_threshold({**fast, "curve_seconds": None}, -200)
+
+
+def test_online_runs_record_the_training_seconds_of_each_evaluation():
+    result = td3.train(
+        "Pendulum-v1",
+        total_steps=60,
+        warmup_steps=20,
+        batch_size=8,
+        hidden=(8,),
+        eval_every=20,
+        eval_episodes=1,
+        progress=False,
+    )
+    assert len(result.curve_seconds) == len(result.curve) == 3
+    seconds = result.curve_seconds
+    assert seconds[0] > 0 and all(b > a for a, b in zip(seconds, seconds[1:], strict=False))
+    assert result.curve_seconds[-1] <= result.wall_time - result.eval_time + 1e-9

@@ -142,6 +142,7 @@ def save(result: Result, path, *, buffer: bool = False, rng: bool = False) -> Pa
             "curve": result.curve,
             "episodes": result.episodes,
             "logs": result.logs,
+            "curve_seconds": result.curve_seconds,
             "steps": result.steps,
             "wall_time": result.wall_time,
             "eval_time": result.eval_time,

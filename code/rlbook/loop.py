@@ -99,16 +99,11 @@ def evaluate(
     return returns
 
 
-def eval_row(step: int, returns, seconds: float | None = None) -> dict:
+def eval_row(step: int, returns) -> dict:
     """One row of a learning curve, as every trainer and runner writes it: ``step`` (environment
-    steps, or iterations for offline methods) and the ``mean`` and ``std`` of ``returns``; with
-    ``seconds``, also the training time so far (evaluation excluded), from which a benchmark reads
-    the wall-clock time to a threshold."""
+    steps, or iterations for offline methods) and the ``mean`` and ``std`` of ``returns``."""
     returns = np.asarray(returns, dtype=float)
-    row = {"step": int(step), "mean": float(returns.mean()), "std": float(returns.std())}
-    if seconds is not None:
-        row["seconds"] = float(seconds)
-    return row
+    return {"step": int(step), "mean": float(returns.mean()), "std": float(returns.std())}
 
 
 @dataclass
@@ -116,8 +111,9 @@ class Result:
     """What ``train`` returns: the trained agent, its learning curve and timing.
 
     ``curve`` has one row per evaluation: ``step`` (environment steps so far), ``mean`` and ``std``
-    of the deterministic returns over the evaluation episodes, and ``seconds`` (training time so
-    far, evaluation excluded). ``episodes`` lists the training
+    of the deterministic returns over the evaluation episodes; ``curve_seconds`` the training time
+    (evaluation excluded) at each of them, kept apart so that the curve of a seed is the same in
+    every run on one machine while its timing is not. ``episodes`` lists the training
     episodes as ``(step at its end, undiscounted return)`` (with exploration). ``logs`` holds what
     the ``callback`` of ``train`` returned at each evaluation, with its ``step``.
     """
@@ -127,6 +123,7 @@ class Result:
     curve: list[dict] = field(default_factory=list)
     episodes: list[tuple[int, float]] = field(default_factory=list)
     logs: list[dict] = field(default_factory=list)
+    curve_seconds: list[float] = field(default_factory=list)
     steps: int = 0
     wall_time: float = 0.0
     eval_time: float = 0.0
@@ -249,7 +246,8 @@ def run_off_policy(
                     eval_start = time.perf_counter()
                     trained = eval_start - start - result.eval_time
                     returns = evaluate(agent.act_batch, make_env, eval_seeds)
-                    result.curve.append(eval_row(t, returns, trained))
+                    result.curve.append(eval_row(t, returns))
+                    result.curve_seconds.append(trained)
                     if callback is not None:
                         log = callback(agent, t)
                         if log is not None:

@@ -2,7 +2,8 @@
 
 Every runner has the signature ``(env, seed, **settings) -> dict`` and returns a JSON-ready
 record: ``curve`` (rows ``{"step", "mean", "std"}`` of deterministic evaluations on the fixed starts
-``reset(seed=i)``, i < ``eval_episodes``), ``final_return`` and ``final_std`` (after training, on
+``reset(seed=i)``, i < ``eval_episodes``), ``curve_seconds`` (the online runners: training
+seconds at each evaluation, evaluation excluded), ``final_return`` and ``final_std`` (after training, on
 the starts i < ``final_episodes``), ``steps`` (environment steps used for learning),
 ``train_seconds`` (evaluation excluded) and ``steps_per_second``. :data:`rlbook.sweep.ALGORITHMS`
 maps names to them.
@@ -133,6 +134,7 @@ def online(module_name: str):
         result = module.train(env, seed=seed, progress=False, **settings)
         return {
             "curve": result.curve,
+            "curve_seconds": result.curve_seconds,
             **_final(result.agent.act_batch, env, final_episodes),
             "steps": result.steps,
             "train_seconds": result.wall_time - result.eval_time,
@@ -227,16 +229,16 @@ def sb3_peer(algo: str):
         class Curve(BaseCallback):  # the same evaluation as rlbook's loop, its time excluded
             def __init__(self):
                 super().__init__()
-                self.curve, self.eval_time = [], 0.0
+                self.curve, self.seconds, self.eval_time = [], [], 0.0
                 self.start = time.perf_counter()
 
             def _on_step(self) -> bool:
                 if s["eval_every"] and self.num_timesteps % s["eval_every"] == 0:
                     t0 = time.perf_counter()
                     ret = evaluate(predict, make, range(s["eval_episodes"]))
-                    trained = t0 - self.start - self.eval_time
+                    self.seconds.append(t0 - self.start - self.eval_time)
                     self.eval_time += time.perf_counter() - t0
-                    self.curve.append(eval_row(self.num_timesteps, ret, trained))
+                    self.curve.append(eval_row(self.num_timesteps, ret))
                 return True
 
         callback = Curve()
@@ -245,6 +247,7 @@ def sb3_peer(algo: str):
         seconds = time.perf_counter() - start - callback.eval_time
         return {
             "curve": callback.curve,
+            "curve_seconds": callback.seconds,
             **_final(predict, env, final_episodes),
             "steps": s["total_steps"],
             "train_seconds": seconds,

@@ -249,17 +249,18 @@ def seed_curves(records: list[dict]) -> tuple[np.ndarray, np.ndarray]:
 
 def time_to_threshold(record: dict, threshold: float) -> tuple[float, int] | None:
     """``(seconds, step)`` at the first evaluation of ``record``'s curve whose mean return is at
-    least ``threshold``: the training time so far (evaluation excluded, the rows' ``seconds``) and
+    least ``threshold``: the training time so far (evaluation excluded, ``curve_seconds``) and
     the environment steps; ``None`` if the run never reached it. Raises ``ValueError`` for a
-    record whose curve has no ``seconds`` (written before they were recorded)."""
-    for row in record["curve"]:
-        if "seconds" not in row:
-            raise ValueError(
-                f"record {record.get('name')!r} (seed {record.get('seed')}) has no training "
-                f"times in its curve; run it again with this version of rlbook"
-            )
+    record without ``curve_seconds`` (written before they were recorded, or by an offline runner)."""
+    seconds = record.get("curve_seconds")
+    if seconds is None or len(seconds) != len(record["curve"]):
+        raise ValueError(
+            f"record {record.get('name')!r} (seed {record.get('seed')}) has no training time for "
+            f"each row of its curve (curve_seconds); run it again with this version of rlbook"
+        )
+    for row, t in zip(record["curve"], seconds, strict=True):
         if row["mean"] >= threshold:
-            return float(row["seconds"]), int(row["step"])
+            return float(t), int(row["step"])
     return None
 
 

@@ -1,0 +1,49 @@
+"""The computations behind the book's four knobs, each a pure function of the knob's value.
+
+- **OU noise** (:func:`ou_experiment`): sample paths and autocorrelation of Ornstein-Uhlenbeck
+  noise against Gaussian noise of the same stationary variance, and the pendulum trajectories each
+  produces when it is the only input (Algorithm {prf:ref}`ddpg` line 6.3);
+- **tau** (:func:`ema_lag_experiment`, :func:`tau_curves`): how far an EMA target lags the online
+  parameters, and learning curves of TD3 for several tau;
+- **twin-min** (:func:`overestimation`): critic estimates against Monte Carlo returns of the same
+  policy, for a single critic, the minimum of two and their mean (Algorithm {prf:ref}`td3`);
+- **path length d** (:func:`pcl_path_length`): PCL's distance to the exact optimum and its
+  consistency loss during training on the corridor of the PCL chapter (Algorithm {prf:ref}`pcl`).
+
+Each ``draw_*`` function turns the returned data into a matplotlib figure; :mod:`rlbook.widgets`
+puts both behind sliders. Keeping computation and drawing apart lets the tests compare what a
+widget shows with a direct call.
+"""
+
+from .ou import autocorrelation, draw_ou, draw_ou_grid, ou_experiment, swing_angle
+from .path_length import draw_pcl_path_length, pcl_path_length
+from .tau import (
+    draw_ema_lag,
+    draw_ema_lag_grid,
+    draw_tau_curves,
+    ema_lag_experiment,
+    tau_curves,
+)
+from .td3_runs import KNOB_TD3, critic_bias
+from .twin import TWIN_LABELS, TWINS, draw_overestimation, overestimation
+
+__all__ = [
+    "KNOB_TD3",
+    "TWINS",
+    "TWIN_LABELS",
+    "autocorrelation",
+    "critic_bias",
+    "draw_ema_lag",
+    "draw_ema_lag_grid",
+    "draw_overestimation",
+    "draw_ou",
+    "draw_ou_grid",
+    "draw_pcl_path_length",
+    "draw_tau_curves",
+    "ema_lag_experiment",
+    "ou_experiment",
+    "overestimation",
+    "pcl_path_length",
+    "swing_angle",
+    "tau_curves",
+]

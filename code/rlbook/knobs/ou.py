@@ -1,0 +1,183 @@
+"""The OU-noise knob: OU against Gaussian exploration noise (Algorithm {prf:ref}`ddpg` line 6.3)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import gymnasium as gym
+import matplotlib.pyplot as plt
+import numpy as np
+
+from ..noise import GaussianNoise, OrnsteinUhlenbeckNoise, ou_stationary_std
+from ..validation import check_int
+
+
+# --------------------------------------------------------------------------------------------
+# OU noise
+# --------------------------------------------------------------------------------------------
+def autocorrelation(
+    x: np.ndarray, max_lag: int, mean: float | None = None, var: float | None = None
+) -> np.ndarray:
+    """Sample autocorrelation of the rows of ``x`` (pooled over rows) at lags 0..max_lag.
+
+    Pass the process's known ``mean`` and ``var`` when the rows are shorter than its correlation
+    time: centring each short row on its own mean biases the estimate towards zero.
+    """
+    x = np.atleast_2d(np.asarray(x, dtype=float))
+    max_lag = check_int("max_lag", max_lag, 0, x.shape[1] - 1)
+    x = x - (x.mean() if mean is None else mean)
+    var = (x**2).mean() if var is None else var
+    return np.array([(x[:, : x.shape[1] - k] * x[:, k:]).mean() / var for k in range(max_lag + 1)])
+
+
+def ou_experiment(
+    theta: float = 0.15,
+    sigma: float = 0.2,
+    mu: float = 0.0,
+    dt: float = 1e-2,
+    steps: int = 200,
+    episodes: int = 3,
+    seed: int = 0,
+) -> dict:
+    """OU noise with the given parameters against Gaussian noise of its stationary standard
+    deviation: ``episodes`` sample paths of ``steps`` steps each (reset to ``mu`` at every episode,
+    as the loop does), their autocorrelation (empirical, from 200 long stationary paths, and the
+    exact ``(1 - theta dt)^k``), and the pendulum trajectories (angle, angular velocity) that each
+    noise produces as the only torque, ``2 * noise`` clipped to [-2, 2], starting each episode
+    hanging down at rest (so that all motion comes from the noise).
+    """
+    steps = check_int("steps", steps, 2)
+    episodes = check_int("episodes", episodes, 1)
+    ou = OrnsteinUhlenbeckNoise(1, theta, sigma, mu, dt, seed=seed)  # validates the parameters
+    std = ou_stationary_std(theta, sigma, dt)
+    gauss_std = std if math.isfinite(std) else sigma
+    gauss = GaussianNoise(1, gauss_std, seed=seed + 1)
+    paths = {"ou": np.zeros((episodes, steps)), "gaussian": np.zeros((episodes, steps))}
+    trajectories = {"ou": [], "gaussian": []}
+    for name, noise in (("ou", ou), ("gaussian", gauss)):
+        env = gym.make("Pendulum-v1")
+        env.reset(seed=seed)
+        for e in range(episodes):
+            noise.reset()
+            env.reset()
+            env.unwrapped.state = np.array([math.pi, 0.0])  # hanging down, at rest
+            angles, speeds = [], []
+            for t in range(steps):
+                eta = noise()
+                paths[name][e, t] = eta[0]
+                obs, *_ = env.step(np.clip(2.0 * eta, -2.0, 2.0).astype(np.float32))
+                angles.append(math.atan2(obs[1], obs[0]))
+                speeds.append(obs[2])
+            trajectories[name].append((np.array(angles), np.array(speeds)))
+        env.close()
+    # autocorrelation from long paths started in the stationary distribution
+    max_lag = min(steps - 1, 100)
+    rng = np.random.default_rng(seed + 2)
+    rho = 1.0 - theta * dt
+    n, length = 1000, 4 * max_lag + 4
+    x = np.empty((n, length))
+    x0_std = std if math.isfinite(std) else sigma  # theta = 0: a random walk, no stationary law
+    x[:, 0] = mu + x0_std * rng.standard_normal(n)
+    for t in range(1, length):
+        x[:, t] = x[:, t - 1] + theta * (mu - x[:, t - 1]) * dt
+        x[:, t] += sigma * math.sqrt(dt) * rng.standard_normal(n)
+    lags = np.arange(max_lag + 1)
+    white = rng.standard_normal((n, length))
+    return dict(
+        theta=theta,
+        sigma=sigma,
+        mu=mu,
+        dt=dt,
+        stationary_std=std,
+        gaussian_std=gauss_std,
+        paths=paths,
+        trajectories=trajectories,
+        lags=lags,
+        acf_ou=autocorrelation(x, max_lag, mu, x0_std**2),
+        acf_ou_exact=rho**lags,
+        acf_gaussian=autocorrelation(white, max_lag, 0.0, 1.0),
+    )
+
+
+def draw_ou(data: dict):
+    """Three panels: sample paths, autocorrelation, pendulum trajectories driven by the noise."""
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.2))
+    ax = axes[0]
+    for e in range(data["paths"]["ou"].shape[0]):
+        ax.plot(
+            data["paths"]["gaussian"][e],
+            color="tab:gray",
+            lw=0.6,
+            alpha=0.6,
+            label="Gaussian" if e == 0 else None,
+        )
+        ax.plot(data["paths"]["ou"][e], color="tab:blue", lw=1.2, label="OU" if e == 0 else None)
+    ax.set(xlabel="step in the episode", ylabel=r"noise $\eta_t$", title="sample paths")
+    ax.legend(frameon=False, fontsize=8)
+    ax = axes[1]
+    ax.plot(data["lags"], data["acf_gaussian"], color="tab:gray", label="Gaussian")
+    ax.plot(data["lags"], data["acf_ou"], color="tab:blue", label="OU (sampled)")
+    ax.plot(data["lags"], data["acf_ou_exact"], "k--", lw=1, label=r"$(1-\theta\,\Delta t)^k$")
+    ax.set(xlabel="lag k", ylabel="autocorrelation", ylim=(-0.2, 1.05), title="autocorrelation")
+    ax.legend(frameon=False, fontsize=8)
+    ax = axes[2]
+    for name, color in (("gaussian", "tab:gray"), ("ou", "tab:blue")):
+        for e, (angle, speed) in enumerate(data["trajectories"][name]):
+            from_bottom = np.angle(np.exp(1j * (angle - np.pi)))  # 0 = hanging down
+            ax.plot(
+                from_bottom,
+                speed,
+                ".",
+                ms=1.5,
+                color=color,
+                label=("OU" if name == "ou" else "Gaussian") if e == 0 else None,
+            )
+    ax.set(
+        xlabel="angle from the bottom (rad)",
+        ylabel=r"$\dot\theta$",
+        title="pendulum driven by the noise alone",
+    )
+    ax.legend(frameon=False, fontsize=8, markerscale=5)
+    fig.suptitle(
+        rf"OU $\theta$={data['theta']:g}, $\sigma$={data['sigma']:g}, $\mu$={data['mu']:g}, "
+        rf"$\Delta t$={data['dt']:g}; stationary std {data['stationary_std']:.3g}",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def swing_angle(trajectories) -> float:
+    """Mean over episodes of the largest angle from the bottom (pi - |theta|) reached."""
+    return float(np.mean([np.max(math.pi - np.abs(angle)) for angle, _ in trajectories]))
+
+
+def draw_ou_grid(runs: Sequence[dict]):
+    """The comparison across a grid of OU settings: autocorrelations, and how far the noise alone
+    swings the pendulum from hanging at rest (largest angle from the bottom per episode, mean
+    over episodes)."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+    for k, run in enumerate(runs):
+        axes[0].plot(
+            run["lags"],
+            run["acf_ou_exact"],
+            color=f"C{k}",
+            label=rf"OU $\theta$ = {run['theta']:g}",
+        )
+    axes[0].plot(runs[0]["lags"], runs[0]["acf_gaussian"], color="tab:gray", label="Gaussian")
+    axes[0].set(xlabel="lag k", ylabel="autocorrelation", title="autocorrelation")
+    axes[0].legend(frameon=False, fontsize=8)
+    names = [rf"$\theta$={run['theta']:g}" for run in runs] + ["Gaussian\n(same std\nas 1st)"]
+    swing = [swing_angle(run["trajectories"]["ou"]) for run in runs]
+    swing.append(swing_angle(runs[0]["trajectories"]["gaussian"]))
+    axes[1].bar(range(len(swing)), swing, color=[f"C{k}" for k in range(len(runs))] + ["tab:gray"])
+    axes[1].set_xticks(range(len(swing)), names, fontsize=8)
+    axes[1].set(
+        ylabel="largest angle from the bottom (rad)",
+        title="how hard the noise alone swings the pendulum",
+    )
+    for ax in axes:
+        ax.title.set_fontsize(10)
+    fig.tight_layout()
+    return fig

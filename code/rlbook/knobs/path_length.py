@@ -1,0 +1,93 @@
+"""The path-length knob: PCL on the corridor for several d (Algorithm {prf:ref}`pcl`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from .. import pcl
+from ..validation import check_int
+from .layout import _finish
+
+
+# --------------------------------------------------------------------------------------------
+# path length d
+# --------------------------------------------------------------------------------------------
+def pcl_path_length(
+    d: int,
+    episodes: int = 400,
+    demonstrations: int = 5,
+    lam: float = 0.0,
+    seed: int = 0,
+    progress: bool = False,
+) -> dict:
+    """PCL on the corridor of the PCL chapter (``DeterministicMDP.chain(15, step_cost=0.01)``,
+    gamma 0.95, alpha 0.1, episodes of 30 steps from the left end) with ``demonstrations`` expert episodes in
+    the replay buffer, for path length ``d``. Returns, every 20 episodes, the distance of v and pi
+    to the exact soft optimum and the mean consistency loss ``C^2 / 2`` of the updates since the
+    previous point."""
+    d = check_int("d", d, 1)
+    mdp = pcl.DeterministicMDP.chain(n_states=15, step_cost=0.01)
+    gamma, alpha = 0.95, 0.1
+    v_star, _, pi_star = pcl.soft_value_iteration(mdp, gamma, alpha)
+    config = pcl.PCLConfig(
+        gamma=gamma,
+        alpha=alpha,
+        d=d,
+        lam=lam,
+        lr_pi=0.05,
+        lr_v=0.1,
+        optimizer="adam",
+        episode_length=30,
+        replay_updates=1,
+    )
+    torch.manual_seed(seed)
+    agent = pcl.PCL(
+        pcl.Table(mdp.n_states, mdp.n_actions), pcl.Table(mdp.n_states, 1), config, seed=seed
+    )
+    expert, demos = pi_star.argmax(1), []
+    for _ in range(demonstrations):
+        actions, s = [], 0
+        for _ in range(config.episode_length):
+            actions.append(expert[s])
+            s = mdp.next_state[s, expert[s]]
+        demos.append(
+            pcl.rollout(mdp, None, config.episode_length, agent.rng, start=0, actions=actions)
+        )
+    result = pcl.train_tabular(
+        mdp,
+        agent,
+        episodes,
+        demonstrations=demos,
+        evaluate_every=20,
+        reference=(v_star, pi_star),
+        start=0,
+        progress=progress,
+    )
+    curve = pcl.distances(result)
+    losses = np.array([row["loss"] for row in result.logs])
+    loss = losses[: 20 * len(curve)].reshape(len(curve), -1).mean(axis=1)  # per 20 iterations
+    return dict(d=d, episode=curve[:, 0], v_error=curve[:, 1], pi_error=curve[:, 2], loss=loss)
+
+
+def draw_pcl_path_length(runs: Sequence[dict], highlight: int | None = None):
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.3))
+    for k, run in enumerate(runs):
+        strong = highlight is None or run["d"] == highlight
+        style = dict(color=f"C{k}", alpha=1 if strong else 0.25, lw=2 if strong else 1)
+        axes[0].semilogy(run["episode"], run["v_error"], label=f"d = {run['d']}", **style)
+        axes[1].semilogy(run["episode"], run["loss"], label=f"d = {run['d']}", **style)
+    axes[0].set(
+        xlabel="iterations (episodes)",
+        ylabel=r"$\max_s |v(s) - v^*(s)|$",
+        title="distance to the exact optimum",
+    )
+    axes[1].set(
+        xlabel="iterations (episodes)",
+        ylabel=r"mean $C^2/2$ of the updates",
+        title="consistency loss",
+    )
+    return _finish(fig, axes)
