@@ -194,7 +194,7 @@ def test_envelope_formula_on_cake_eating_against_its_value_series(sigma_u):
     dv = np.array([(value(x + dx) - value(x - dx)) / (2 * dx) for x, dx in zip(w, h, strict=True)])
     one = np.ones_like(w)
     c = p.closed_form(w, one)
-    r_s1, r_a, hh = p.r_s1(w, one, c), p.r_a(w, one, c), p.h(w, c, one)
+    r_s1, r_a, hh = p.r_s1(w, one, c), p.r_a(w, one, c), p.h(w, one, c)
     assert np.abs((r_s1 - r_a * hh) / dv - 1).max() < 2e-9
     assert np.allclose(r_s1 + r_a * hh, -dv, rtol=2e-9)  # the plus sign: the opposite of v*'
 
@@ -244,7 +244,7 @@ def test_envelope_formula_on_energy_storage_against_the_exact_lq_value():
         s2 = np.full_like(b, i)
         a = k[i] + K[i] * b
         dv = y[i] + 2 * z[i] * b
-        r_s1, r_a, h = p.r_s1(b, s2, a), p.r_a(b, s2, a), p.h(b, a, s2)
+        r_s1, r_a, h = p.r_s1(b, s2, a), p.r_a(b, s2, a), p.h(b, s2, a)
         scale = np.abs(r_s1) + np.abs(r_a * h)
         assert np.abs(dv - (r_s1 - r_a * h)).max() < 1e-10 * scale.max()
         assert np.abs(dv - (r_s1 + r_a * h)).max() > 1.0  # the source's sign is far off
