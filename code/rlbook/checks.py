@@ -410,16 +410,16 @@ def check_nfqca_policy_loss(fn, seed: int = 0, say: bool = True) -> CheckResult:
 # Euler equations
 # ------------------------------------------------------------------------------------------------
 def check_euler_residual(fn, seed: int = 0, say: bool = True) -> CheckResult:
-    """``fn(k, policy, alpha, beta, delta, sigma)``: the Euler residual of the deterministic growth
-    model with CRRA utility, ``u'(c) - beta u'(c') (alpha k'^(alpha-1) + 1 - delta)`` with
+    """``fn(k, policy, alpha, gamma, delta, sigma)``: the Euler residual of the deterministic growth
+    model with CRRA utility, ``u'(c) - gamma u'(c') (alpha k'^(alpha-1) + 1 - delta)`` with
     ``c = policy(k)``, ``k' = k^alpha + (1 - delta) k - c``, ``c' = policy(k')``, ``u'(c) = c^-sigma``."""
     r = _rng(seed)
 
-    def reference(k, policy, alpha, beta, delta, sigma):
+    def reference(k, policy, alpha, gamma, delta, sigma):
         c = policy(k)
         k_next = k**alpha + (1 - delta) * k - c
         c_next = policy(k_next)
-        return c**-sigma - beta * c_next**-sigma * (alpha * k_next ** (alpha - 1) + 1 - delta)
+        return c**-sigma - gamma * c_next**-sigma * (alpha * k_next ** (alpha - 1) + 1 - delta)
 
     def policy_share(share):
         def policy(k):
@@ -435,7 +435,7 @@ def check_euler_residual(fn, seed: int = 0, say: bool = True) -> CheckResult:
                 k=np.linspace(0.1, 0.5, 5),
                 policy=policy_share(0.3),
                 alpha=0.36,
-                beta=0.95,
+                gamma=0.95,
                 delta=1.0,
                 sigma=1.0,
             ),
@@ -446,7 +446,7 @@ def check_euler_residual(fn, seed: int = 0, say: bool = True) -> CheckResult:
                 k=r.uniform(0.5, 3, 6),
                 policy=policy_share(0.2),
                 alpha=0.36,
-                beta=0.96,
+                gamma=0.96,
                 delta=0.1,
                 sigma=2.0,
             ),
@@ -455,24 +455,24 @@ def check_euler_residual(fn, seed: int = 0, say: bool = True) -> CheckResult:
     mistakes = [
         (
             "forgetting the undepreciated capital (1 - delta) in the return",
-            lambda k, policy, alpha, beta, delta, sigma: (
-                reference(k, policy, alpha, beta, delta, sigma)
-                + beta * policy(k**alpha + (1 - delta) * k - policy(k)) ** -sigma * (1 - delta)
+            lambda k, policy, alpha, gamma, delta, sigma: (
+                reference(k, policy, alpha, gamma, delta, sigma)
+                + gamma * policy(k**alpha + (1 - delta) * k - policy(k)) ** -sigma * (1 - delta)
             ),
         ),
         (
             "the marginal product at today's k instead of k'",
-            lambda k, policy, alpha, beta, delta, sigma: (
+            lambda k, policy, alpha, gamma, delta, sigma: (
                 policy(k) ** -sigma
-                - beta
+                - gamma
                 * policy(k**alpha + (1 - delta) * k - policy(k)) ** -sigma
                 * (alpha * k ** (alpha - 1) + 1 - delta)
             ),
         ),
         (
             "a plus sign between the two terms (the envelope sign)",
-            lambda k, policy, alpha, beta, delta, sigma: (
-                2 * policy(k) ** -sigma - reference(k, policy, alpha, beta, delta, sigma)
+            lambda k, policy, alpha, gamma, delta, sigma: (
+                2 * policy(k) ** -sigma - reference(k, policy, alpha, gamma, delta, sigma)
             ),
         ),
     ]
