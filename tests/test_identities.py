@@ -167,8 +167,8 @@ def _along(mdp, pi, s0, actions):
 # --- Euler: the envelope formula -----------------------------------------------------------------
 @pytest.mark.parametrize("sigma_u", [2.0, 0.5])
 def test_envelope_formula_on_cake_eating_against_its_value_series(sigma_u):
-    """euler.md:73-77: ``dv*/ds1 = dr/ds1 - dr/da * h`` at ``a = pi*(s1)``; for cake eating
-    (``W' = R (W - c)``, ``r = u(c)``, ``h = -1``, euler.md:141) it reads ``v*'(W) = u'(c*(W))``.
+    """euler.md:238-244: ``dv*/ds1 = dr/ds1 - dr/da * h`` at ``a = pi*(s1)``; for cake eating
+    (``W' = R (W - c)``, ``r = u(c)``, ``h = -1``, euler.md:466) it reads ``v*'(W) = u'(c*(W))``.
 
     ``v*`` is computed as the discounted sum of utilities along the closed-form optimal path
     (rlbook.euler.cake_eating's ``closed_form``, ``c = kappa W``, ``W_{t+1} = R (1 - kappa) W_t``),
@@ -194,9 +194,129 @@ def test_envelope_formula_on_cake_eating_against_its_value_series(sigma_u):
     dv = np.array([(value(x + dx) - value(x - dx)) / (2 * dx) for x, dx in zip(w, h, strict=True)])
     one = np.ones_like(w)
     c = p.closed_form(w, one)
-    r_s1, r_a, hh = p.r_s1(w, one, c), p.r_a(w, one, c), p.h(w, c, one)
+    r_s1, r_a, hh = p.r_s1(w, one, c), p.r_a(w, one, c), p.h(w, one, c)
     assert np.abs((r_s1 - r_a * hh) / dv - 1).max() < 2e-9
     assert np.allclose(r_s1 + r_a * hh, -dv, rtol=2e-9)  # the plus sign: the opposite of v*'
+
+
+# --- Euler: the growth model's Euler equation, its closed form, and the value it implies ---------
+@pytest.mark.parametrize(
+    "params",
+    [dict(sigma_z=0.01), dict(sigma_z=0.0, width=0.8), dict(sigma_u=1.0, delta=1.0, sigma_z=0.02)],
+    ids=["stochastic", "deterministic", "log-full-depreciation"],
+)
+def test_general_euler_residual_is_the_growth_models_euler_equation(params):
+    """euler.md:142-146 and euler.md:286-292: the general residual ``E(pi)`` (with
+    ``r = u(c)``, ``f = z k^alpha + (1 - delta) k - c``, ``h = -(alpha z k^(alpha-1) + 1 - delta)``)
+    is ``u'(c) - gamma E[u'(c') (alpha z' k'^(alpha-1) + 1 - delta) | z]``, the equation derived by
+    hand. Both sides for a policy that is *not* optimal (a fit of the initial guess), so the
+    residual is far from zero; the right side computed here from the formula, with Gauss-Hermite
+    quadrature over ``log z' = rho log z + sigma_z eps``.
+
+    Tolerance: both are sums of O(|u'|) terms, each a dozen float64 operations apart; 64 eps times
+    the sum of the terms' magnitudes.
+    """
+    p = E.stochastic_growth(**params)
+    alpha, delta, sigma = p.info["alpha"], p.info["delta"], p.info["sigma_u"]
+    policy = E.ChebyshevPolicy(p, 3, 2)
+    s1, s2 = E.check_grid(p, 31, 7)
+    theta = policy.fit(s1, s2, p.initial_policy(s1, s2))
+    gamma = p.beta
+    rho, zs = (p.process.rho, p.process.sigma) if p.process.continuous else (0.0, 0.0)
+    x, w = np.polynomial.hermite.hermgauss(5) if zs else (np.zeros(1), np.ones(1) * np.sqrt(np.pi))
+    k, z = s1, s2
+    c = policy(theta, k, z)
+    k_next = z * k**alpha + (1 - delta) * k - c
+    terms = []
+    for xj, wj in zip(x, w / np.sqrt(np.pi), strict=True):
+        z_next = np.exp(rho * np.log(z) + zs * np.sqrt(2.0) * xj) if zs else np.ones_like(z)
+        c_next = policy(theta, k_next, z_next)
+        terms.append(wj * c_next**-sigma * (alpha * z_next * k_next ** (alpha - 1) + 1 - delta))
+    hand = c**-sigma - gamma * np.sum(terms, axis=0)
+    package = E.euler_residual(p, policy, theta, k, z, relative=False)
+    scale = c**-sigma + gamma * np.sum(np.abs(terms), axis=0)
+    assert np.abs(hand).max() > 1e-3 * scale.max()  # a policy far from optimal: a real test
+    assert np.all(np.abs(package - hand) <= 64 * np.finfo(float).eps * scale)
+
+
+def test_brock_mirman_closed_form_satisfies_the_euler_equation_for_every_shock():
+    """euler.md:703-706 (exercise ex-euler-closed): with log utility and full depreciation,
+    ``c* = (1 - alpha gamma) z k^alpha`` makes ``gamma alpha z' k'^(alpha-1) / c*(k', z')`` equal
+    ``1 / c*(k, z)`` for every ``z'``, so the Euler equation holds whatever the shock's law.
+
+    Tolerance: each side is a handful of float64 operations (powers to 1 ulp): 16 eps relative.
+    The package's residual (relative to u'(c), Gauss-Hermite expectation) at the closed form: 64 eps.
+    """
+    p = E.brock_mirman()
+    alpha, gamma = p.info["alpha"], p.beta
+    rng = np.random.default_rng(0)
+    k, z = rng.uniform(*p.s1_bounds, 200), rng.uniform(*p.s2_bounds, 200)
+    c = (1 - alpha * gamma) * z * k**alpha
+    k_next = z * k**alpha - c
+    for z_next in rng.lognormal(0.0, 0.5, 20):  # any law of z': far wider than the model's
+        tomorrow = gamma * alpha * z_next * k_next ** (alpha - 1) / p.closed_form(k_next, z_next)
+        assert np.all(np.abs(tomorrow * c - 1) <= 16 * np.finfo(float).eps)
+
+    def closed_form(theta, s1, s2):
+        return p.closed_form(s1, s2)
+
+    s1, s2 = E.check_grid(p)
+    residual = E.euler_residual(p, closed_form, None, s1, s2)
+    assert np.abs(residual).max() <= 64 * np.finfo(float).eps
+
+
+def test_brock_mirman_value_derivative_is_the_envelope_formula():
+    """euler.md:273-278 (corr-euler-envelope, exercise ex-brock-mirman-value): in the deterministic
+    Brock-Mirman model ``v*(k) = E + F log k`` with ``F = alpha / (1 - alpha gamma)``, so
+    ``v*'(k) = F / k``, and the envelope formula with the minus sign,
+    ``r_k - r_c h = alpha k^(alpha-1) / c*``, is that; the source's plus sign gives ``-F / k``.
+
+    ``v*`` is summed term by term along the optimal path ``k_{t+1} = alpha gamma k_t^alpha``
+    (math.fsum; 1,500 terms, gamma^1500 ~ 1e-34), not taken from the closed form.
+
+    Tolerance: central difference with step 1e-5 k: truncation (1e-5)^2 / 3 relative; rounding:
+    |v*| ~ 21 exact to a few ulp, divided by 2e-5 F (F ~ 0.55): ~2e-9 relative; assert 1e-8.
+    The primitives at the closed form: a few roundings, 8 eps.
+    """
+    p = E.brock_mirman()
+    alpha, gamma = p.info["alpha"], p.beta
+    F = alpha / (1 - alpha * gamma)
+
+    def value(k):
+        terms = []
+        for t in range(1500):
+            terms.append(gamma**t * math.log((1 - alpha * gamma) * k**alpha))
+            k = alpha * gamma * k**alpha
+        return math.fsum(terms)
+
+    k = np.linspace(*p.s1_bounds, 9)
+    dv = np.array([(value(x * (1 + 1e-5)) - value(x * (1 - 1e-5))) / (2e-5 * x) for x in k])
+    assert np.allclose(dv, F / k, rtol=1e-8, atol=0)
+    one = np.ones_like(k)
+    c = p.closed_form(k, one)
+    r_k, r_c, h = p.r_s1(k, one, c), p.r_a(k, one, c), p.h(k, one, c)
+    assert np.allclose(r_k - r_c * h, F / k, rtol=8 * np.finfo(float).eps, atol=0)
+    assert np.allclose(r_k + r_c * h, -F / k, rtol=8 * np.finfo(float).eps, atol=0)
+
+
+@pytest.mark.parametrize("sigma_u", [2.0, 0.5])
+def test_cake_eating_value_series_is_u_of_kappa_w_over_kappa(sigma_u):
+    """euler.md:805 (solution of ex-envelope-cake): along ``c = kappa W`` the discounted
+    utility is geometric with ratio ``gamma (R (1 - kappa))^(1 - sigma) = 1 - kappa``, so
+    ``v*(W) = u(kappa W) / kappa``.
+
+    Tolerance: 3,000 terms (ratio 1 - kappa, tail below 1e-40), each exact to a few ulp, summed
+    with math.fsum: a few eps relative; assert 1e-13.
+    """
+    p = E.cake_eating(beta=0.95, R=1.02, sigma_u=sigma_u)
+    kappa, R, gamma = p.info["kappa"], p.info["R"], p.beta
+    ratio = gamma * (R * (1 - kappa)) ** (1 - sigma_u)  # two powers and two products: 16 eps
+    assert np.isclose(ratio, 1 - kappa, rtol=16 * np.finfo(float).eps, atol=0)
+    for w in np.linspace(0.5, 9.0, 7):
+        series = math.fsum(
+            gamma**t * p.r(w, 1.0, kappa * w * (R * (1 - kappa)) ** t) for t in range(3000)
+        )
+        assert np.isclose(series, p.r(w, 1.0, kappa * w) / kappa, rtol=1e-13, atol=0)
 
 
 def lq_energy_storage(p, iterations=4000):
@@ -222,8 +342,8 @@ def lq_energy_storage(p, iterations=4000):
 
 
 def test_envelope_formula_on_energy_storage_against_the_exact_lq_value():
-    """euler.md:73-77: ``dv*/ds1 = dr/ds1 - dr/da * h`` at ``a = pi*(s1, s2)``, on energy storage
-    (euler.md:268: ``b' = eta b + a``, ``h = eta``, price ``s2`` a finite chain), with a stochastic
+    """euler.md:238-244: ``dv*/ds1 = dr/ds1 - dr/da * h`` at ``a = pi*(s1, s2)``, on energy storage
+    (euler.md:604: ``b' = eta b + a``, ``h = eta``, price ``s2`` a finite chain), with a stochastic
     exogenous state.
 
     ``v*`` and ``pi*`` come from the exact linear-quadratic solution (:func:`lq_energy_storage`);
@@ -244,7 +364,7 @@ def test_envelope_formula_on_energy_storage_against_the_exact_lq_value():
         s2 = np.full_like(b, i)
         a = k[i] + K[i] * b
         dv = y[i] + 2 * z[i] * b
-        r_s1, r_a, h = p.r_s1(b, s2, a), p.r_a(b, s2, a), p.h(b, a, s2)
+        r_s1, r_a, h = p.r_s1(b, s2, a), p.r_a(b, s2, a), p.h(b, s2, a)
         scale = np.abs(r_s1) + np.abs(r_a * h)
         assert np.abs(dv - (r_s1 - r_a * h)).max() < 1e-10 * scale.max()
         assert np.abs(dv - (r_s1 + r_a * h)).max() > 1.0  # the source's sign is far off

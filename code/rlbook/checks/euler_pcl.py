@@ -18,8 +18,8 @@ __all__ = ["check_consistency_error", "check_euler_residual"]
 # Euler equations
 # ------------------------------------------------------------------------------------------------
 def check_euler_residual(fn, seed: int = 0, say: bool = True) -> CheckResult:
-    """``fn(k, policy, alpha, beta, delta, sigma)``: the Euler residual of the deterministic growth
-    model with CRRA utility, ``u'(c) - beta u'(c') (alpha k'^(alpha-1) + 1 - delta)`` with
+    """``fn(k, policy, alpha, gamma, delta, sigma)``: the Euler residual of the deterministic growth
+    model with CRRA utility, ``u'(c) - gamma u'(c') (alpha k'^(alpha-1) + 1 - delta)`` with
     ``c = policy(k)``, ``k' = k^alpha + (1 - delta) k - c``, ``c' = policy(k')``, ``u'(c) = c^-sigma``."""
     r = _rng(seed)
 
@@ -27,14 +27,14 @@ def check_euler_residual(fn, seed: int = 0, say: bool = True) -> CheckResult:
         """``product_at_next``: the marginal product at k' (True) or at k; ``undepreciated``: the
         return includes the ``1 - delta`` of capital kept; ``envelope_sign``: between the terms."""
 
-        def euler_residual(k, policy, alpha, beta, delta, sigma):
+        def euler_residual(k, policy, alpha, gamma, delta, sigma):
             c = policy(k)
             k_next = k**alpha + (1 - delta) * k - c
             c_next = policy(k_next)
             ret = alpha * (k_next if product_at_next else k) ** (alpha - 1)
             if undepreciated:
                 ret = ret + 1 - delta
-            return c**-sigma + envelope_sign * beta * c_next**-sigma * ret
+            return c**-sigma + envelope_sign * gamma * c_next**-sigma * ret
 
         return euler_residual
 
@@ -54,7 +54,7 @@ def check_euler_residual(fn, seed: int = 0, say: bool = True) -> CheckResult:
                 k=np.linspace(0.1, 0.5, 5),
                 policy=policy_share(0.3),
                 alpha=0.36,
-                beta=0.95,
+                gamma=0.95,
                 delta=1.0,
                 sigma=1.0,
             ),
@@ -65,7 +65,7 @@ def check_euler_residual(fn, seed: int = 0, say: bool = True) -> CheckResult:
                 k=r.uniform(0.5, 3, 6),
                 policy=policy_share(0.2),
                 alpha=0.36,
-                beta=0.96,
+                gamma=0.96,
                 delta=0.1,
                 sigma=2.0,
             ),
