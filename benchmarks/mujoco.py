@@ -21,7 +21,7 @@ the 10 episodes started by ``reset(seed=i)``, i < 10 (evaluation excluded from t
 Each job writes ``OUT/NAME-seedS.json`` as soon as it finishes (curve, final return, training
 seconds, steps per second, versions, commit, CPU), so an interrupted run keeps what it finished
 and ``--skip-done`` continues it. The default ``--out`` is
-``code/rlbook/results/mujoco-TASK/`` (e.g. ``mujoco-halfcheetah``), where the Benchmarks chapter
+``code/rlbook/results/mujoco-TASK-STEPS/`` (e.g. ``mujoco-halfcheetah-50k``), where the Benchmarks chapter
 reads the records with ``rlbook.results.load``. On a 2-core AVX2 machine a float32 update of these
 networks takes about 25 ms, so one 50,000-step run takes about 20 minutes and the 12 runs of three
 seeds about two hours with two jobs at a time. ``--table`` prints the table of the records in
@@ -97,7 +97,7 @@ def main():
     parser.add_argument("--skip-done", action="store_true", help="skip jobs whose file exists")
     parser.add_argument("--table", action="store_true", help="print the table of --out and stop")
     args = parser.parse_args()
-    out = args.out or RESULTS / f"mujoco-{args.task.split('-')[0].lower()}"
+    out = args.out or RESULTS / f"mujoco-{args.task.split('-')[0].lower()}-{args.steps // 1000}k"
     if not args.table:
         jobs = jobs_for(
             args.task, args.algos, args.seeds, args.steps, args.eval_every, args.threads
