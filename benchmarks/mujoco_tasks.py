@@ -1,9 +1,12 @@
 """TD3 and SAC beyond the pendulum: rlbook and stable-baselines3 on HalfCheetah-v5 (or Hopper-v5).
 
+(Not named mujoco.py: a script's folder comes first on ``sys.path``, and the file would shadow the
+``mujoco`` package for itself and for the sweep's workers.)
+
 Usage (from the repository root, after `make setup`, which installs the MuJoCo extra, and
 `.venv/bin/pip install -e ".[bench]"` for SB3):
 
-    .venv/bin/python benchmarks/mujoco.py --seeds 3 --steps 50000 --jobs 2
+    .venv/bin/python benchmarks/mujoco_tasks.py --seeds 3 --steps 50000 --jobs 2
 
 trains, for each seed, TD3 and SAC of rlbook and of SB3 through ``rlbook.sweep``, paired (with
 ``--jobs 2`` each rlbook run starts beside its SB3 peer, one torch thread each, ``--threads``),
