@@ -60,6 +60,8 @@ EDITED = {
     r"1. Initialize $\boldsymbol{\phi}_0$, $\boldsymbol{\psi}_0$": "corr-pcl-box",
     "which is precisely the $d$-step advantage estimate used in A3C": "corr-pcl-alpha-zero",
     "This is exactly the soft Bellman error minimized by SAC": "corr-pcl-sac",
+    "SAC introduced the idea that both policy and values": "corr-pcl-unified-origin",
+    "SAC requires target networks and careful decorrelation": "corr-pcl-sac-targets",
 }
 
 # A "Correction to the source" admonition and the (corr-NAME)= target just above it.

@@ -68,7 +68,7 @@ ONE_STEP_TOL = 1e-11
 
 
 def test_pcl_one_step_identity_holds_for_every_action(soft_optimum):
-    """pcl.md:48 (and pcl.md:192): ``v*(s) = r(s,a) - alpha log pi*(a|s) + gamma v*(f(s,a))``, i.e.
+    """pcl.md:80 (from pcl.md:74): ``v*(s) = r(s,a) - alpha log pi*(a|s) + gamma v*(f(s,a))``, i.e.
     ``alpha log pi*(a|s) = q*(s,a) - v*(s)`` with ``q*(s,a) = r(s,a) + gamma v*(f(s,a))``, for EVERY
     action ``a``, not only in expectation over ``a ~ pi*``.
 
@@ -84,7 +84,7 @@ def test_pcl_one_step_identity_holds_for_every_action(soft_optimum):
     q = mdp.reward + GAMMA * v[mdp.next_state]
     residual = alpha * np.log(pi) - (q - v[:, None])  # every (s, a), shape (S, A)
     assert np.abs(residual).max() < ONE_STEP_TOL
-    # the soft Bellman equation with the action chosen, per action, in the form of pcl.md:48
+    # the soft Bellman equation with the action chosen, per action, in the form of pcl.md:80
     rhs = mdp.reward - alpha * np.log(pi) + GAMMA * v[mdp.next_state]
     assert np.abs(rhs - v[:, None]).max() < ONE_STEP_TOL
     # a policy 10% away from pi* (mixed with uniform) is not consistent with its own value
@@ -113,13 +113,13 @@ def path_sums(mdp, v, pi, alpha, gamma, actions, s0):
 
 @pytest.mark.parametrize("d", [1, 2, 5, 10, 25])
 def test_pcl_d_step_chain_along_any_action_sequence(soft_optimum, d):
-    """pcl.md:64 (C = 0 at the optimum, pcl.md:67) and pcl.md:54: along ANY action sequence
+    """pcl.md:108 (C = 0 at the optimum, pcl.md:186) and pcl.md:175: along ANY action sequence
     ``a_0, ..., a_{d-1}`` from ``s_0`` (uniformly random actions, and the least likely action at
     every step),
 
         sum_{i=0}^{d-1} gamma^i (r(s_i, a_i) - alpha log pi*(a_i|s_i)) = v*(s_0) - gamma^d v*(s_d).
 
-    pcl.md:54 writes the same chain for the d states ``s_1..s_d`` (d - 1 actions): end value
+    pcl.md:175 (the source's form) writes the chain for the d states ``s_1..s_d`` (d - 1 actions): end value
     ``gamma^{d-1} v*(s_d)``, terms ``gamma^{i-1}``, i = 1..d-1; it is checked in that form too. Mixing
     the two conventions (d actions with ``gamma^{d-1}``) fails. rlbook.pcl.consistency_error agrees.
 
@@ -144,7 +144,7 @@ def test_pcl_d_step_chain_along_any_action_sequence(soft_optimum, d):
         rewards, probs = _along(mdp, pi, s0, actions)
         C = P.consistency_error(v[s0], v[s_d], rewards, np.log(probs), GAMMA, alpha)
         assert abs(float(C[0])) < tol
-        # pcl.md:54 literally: states s_1..s_{d+1} (d + 1 states), so "d" there is d + 1 here
+        # pcl.md:175 literally: states s_1..s_{d+1} (d + 1 states), so "d" there is d + 1 here
         n_states = d + 1
         book_lhs = v[s0] - GAMMA ** (n_states - 1) * v[s_d]
         book_rhs = sum(GAMMA ** (i - 1) * terms[i - 1] for i in range(1, n_states))
@@ -162,6 +162,134 @@ def _along(mdp, pi, s0, actions):
         probs.append(pi[s, a])
         s = int(mdp.next_state[s, a])
     return np.array(rewards)[None], np.array(probs)[None]
+
+
+# --- PCL: the losses of the code and the gradient of C^2 / 2 -------------------------------------
+F32_EPS = float(torch.finfo(torch.float32).eps)
+
+
+def _sum_half_c_squared(ep, log_pi, v, d, gamma, alpha):
+    """``sum_paths C^2 / 2`` of an episode from the definition of C (pcl.md:186), by a plain loop:
+    the full paths after a truncation, every start with the path cut at the terminal state (end
+    value 0) after a termination (pcl.md, "PCL in practice"). Also returns ``max |C|``."""
+    s, a, r, T = ep.obs, ep.actions, ep.rewards, len(ep.rewards)
+    total, worst = 0.0, 0.0
+    for i in range(T) if ep.terminated else range(T - d + 1):
+        n = min(d, T - i)
+        C = -v[s[i]]
+        for j in range(n):
+            C = C + gamma**j * (r[i + j] - alpha * log_pi[s[i + j], a[i + j]])
+        if not (ep.terminated and i + n == T):
+            C = C + gamma**n * v[s[i + n]]
+        total = total + 0.5 * C**2
+        worst = max(worst, abs(float(C.detach())))
+    return total, worst
+
+
+@pytest.mark.parametrize("terminated", [False, True])
+def test_pcl_losses_have_the_gradient_of_half_c_squared_over_alpha(terminated):
+    """pcl.md:237-256 and pcl.md:387-393: with C held fixed, rlbook.pcl.PCL's value loss
+    ``-C [v(s_i) - gamma^d v(s_{i+d})]`` has the gradient of ``sum C^2 / 2``, its policy loss
+    ``-C sum_j gamma^j log pi`` that gradient divided by alpha; UnifiedPCL's loss, with
+    ``lr_pi = alpha lr_v``, has the gradient of ``sum C^2 / 2``. Checked through the change one SGD
+    step of ``update_on_episode`` makes to the tables: ``-(lr_pi / alpha) grad`` for the policy,
+    ``-lr_v grad`` for the value, ``-lr_v grad`` for Unified PCL, with ``grad`` torch's autograd
+    of the float64 loop above (not the package's consistency_error).
+
+    Tolerance: the package computes in float32. Each gradient entry sums at most ``T * d`` products
+    of an error |C| <= max|C| with a factor of size <= 2 (``gamma^j |1[b = a] - pi|``, or
+    ``1 + gamma^d``), so its float32 rounding is below ``T * d * 2 max|C| * eps`` (a bound on the
+    rounding of every sum and product on the way, each exact to eps relative); the step
+    ``lr * grad`` subtracted from parameters of order 1 adds a few eps.
+    """
+    mdp = P.DeterministicMDP.random(5, 3, seed=7)
+    gamma, alpha, d, T, lr = 0.9, 0.3, 3, 8, 0.1
+    rng = np.random.default_rng(0)
+    ep = P.rollout(mdp, None, T, rng, start=0, actions=rng.integers(0, 3, T))
+    ep = P.Episode(ep.obs, ep.actions, ep.rewards, terminated)
+    torch.manual_seed(1)
+    logits, values = torch.randn(5, 3), torch.randn(5)  # float32, the tables' own dtype
+
+    # PCL: two tables
+    phi = logits.double().requires_grad_()
+    psi = values.double().requires_grad_()
+    loss, worst = _sum_half_c_squared(ep, torch.log_softmax(phi, -1), psi, d, gamma, alpha)
+    loss.backward()
+    config = P.PCLConfig(gamma=gamma, alpha=alpha, d=d, lr_pi=lr, lr_v=2 * lr, optimizer="sgd")
+    policy, value = P.Table(5, 3), P.Table(5, 1)
+    with torch.no_grad():
+        policy.theta.copy_(logits)
+        value.theta.copy_(values[:, None])
+    P.PCL(policy, value, config).update_on_episode(ep)
+    tol = T * d * 2 * worst * F32_EPS + 4 * F32_EPS
+    step_phi = policy.theta.detach().double() - phi.detach()
+    step_psi = value.theta.detach().double()[:, 0] - psi.detach()
+    assert phi.grad.abs().max() > 0.1 and psi.grad.abs().max() > 0.1  # a real test
+    assert torch.allclose(step_phi, -(lr / alpha) * phi.grad, rtol=0, atol=lr / alpha * tol)
+    assert torch.allclose(step_psi, -(2 * lr) * psi.grad, rtol=0, atol=2 * lr * tol)
+
+    # Unified PCL: one table, v = alpha logsumexp(q / alpha), pi = softmax(q / alpha)
+    q = logits.double().requires_grad_()
+    loss, worst = _sum_half_c_squared(
+        ep,
+        torch.log_softmax(q / alpha, -1),
+        alpha * torch.logsumexp(q / alpha, -1),
+        d,
+        gamma,
+        alpha,
+    )
+    loss.backward()
+    config = P.PCLConfig(gamma=gamma, alpha=alpha, d=d, lr_pi=alpha * lr, lr_v=lr, optimizer="sgd")
+    table = P.Table(5, 3)
+    with torch.no_grad():
+        table.theta.copy_(logits)
+    P.UnifiedPCL(table, config).update_on_episode(ep)
+    # the log-probabilities and values of q / alpha carry a factor 1 / alpha into every term
+    tol = (T * d * 2 * worst * F32_EPS + 4 * F32_EPS) / alpha
+    step_q = table.theta.detach().double() - q.detach()
+    assert q.grad.abs().max() > 0.1
+    assert torch.allclose(step_q, -lr * q.grad, rtol=0, atol=lr * tol)
+
+
+def test_adam_steps_do_not_change_when_every_gradient_is_scaled():
+    """pcl.md:250-252: with ``optimizer="adam"`` the factor alpha that PCL's policy loss leaves out
+    makes no difference: Adam's step ``lr m_hat / (sqrt(v_hat) + eps)`` is the same for the
+    gradients ``k g_t`` as for ``g_t``, up to its ``eps = 1e-8``; plain SGD's is k times larger.
+
+    Tolerance: with the gradients scaled by k, Adam's step is ``lr m_hat / (sqrt(v_hat) + eps / k)``,
+    so per step the two differ by at most ``lr (|m_hat| / sqrt(v_hat)) eps / sqrt(v_hat)``; the ratio
+    ``|m_hat| / sqrt(v_hat)`` stays below 3 here (checked), so over n steps the parameters differ by
+    at most ``n * lr * 3 * eps / min sqrt(v_hat)``.
+    """
+    torch.manual_seed(0)
+    n, lr, k = 50, 1e-2, 1 / 0.05  # k = 1 / alpha for Pendulum's alpha = 0.05
+    grads = [torch.randn(20, dtype=torch.float64) for _ in range(n)]
+    ends, min_rms = [], float("inf")
+    for scale in (1.0, k):
+        p = torch.zeros(20, dtype=torch.float64, requires_grad=True)
+        opt = torch.optim.Adam([p], lr=lr)
+        for g in grads:
+            p.grad = scale * g
+            opt.step()
+            state = opt.state[p]
+            t = int(state["step"])
+            m_hat = state["exp_avg"] / (1 - 0.9**t)
+            rms = (state["exp_avg_sq"] / (1 - 0.999**t)).sqrt()
+            assert (m_hat.abs() / rms).max() < 3
+            min_rms = min(min_rms, float(rms.min()) / scale)
+        ends.append(p.detach().clone())
+    bound = n * lr * 3 * 1e-8 / min_rms
+    assert (ends[0] - ends[1]).abs().max() < bound
+    assert ends[0].abs().max() > 0.1  # the parameters did move
+    sgd = []
+    for scale in (1.0, k):
+        p = torch.zeros(20, dtype=torch.float64, requires_grad=True)
+        opt = torch.optim.SGD([p], lr=lr)
+        for g in grads:
+            p.grad = scale * g
+            opt.step()
+        sgd.append(p.detach().clone())
+    assert torch.allclose(sgd[1], k * sgd[0], rtol=1e-12, atol=0)  # float64: a few ulp
 
 
 # --- Euler: the envelope formula -----------------------------------------------------------------
