@@ -173,6 +173,7 @@ def train_env(
         agent.decay_learning_rates()
         if (n + 1) % eval_every == 0:
             t0 = time.perf_counter()
+            result.curve_seconds.append(t0 - start - result.eval_time)
             returns = evaluate(agent.act_batch, make_env, range(eval_episodes))
             result.curve.append(eval_row(result.steps, returns))
             result.eval_time += time.perf_counter() - t0

@@ -289,6 +289,7 @@ def pcl_online(
     )
     return {
         "curve": result.curve,
+        "curve_seconds": result.curve_seconds,
         **_final(result.agent.act_batch, env, final_episodes),
         "steps": result.steps,
         "train_seconds": result.wall_time - result.eval_time,
