@@ -50,6 +50,8 @@ EDITED = {
     "In scalar problems, this means the derivative": "corr-euler-affine",
     "Like DQN, DDPG uses the flattened FQI structure": "corr-ddpg-targets",
     "The algorithm structure parallels DQN (Algorithm": "corr-ddpg-targets",
+    "The policy gradient in line 9 uses": None,  # line 6.9: the box's nested numbering
+    "The algorithm interleaves three updates. The Q-networks (lines 7-10)": None,  # 5.7-5.10 ...
     r"where $\tilde{a}_i = \pi_{\boldsymbol{w}_{\text{target}}}(s'_i)$. This minimum": (
         "corr-td3-min"
     ),

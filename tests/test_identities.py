@@ -16,7 +16,7 @@ import torch
 from rlbook import euler as E
 from rlbook import pcl as P
 from rlbook import sac as S
-from rlbook.networks import SquashedGaussianActor
+from rlbook.networks import DeterministicActor, QEnsemble, SquashedGaussianActor
 from rlbook.noise import OrnsteinUhlenbeckNoise, ou_stationary_std
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -536,7 +536,7 @@ ACTORS = [  # (mu, log_std, low, high): Pendulum's box [-2, 2], and a shifted na
 def test_squashed_gaussian_density_integrates_to_one_and_matches_bin_probabilities(
     mu, log_std, low, high
 ):
-    """sac.md:188 (and sac.md:233): for ``a = b + c tanh(u)``, ``u ~ N(mu, sigma^2)``,
+    """sac.md:157 (and the exercise at sac.md:496): for ``a = b + c tanh(u)``, ``u ~ N(mu, sigma^2)``,
 
         log pi(a) = log N(u; mu, sigma^2) - sum_i [log(1 - tanh^2 u_i) + log c_i].
 
@@ -570,7 +570,7 @@ def test_squashed_gaussian_density_integrates_to_one_and_matches_bin_probabiliti
     assert abs(total2 - 1) <= quad_err + 1e-13
     # without the log c term the density would integrate to c (2 and 0.25 here), not to 1
     assert abs(c * total2 - 1) > 0.5
-    # the formula of sac.md:188 written out, at the nodes: the package's log_prob is it
+    # the formula of sac.md:157 written out, at the nodes: the package's log_prob is it
     u = np.arctanh((x - b) / c)
     formula = scipy.stats.norm.logpdf(u, mu[0], sigma) - (
         np.log1p(-(np.tanh(u) ** 2)) + math.log(c)
@@ -588,8 +588,8 @@ def test_squashed_gaussian_density_integrates_to_one_and_matches_bin_probabiliti
 
 @pytest.mark.parametrize("mu, log_std, low, high", ACTORS)
 def test_squashed_gaussian_samples_follow_the_density(mu, log_std, low, high):
-    """sac.md:186-188: the actor's samples ``a = b + c tanh(u)`` fall in each of 16 bins of the box
-    with the probability that the density of sac.md:188 gives (integrated by quadrature).
+    """sac.md:139-157: the actor's samples ``a = b + c tanh(u)`` fall in each of 16 bins of the box
+    with the probability that the density of sac.md:157 gives (integrated by quadrature).
 
     Tolerance: bin counts are binomial(n, p_k); each z-score ``(n_k - n p_k) / sqrt(n p_k (1-p_k))``
     must be below 5 in absolute value (fixed seed; 16 bins, so a correct sampler fails with
@@ -626,7 +626,7 @@ def test_squashed_gaussian_samples_follow_the_density(mu, log_std, low, high):
 
 
 def test_squashed_gaussian_density_in_two_dimensions_with_two_scales():
-    """sac.md:188 with the sum over action dimensions and one ``log c_i`` per dimension: a box
+    """sac.md:157 with the sum over action dimensions and one ``log c_i`` per dimension: a box
     ``[-2, 2] x [0.5, 1]`` (c = 2 and 0.25); the density integrates to 1 over the box (product
     Gauss-Legendre rule). Dropping the ``log c_i`` terms would give ``c_1 c_2 = 0.5``.
     Tolerance: as in the one-dimensional test, the change from n to 2n nodes plus 1e-12.
@@ -714,10 +714,9 @@ def test_kl_to_boltzmann_reduces_to_the_sac_actor_loss():
 # --- SAC: the temperature loss and its gradient --------------------------------------------------
 @pytest.mark.parametrize("entropy_gap", [+1.0, -1.0])
 def test_alpha_loss_gradient_and_the_direction_alpha_moves(entropy_gap):
-    """sac.md:191-193 (alpha tuned so the entropy stays near a target) and rlbook.sac.alpha_loss:
-    the code minimises ``L(log alpha) = -log alpha * mean(log pi(a|s) + H_target)`` (the
-    log-alpha parametrisation of the second SAC paper's ``J(alpha) = E[-alpha (log pi + H_target)]``;
-    the book's text states neither), whose gradient is
+    """sac.md:344-350 and rlbook.sac.alpha_loss: the code minimises
+    ``L(log alpha) = -log alpha * mean(log pi(a|s) + H_target)``, the log-alpha parametrisation of
+    the second SAC paper's ``J(alpha) = E[-alpha (log pi + H_target)]`` (sac.md:344), whose gradient is
 
         dL/d log alpha = -mean(log pi + H_target) = H_hat - H_target,   H_hat = -mean(log pi),
 
@@ -759,15 +758,159 @@ def test_alpha_loss_gradient_and_the_direction_alpha_moves(entropy_gap):
     assert np.sign(moved) == np.sign(entropy_gap)
 
 
+# --- SAC: the stable form of log(1 - tanh^2 u), and what forgetting log c_i changes -------------
+def test_stable_log_det_of_tanh_matches_log_cosh_for_large_u():
+    """sac.md:171: ``log(1 - tanh^2 u) = 2 (log 2 - u - softplus(-2u))``, the form
+    rlbook.networks.SquashedGaussianActor uses, against ``-2 log cosh u`` written independently as
+    ``2 log 2 - 2|u| - 2 log1p(exp(-2|u|))``, through the actor's ``log_prob_from_pre_tanh`` (so the
+    Gaussian term and ``-sum log c_i`` are checked with it), for |u| up to 60, where the naive
+    ``log(1 - tanh(u)^2)`` is ``-inf`` (beyond |u| ~ 19 in float64, ~ 9 in float32).
+
+    Tolerances: float64, a few ulp of the largest term (|log pi| < 130 here): 1e-12 absolute;
+    float32, the same computation at eps = 1.2e-7, relative 1e-5 of the largest term.
+    """
+    mu, log_std, c = 0.4, math.log(1.5), 2.0
+    u = np.array([-60.0, -25.0, -9.5, -3.0, 0.0, 0.7, 4.0, 9.5, 25.0, 60.0])
+    log_det = 2 * math.log(2) - 2 * np.abs(u) - 2 * np.log1p(np.exp(-2 * np.abs(u)))
+    expected = scipy.stats.norm.logpdf(u, mu, math.exp(log_std)) - log_det - math.log(c)
+    for dtype, tol in ((torch.float64, 1e-12), (torch.float32, 1e-5 * np.abs(expected).max())):
+        actor = SquashedGaussianActor(1, (-c,), (c,), hidden=(4,)).to(dtype)
+        got = actor.log_prob_from_pre_tanh(
+            torch.as_tensor(u[:, None], dtype=dtype),
+            torch.full((len(u), 1), mu, dtype=dtype),
+            torch.full((len(u), 1), log_std, dtype=dtype),
+        )
+        assert torch.isfinite(got).all()
+        assert np.abs(got.double().numpy() - expected).max() < tol
+    with np.errstate(divide="ignore"):
+        naive = np.log(1 - np.tanh(u) ** 2)
+    assert np.isneginf(naive[np.abs(u) > 20]).all()  # what the stable form avoids
+
+
+def test_forgetting_log_c_shifts_the_entropy_by_sum_log_c():
+    """sac.md:218-224: without ``-sum_i log c_i`` the log-density is ``log pi + k`` with
+    ``k = sum_i log c_i``; equivalently it is the log-density of ``tanh(u)`` in the unit box, since
+    the map ``x -> a_bar + c x`` adds ``sum_i log c_i`` to every differential entropy. Checked on
+    rlbook's actor: for the same pre-tanh sample ``u``, the log-density of the action in the box
+    ``[-2, 2] x [0.5, 1]`` (c = 2, 0.25) is the unit box's minus ``log 2 + log 0.25``, sample by
+    sample; so the entropy estimates that the temperature loss sees differ by ``k = log 0.5``.
+    Tolerance: float64 sums of O(10) terms, 1e-13.
+    """
+    mu = torch.tensor([[0.3, -0.5]], dtype=torch.float64).expand(1000, 2)
+    log_std = torch.tensor([[math.log(0.6), math.log(0.5)]], dtype=torch.float64).expand(1000, 2)
+    u = mu + log_std.exp() * torch.randn(
+        1000, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64
+    )
+    box = SquashedGaussianActor(1, (-2.0, 0.5), (2.0, 1.0), hidden=(4,)).double()
+    unit = SquashedGaussianActor(1, (-1.0, -1.0), (1.0, 1.0), hidden=(4,)).double()
+    k = math.log(2.0) + math.log(0.25)
+    lp_box = box.log_prob_from_pre_tanh(u, mu, log_std)
+    lp_unit = unit.log_prob_from_pre_tanh(u, mu, log_std)
+    assert torch.allclose(lp_unit - lp_box, torch.full_like(lp_box, k), rtol=0, atol=1e-13)
+    assert abs(float(-lp_box.mean()) - (float(-lp_unit.mean()) + k)) < 1e-13
+
+
+def soft_q_evaluation(P, r, pi, log_pi, gamma, alpha, done):
+    """``q^pi`` of the entropy-regularised problem with ``log pi`` given (possibly shifted): the
+    linear solve of ``q(s,a) = r(s,a) + gamma (1 - done(s,a)) sum_s' P(s'|s,a) sum_a' pi(a'|s')
+    (q(s',a') - alpha log_pi(a'|s'))``, with states x actions flattened."""
+    n_s, n_a = pi.shape
+    M = np.einsum("sat,tb->satb", P, pi).reshape(n_s * n_a, n_s * n_a)
+    M = (1 - done.reshape(-1, 1)) * M
+    rhs = r.reshape(-1) - gamma * alpha * M @ log_pi.reshape(-1)
+    return np.linalg.solve(np.eye(n_s * n_a) - gamma * M, rhs).reshape(n_s, n_a)
+
+
+def test_forgetting_log_c_with_fixed_alpha_shifts_every_q_by_one_constant():
+    """sac.md:204-216: with a fixed alpha, the targets shifted by ``-gamma alpha k`` make the
+    soft q of every policy ``q - gamma alpha k / (1 - gamma)``, one constant, when no transition
+    terminates, so the soft-greedy policy ``exp(q/alpha)/Z`` is unchanged; with terminations the
+    shift differs between state-action pairs and the soft-greedy policy changes. A random MDP
+    (6 states, 3 actions, stochastic transitions) and a random policy, by linear solves.
+    Tolerance: the solve's condition number (1 + gamma)/(1 - gamma) = 39 times a few ulp of
+    |q| < 100: 1e-10.
+    """
+    rng = np.random.default_rng(5)
+    n_s, n_a, gamma, alpha, k = 6, 3, 0.95, 0.3, math.log(2.0)
+    P = rng.dirichlet(np.ones(n_s), size=(n_s, n_a))
+    r = rng.normal(size=(n_s, n_a))
+    pi = rng.dirichlet(np.ones(n_a), size=n_s)
+    log_pi = np.log(pi)
+
+    def soft_greedy(q):
+        z = np.exp((q - q.max(1, keepdims=True)) / alpha)
+        return z / z.sum(1, keepdims=True)
+
+    never = np.zeros((n_s, n_a))
+    q0 = soft_q_evaluation(P, r, pi, log_pi, gamma, alpha, never)
+    qk = soft_q_evaluation(P, r, pi, log_pi + k, gamma, alpha, never)
+    assert np.abs(qk - q0 + gamma * alpha * k / (1 - gamma)).max() < 1e-10
+    assert np.abs(soft_greedy(qk) - soft_greedy(q0)).max() < 1e-12
+    done = (rng.random((n_s, n_a)) < 0.3).astype(float)  # some transitions terminate
+    q0 = soft_q_evaluation(P, r, pi, log_pi, gamma, alpha, done)
+    qk = soft_q_evaluation(P, r, pi, log_pi + k, gamma, alpha, done)
+    shift = qk - q0
+    assert shift.max() - shift.min() > 0.1  # no longer one constant
+    assert np.abs(soft_greedy(qk) - soft_greedy(q0)).max() > 1e-3
+
+
+# --- SAC: the dual function of the temperature -----------------------------------------------------
+def test_dual_function_slope_is_the_entropy_gap_and_bounds_every_feasible_policy():
+    """sac.md:318-326 (and the exercise at sac.md:658): for one state with critic ``q`` on the box [-2, 2], the dual function
+    ``g(alpha) = max_pi L(pi, alpha) = alpha log Z_alpha - alpha H_target`` has
+    ``g'(alpha) = H(pi_alpha) - H_target`` and ``g''(alpha) = Var_{pi_alpha}(q) / alpha^3``, and every
+    ``g(alpha)`` is at least ``E_pi[q]`` for every policy meeting the constraint (weak duality):
+    here squashed Gaussian policies of rlbook whose entropy is at least the target.
+
+    ``Z``, the entropy and the variance by Gauss-Legendre quadrature (4,000 nodes); the derivatives
+    by central differences with step d = 1e-3 alpha. The identities hold exactly for the quadrature
+    sums (a discrete distribution with weights w), so only the differences err: truncation
+    d^2 |g'''| / 6 < 1e-6 and rounding eps |g| / d^2 < 1e-7 relative to g'' here; asserted 2e-6
+    (slope) and 1e-4 relative (curvature).
+    """
+    target = -1.0
+    x, w = gauss_legendre(-2.0, 2.0, 4000)
+    q = -((x - 0.7) ** 2) + 0.3 * np.cos(3 * x)
+
+    def boltzmann(alpha):
+        z = q / alpha
+        log_Z = z.max() + math.log(float((w * np.exp(z - z.max())).sum()))
+        p = np.exp(z - log_Z)
+        mean_q = float((w * p * q).sum())
+        return log_Z, float(-(w * p * (z - log_Z)).sum()), float((w * p * (q - mean_q) ** 2).sum())
+
+    def g(alpha):
+        return alpha * boltzmann(alpha)[0] - alpha * target
+
+    for alpha in (0.03, 0.2, 1.0, 5.0):
+        _, entropy, var_q = boltzmann(alpha)
+        d = 1e-3 * alpha
+        slope = (g(alpha + d) - g(alpha - d)) / (2 * d)
+        assert abs(slope - (entropy - target)) < 2e-6
+        curvature = (g(alpha + d) - 2 * g(alpha) + g(alpha - d)) / d**2
+        assert abs(curvature * alpha**3 / var_q - 1) < 1e-4
+    for mu, log_std in [(0.3, math.log(0.6)), (0.7, math.log(0.2)), (-1.0, 0.0)]:
+        actor = fixed_actor((mu,), (log_std,), (-2.0,), (2.0,))
+        with torch.no_grad():
+            logp = actor.log_prob(
+                torch.zeros(len(x), 1, dtype=torch.float64), torch.as_tensor(x[:, None])
+            ).numpy()
+        p = np.exp(logp)
+        entropy, value = float(-(w * p * logp).sum()), float((w * p * q).sum())
+        assert entropy >= target  # a feasible policy
+        for alpha in (0.03, 0.2, 1.0, 5.0):
+            assert g(alpha) >= value  # weak duality
+
+
 # --- DDPG: the discretised Ornstein-Uhlenbeck process --------------------------------------------
 @pytest.mark.parametrize("theta, dt", [(10.0, 0.05), (30.0, 0.05)])
 def test_ou_stationary_variance_and_autocorrelation_of_the_discrete_recursion(theta, dt):
-    """ddpg.md:52: ``eta_{t+1} = eta_t + theta (mu - eta_t) dt + sigma sqrt(dt) eps_t``, i.e. an
+    """ddpg.md:73: ``eta_{t+1} = eta_t + theta (mu - eta_t) dt + sigma sqrt(dt) eps_t``, i.e. an
     AR(1) ``eta_{t+1} - mu = rho (eta_t - mu) + sigma sqrt(dt) eps_t`` with ``rho = 1 - theta dt``.
     Its exact stationary law has
 
         variance  sigma^2 dt / (1 - rho^2) = sigma^2 / (2 theta - theta^2 dt),
-        lag-k autocorrelation  rho^k = (1 - theta dt)^k          (ddpg.md:66-67),
+        lag-k autocorrelation  rho^k = (1 - theta dt)^k          (ddpg.md:88-89),
 
     whereas the SDE it discretises has ``sigma^2 / (2 theta)`` and ``exp(-theta k dt)``: the two
     agree to first order in ``theta dt`` (the discrete variance is larger by the factor
@@ -808,7 +951,7 @@ def test_ou_stationary_variance_and_autocorrelation_of_the_discrete_recursion(th
 
 
 def test_ou_from_a_reset_does_not_reach_its_stationary_spread_in_an_episode():
-    """ddpg.md:66-69: with the book's theta = 0.15, dt = 0.01 and a reset to mu at every episode,
+    """ddpg.md:88-94: with the book's theta = 0.15, dt = 0.01 and a reset to mu at every episode,
     after t steps the variance is ``sigma^2 dt (1 - rho^(2t)) / (1 - rho^2)`` (the partial sum of
     the AR(1) recursion), which after a 200-step episode is only ``1 - rho^400 = 45%`` of the
     stationary variance. And the discrete and SDE stationary variances differ by the factor
@@ -826,6 +969,120 @@ def test_ou_from_a_reset_does_not_reach_its_stationary_spread_in_an_episode():
     assert abs((x**2).mean() - var_200) < 5 * var_200 * math.sqrt(2 / n)
     ratio = ou_stationary_std(theta, sigma, dt) ** 2 / (sigma**2 / (2 * theta))
     assert ratio == pytest.approx(1 / (1 - theta * dt / 2), rel=1e-14)
+
+
+# --- DDPG: the deterministic policy gradient, the actor loss, the EMA's lag ----------------------
+def test_deterministic_policy_gradient_theorem_on_a_linear_quadratic_problem():
+    """ddpg.md:163: ``grad_w J = E_{s ~ rho^pi}[grad_w pi_w(s)^T grad_a q^pi(s, a)|_{a=pi_w(s)}]``
+    with ``rho^pi = sum_t gamma^t p_t``, on a problem where every term has a closed form: linear
+    dynamics ``s' = A s + B a``, reward ``-s^T Q s - a^T R a``, a linear policy ``a = W s`` and
+    ``s_0 ~ N(0, Sigma_0)``. Then ``v^W(s) = -s^T P_W s`` with ``P_W`` the solution of a Lyapunov
+    equation, ``J(W) = -tr(P_W Sigma_0)``,
+    ``grad_a q^W(s, W s) = -2 (R W + gamma B^T P_W (A + B W)) s`` and
+    ``sum_t gamma^t E[s_t s_t^T] = Sigma_rho``, another Lyapunov solution; the theorem reads
+    ``grad_W J = -2 (R W + gamma B^T P_W (A + B W)) Sigma_rho``. The left side by central
+    differences of ``J`` in each entry of ``W``. Weighting by the start distribution alone
+    (``Sigma_0`` in place of ``Sigma_rho``, no derivative of the state distribution and no
+    discounted visits) is far off.
+
+    Tolerance: central differences with h = 1e-6 err by h^2 |J'''| / 6 (~1e-11 here) plus rounding
+    eps |J| / h (~1e-9, |J| < 10); asserted 1e-6 relative to the largest entry.
+    """
+    from scipy.linalg import solve_discrete_lyapunov
+
+    rng = np.random.default_rng(2)
+    n, m, gamma = 3, 2, 0.95
+    A = rng.normal(size=(n, n))
+    A *= 0.9 / np.abs(np.linalg.eigvals(A)).max()
+    B = rng.normal(size=(n, m))
+    Q, R = np.eye(n), 0.5 * np.eye(m)
+    L = rng.normal(size=(n, n))
+    sigma_0 = L @ L.T / n + 0.1 * np.eye(n)
+    W = 0.1 * rng.normal(size=(m, n))
+
+    def value_matrix(W):
+        closed = A + B @ W
+        assert np.abs(np.linalg.eigvals(math.sqrt(gamma) * closed)).max() < 1  # finite values
+        return solve_discrete_lyapunov(math.sqrt(gamma) * closed.T, Q + W.T @ R @ W)
+
+    def J(W):
+        return -np.trace(value_matrix(W) @ sigma_0)
+
+    P_W = value_matrix(W)
+    closed = A + B @ W
+    sigma_rho = solve_discrete_lyapunov(math.sqrt(gamma) * closed, sigma_0)
+    M = R @ W + gamma * B.T @ P_W @ closed
+    theorem = -2 * M @ sigma_rho
+    h = 1e-6
+    numeric = np.zeros_like(W)
+    for i in range(m):
+        for j in range(n):
+            E_ij = np.zeros_like(W)
+            E_ij[i, j] = h
+            numeric[i, j] = (J(W + E_ij) - J(W - E_ij)) / (2 * h)
+    scale = np.abs(numeric).max()
+    assert np.abs(theorem - numeric).max() < 1e-6 * scale
+    assert np.abs(-2 * M @ sigma_0 - numeric).max() > 0.1 * scale
+
+
+def test_ddpg_actor_loss_gradient_is_minus_the_chain_rule_of_line_6_9():
+    """ddpg.md:276 (line 6.9 of the box): the gradient of rlbook.ddpg.actor_loss ``-(1/b) sum_i q(s_i, pi_w(s_i))`` with
+    respect to the actor's parameters is minus line 6.9's
+    ``(1/b) sum_i grad_w pi_w(s_i)^T grad_a q(s_i, a)|_{a = pi_w(s_i)}``, the Jacobians and action
+    gradients computed separately (row by row, with the action detached), on rlbook's networks
+    (a two-dimensional action box) in float64. Tolerance: the same products summed in another
+    order, float64: 1e-12 relative to the largest entry.
+    """
+    from rlbook import ddpg
+
+    torch.manual_seed(0)
+    policy = DeterministicActor(3, (-2.0, -1.0), (2.0, 1.0), hidden=(8,)).double()
+    q = QEnsemble(3, 2, hidden=(16,), n=1).double()
+    params = list(policy.parameters())
+    obs = torch.randn(5, 3, dtype=torch.float64)
+
+    def flat(grads):
+        return torch.cat([g.reshape(-1) for g in grads])
+
+    autograd = flat(torch.autograd.grad(ddpg.actor_loss(q, policy, obs), params))
+    chain = torch.zeros_like(autograd)
+    for s in obs:
+        a = policy(s[None]).detach().requires_grad_()
+        (grad_a,) = torch.autograd.grad(q(s[None], a)[0, 0], a)
+        jac = torch.stack(
+            [flat(torch.autograd.grad(policy(s[None])[0, j], params)) for j in range(2)]
+        )
+        chain += jac.T @ grad_a[0] / len(obs)
+    assert torch.allclose(autograd, -chain, rtol=0, atol=1e-12 * float(chain.abs().max()))
+
+
+def test_ema_target_lags_by_its_mean_age_and_a_hard_copy_by_half_its_period():
+    """ddpg.md:286-291: the EMA weights ``tau (1 - tau)^k`` have mean age ``(1 - tau)/tau``, so a
+    target following online parameters that grow by 1 per update (a ramp) trails them by exactly
+    that, once the start is forgotten; a hard copy every K updates trails by ``(K - 1)/2`` on
+    average. rlbook.targets.ema_update and hard_update on a float64 parameter.
+    Tolerance: 5,000 EMA steps of numbers below 5,000, each rounding ~ eps * 5,000: 1e-8; the
+    start's weight (1 - tau)^5000 = e^-50 is negligible.
+    """
+    from rlbook.targets import ema_update, hard_update
+
+    online = torch.nn.Linear(1, 1, bias=False).double()
+    target = torch.nn.Linear(1, 1, bias=False).double()
+    tau, K = 0.01, 100
+    with torch.no_grad():
+        target.weight.zero_()
+        for t in range(1, 5001):
+            online.weight.fill_(float(t))
+            ema_update(target, online, tau)
+    assert abs((5000 - float(target.weight.detach())) - (1 - tau) / tau) < 1e-8
+    lags = []
+    with torch.no_grad():
+        for t in range(10 * K):
+            online.weight.fill_(float(t))
+            if t % K == 0:
+                hard_update(target, online)
+            lags.append(t - float(target.weight.detach()))
+    assert np.mean(lags) == pytest.approx((K - 1) / 2, rel=1e-14)
 
 
 # --- TD3: the twin minimum underestimates when the errors have mean zero ------------------------
