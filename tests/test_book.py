@@ -61,6 +61,8 @@ EDITED = {
     "Standard off-policy methods require importance weights": "corr-pcl-importance",
     r"1. Initialize $\boldsymbol{\phi}_0$, $\boldsymbol{\psi}_0$": "corr-pcl-box",
     "which is precisely the $d$-step advantage estimate used in A3C": "corr-pcl-alpha-zero",
+    r"In the limit $\alpha \to 0$ (no entropy regularization)": "corr-pcl-alpha-zero",
+    "Substituting into the first-order condition eliminates": None,  # the kernel q renamed p_z
     "This is exactly the soft Bellman error minimized by SAC": "corr-pcl-sac",
     "SAC introduced the idea that both policy and values": "corr-pcl-unified-origin",
     "SAC requires target networks and careful decorrelation": "corr-pcl-sac-targets",

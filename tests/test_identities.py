@@ -71,7 +71,7 @@ ONE_STEP_TOL = 1e-11
 
 
 def test_pcl_one_step_identity_holds_for_every_action(soft_optimum):
-    """pcl.md:80 (from pcl.md:74): ``v*(s) = r(s,a) - alpha log pi*(a|s) + gamma v*(f(s,a))``, i.e.
+    """pcl.md:82 (from pcl.md:76): ``v*(s) = r(s,a) - alpha log pi*(a|s) + gamma v*(f(s,a))``, i.e.
     ``alpha log pi*(a|s) = q*(s,a) - v*(s)`` with ``q*(s,a) = r(s,a) + gamma v*(f(s,a))``, for EVERY
     action ``a``, not only in expectation over ``a ~ pi*``.
 
@@ -87,7 +87,7 @@ def test_pcl_one_step_identity_holds_for_every_action(soft_optimum):
     q = mdp.reward + GAMMA * v[mdp.next_state]
     residual = alpha * np.log(pi) - (q - v[:, None])  # every (s, a), shape (S, A)
     assert np.abs(residual).max() < ONE_STEP_TOL
-    # the soft Bellman equation with the action chosen, per action, in the form of pcl.md:80
+    # the soft Bellman equation with the action chosen, per action, in the form of pcl.md:82
     rhs = mdp.reward - alpha * np.log(pi) + GAMMA * v[mdp.next_state]
     assert np.abs(rhs - v[:, None]).max() < ONE_STEP_TOL
     # a policy 10% away from pi* (mixed with uniform) is not consistent with its own value
@@ -116,13 +116,13 @@ def path_sums(mdp, v, pi, alpha, gamma, actions, s0):
 
 @pytest.mark.parametrize("d", [1, 2, 5, 10, 25])
 def test_pcl_d_step_chain_along_any_action_sequence(soft_optimum, d):
-    """pcl.md:108 (C = 0 at the optimum, pcl.md:186) and pcl.md:175: along ANY action sequence
+    """pcl.md:117 (C = 0 at the optimum, pcl.md:195) and pcl.md:184: along ANY action sequence
     ``a_0, ..., a_{d-1}`` from ``s_0`` (uniformly random actions, and the least likely action at
     every step),
 
         sum_{i=0}^{d-1} gamma^i (r(s_i, a_i) - alpha log pi*(a_i|s_i)) = v*(s_0) - gamma^d v*(s_d).
 
-    pcl.md:175 (the source's form) writes the chain for the d states ``s_1..s_d`` (d - 1 actions): end value
+    pcl.md:184 (the source's form) writes the chain for the d states ``s_1..s_d`` (d - 1 actions): end value
     ``gamma^{d-1} v*(s_d)``, terms ``gamma^{i-1}``, i = 1..d-1; it is checked in that form too. Mixing
     the two conventions (d actions with ``gamma^{d-1}``) fails. rlbook.pcl.consistency_error agrees.
 
@@ -147,7 +147,7 @@ def test_pcl_d_step_chain_along_any_action_sequence(soft_optimum, d):
         rewards, probs = _along(mdp, pi, s0, actions)
         C = P.consistency_error(v[s0], v[s_d], rewards, np.log(probs), GAMMA, alpha)
         assert abs(float(C[0])) < tol
-        # pcl.md:175 literally: states s_1..s_{d+1} (d + 1 states), so "d" there is d + 1 here
+        # pcl.md:184 literally: states s_1..s_{d+1} (d + 1 states), so "d" there is d + 1 here
         n_states = d + 1
         book_lhs = v[s0] - GAMMA ** (n_states - 1) * v[s_d]
         book_rhs = sum(GAMMA ** (i - 1) * terms[i - 1] for i in range(1, n_states))
@@ -172,7 +172,7 @@ F32_EPS = float(torch.finfo(torch.float32).eps)
 
 
 def _sum_half_c_squared(ep, log_pi, v, d, gamma, alpha):
-    """``sum_paths C^2 / 2`` of an episode from the definition of C (pcl.md:186), by a plain loop:
+    """``sum_paths C^2 / 2`` of an episode from the definition of C (pcl.md:195), by a plain loop:
     the full paths after a truncation, every start with the path cut at the terminal state (end
     value 0) after a termination (pcl.md, "PCL in practice"). Also returns ``max |C|``."""
     s, a, r, T = ep.obs, ep.actions, ep.rewards, len(ep.rewards)
@@ -191,7 +191,7 @@ def _sum_half_c_squared(ep, log_pi, v, d, gamma, alpha):
 
 @pytest.mark.parametrize("terminated", [False, True])
 def test_pcl_losses_have_the_gradient_of_half_c_squared_over_alpha(terminated):
-    """pcl.md:237-256 and pcl.md:387-393: with C held fixed, rlbook.pcl.PCL's value loss
+    """pcl.md:246-265 and pcl.md:402-408: with C held fixed, rlbook.pcl.PCL's value loss
     ``-C [v(s_i) - gamma^d v(s_{i+d})]`` has the gradient of ``sum C^2 / 2``, its policy loss
     ``-C sum_j gamma^j log pi`` that gradient divided by alpha; UnifiedPCL's loss, with
     ``lr_pi = alpha lr_v``, has the gradient of ``sum C^2 / 2``. Checked through the change one SGD
@@ -255,7 +255,7 @@ def test_pcl_losses_have_the_gradient_of_half_c_squared_over_alpha(terminated):
 
 
 def test_adam_steps_do_not_change_when_every_gradient_is_scaled():
-    """pcl.md:250-252: with ``optimizer="adam"`` the factor alpha that PCL's policy loss leaves out
+    """pcl.md:259-261: with ``optimizer="adam"`` the factor alpha that PCL's policy loss leaves out
     makes no difference: Adam's step ``lr m_hat / (sqrt(v_hat) + eps)`` is the same for the
     gradients ``k g_t`` as for ``g_t``, up to its ``eps = 1e-8``; plain SGD's is k times larger.
 
@@ -298,8 +298,8 @@ def test_adam_steps_do_not_change_when_every_gradient_is_scaled():
 # --- Euler: the envelope formula -----------------------------------------------------------------
 @pytest.mark.parametrize("sigma_u", [2.0, 0.5])
 def test_envelope_formula_on_cake_eating_against_its_value_series(sigma_u):
-    """euler.md:238-244: ``dv*/ds1 = dr/ds1 - dr/da * h`` at ``a = pi*(s1)``; for cake eating
-    (``W' = R (W - c)``, ``r = u(c)``, ``h = -1``, euler.md:466) it reads ``v*'(W) = u'(c*(W))``.
+    """euler.md:253-259: ``dv*/ds1 = dr/ds1 - dr/da * h`` at ``a = pi*(s1)``; for cake eating
+    (``W' = R (W - c)``, ``r = u(c)``, ``h = -1``, euler.md:495) it reads ``v*'(W) = u'(c*(W))``.
 
     ``v*`` is computed as the discounted sum of utilities along the closed-form optimal path
     (rlbook.euler.cake_eating's ``closed_form``, ``c = kappa W``, ``W_{t+1} = R (1 - kappa) W_t``),
@@ -337,7 +337,7 @@ def test_envelope_formula_on_cake_eating_against_its_value_series(sigma_u):
     ids=["stochastic", "deterministic", "log-full-depreciation"],
 )
 def test_general_euler_residual_is_the_growth_models_euler_equation(params):
-    """euler.md:142-146 and euler.md:286-292: the general residual ``E(pi)`` (with
+    """euler.md:153-157 and euler.md:303-309: the general residual ``E(pi)`` (with
     ``r = u(c)``, ``f = z k^alpha + (1 - delta) k - c``, ``h = -(alpha z k^(alpha-1) + 1 - delta)``)
     is ``u'(c) - gamma E[u'(c') (alpha z' k'^(alpha-1) + 1 - delta) | z]``, the equation derived by
     hand. Both sides for a policy that is *not* optimal (a fit of the initial guess), so the
@@ -371,7 +371,7 @@ def test_general_euler_residual_is_the_growth_models_euler_equation(params):
 
 
 def test_brock_mirman_closed_form_satisfies_the_euler_equation_for_every_shock():
-    """euler.md:703-706 (exercise ex-euler-closed): with log utility and full depreciation,
+    """euler.md:749-752 (exercise ex-euler-closed): with log utility and full depreciation,
     ``c* = (1 - alpha gamma) z k^alpha`` makes ``gamma alpha z' k'^(alpha-1) / c*(k', z')`` equal
     ``1 / c*(k, z)`` for every ``z'``, so the Euler equation holds whatever the shock's law.
 
@@ -397,7 +397,7 @@ def test_brock_mirman_closed_form_satisfies_the_euler_equation_for_every_shock()
 
 
 def test_brock_mirman_value_derivative_is_the_envelope_formula():
-    """euler.md:273-278 (corr-euler-envelope, exercise ex-brock-mirman-value): in the deterministic
+    """euler.md:275-300 (corr-euler-envelope, exercise ex-brock-mirman-value): in the deterministic
     Brock-Mirman model ``v*(k) = E + F log k`` with ``F = alpha / (1 - alpha gamma)``, so
     ``v*'(k) = F / k``, and the envelope formula with the minus sign,
     ``r_k - r_c h = alpha k^(alpha-1) / c*``, is that; the source's plus sign gives ``-F / k``.
@@ -432,7 +432,7 @@ def test_brock_mirman_value_derivative_is_the_envelope_formula():
 
 @pytest.mark.parametrize("sigma_u", [2.0, 0.5])
 def test_cake_eating_value_series_is_u_of_kappa_w_over_kappa(sigma_u):
-    """euler.md:805 (solution of ex-envelope-cake): along ``c = kappa W`` the discounted
+    """euler.md:851 (solution of ex-envelope-cake): along ``c = kappa W`` the discounted
     utility is geometric with ratio ``gamma (R (1 - kappa))^(1 - sigma) = 1 - kappa``, so
     ``v*(W) = u(kappa W) / kappa``.
 
@@ -473,8 +473,8 @@ def lq_energy_storage(p, iterations=4000):
 
 
 def test_envelope_formula_on_energy_storage_against_the_exact_lq_value():
-    """euler.md:238-244: ``dv*/ds1 = dr/ds1 - dr/da * h`` at ``a = pi*(s1, s2)``, on energy storage
-    (euler.md:604: ``b' = eta b + a``, ``h = eta``, price ``s2`` a finite chain), with a stochastic
+    """euler.md:253-259: ``dv*/ds1 = dr/ds1 - dr/da * h`` at ``a = pi*(s1, s2)``, on energy storage
+    (euler.md:637: ``b' = eta b + a``, ``h = eta``, price ``s2`` a finite chain), with a stochastic
     exogenous state.
 
     ``v*`` and ``pi*`` come from the exact linear-quadratic solution (:func:`lq_energy_storage`);
