@@ -48,6 +48,7 @@ EDITED = {
     ),
     r"1. Initialize $\boldsymbol{\theta}_0$, $\boldsymbol{w}_0$ 2. $n \leftarrow 0$": "corr-bopt",
     "In scalar problems, this means the derivative": "corr-euler-affine",
+    "However, later work (including TD3, discussed below)": None,  # TD3 linked: the next chapter
     "Like DQN, DDPG uses the flattened FQI structure": "corr-ddpg-targets",
     "The algorithm structure parallels DQN (Algorithm": "corr-ddpg-targets",
     "The policy gradient in line 9 uses": None,  # line 6.9: the box's nested numbering

@@ -1,6 +1,7 @@
 """rlbook.checks: every reference solution of the book passes its check, typical wrong answers
 fail with a message naming the mistake, and unfinished skeletons are reported, not raised."""
 
+import math
 import re
 from pathlib import Path
 
@@ -130,17 +131,26 @@ def test_td3_target_mistakes():
 
 
 def test_squashed_gaussian_mistakes_and_agreement_with_the_package():
-    def logp(correction=True, scale_in_correction=True):
+    def logp(correction=True, scale_in_correction=True, naive=False):
         def fn(mu, log_std, u, scale):
             out = torch.distributions.Normal(mu, log_std.exp()).log_prob(u)
             if correction:
                 s = scale if scale_in_correction else torch.ones_like(scale)
-                out = out - torch.log(s * (1 - torch.tanh(u) ** 2))
+                if naive:
+                    out = out - torch.log(s * (1 - torch.tanh(u) ** 2))
+                else:  # log(1 - tanh^2 u) = 2 (log 2 - u - softplus(-2u)), the chapter's form
+                    softplus = torch.nn.functional.softplus(-2 * u)
+                    out = out - torch.log(s) - 2 * (math.log(2) - u - softplus)
             return out.sum(-1)
 
         return fn
 
     assert checks.check_squashed_gaussian_log_prob(logp(), say=False)
+    # the naive form is right for moderate u but infinite where tanh(u) rounds to 1: named
+    _fails_with(
+        checks.check_squashed_gaussian_log_prob(logp(naive=True), say=False),
+        "naive log(1 - tanh(u)^2), which is -inf for large |u| in float32",
+    )
     _fails_with(
         checks.check_squashed_gaussian_log_prob(logp(correction=False), say=False),
         "tanh correction",

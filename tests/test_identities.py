@@ -761,6 +761,50 @@ def test_alpha_loss_gradient_and_the_direction_alpha_moves(entropy_gap):
     assert np.sign(moved) == np.sign(entropy_gap)
 
 
+# --- SAC: the entropy term's gradient keeps the path through the sample and through mu, sigma ----
+def test_actor_log_density_gradient_keeps_both_paths():
+    """sac.md (after the reparameterised loss): ``log pi_phi(f_phi(s, eps) | s)`` depends on phi
+    through the sample ``u = mu + sigma eps`` and through the density's ``mu, sigma``;
+    rlbook.networks.SquashedGaussianActor.sample detaches neither, so autograd takes the total
+    derivative. Written in eps, the same log-density is
+
+        -|eps|^2 / 2 - sum log sigma - (m/2) log 2 pi - sum_i [log c_i + 2 (log 2 - u_i - softplus(-2 u_i))],
+
+    whose gradient in the actor's parameters must equal the actor's; keeping the parameter path
+    only (the sample detached) must not. Tolerance: float64, the same function by two formulas,
+    rounding ~1e-14 relative to gradients of order 1 (1e-10 asserted); the one-path gradient differs
+    by order 1 (> 1e-2 asserted).
+    """
+    from torch.nn import functional as F
+
+    torch.manual_seed(0)
+    actor = SquashedGaussianActor(3, (-2.0, 0.0), (2.0, 1.0), hidden=(8,)).double()
+    obs = torch.randn(16, 3, dtype=torch.float64)
+    params = list(actor.parameters())
+    _, logp = actor.sample(obs, torch.Generator().manual_seed(1))
+    total = torch.autograd.grad(logp.sum(), params)
+
+    mu, log_std = actor.distribution_params(obs)
+    eps = torch.randn(mu.shape, generator=torch.Generator().manual_seed(1), dtype=mu.dtype)
+    u = mu + log_std.exp() * eps  # the actor's sample: the same generator, the same draws
+    log_c = actor.rescale.scale.double().log()
+    closed = (
+        -0.5 * eps**2
+        - log_std
+        - 0.5 * math.log(2 * math.pi)
+        - log_c
+        - 2 * (math.log(2) - u - F.softplus(-2 * u))
+    ).sum(-1)
+    assert torch.allclose(closed, logp, rtol=1e-12, atol=1e-12)
+    by_eps = torch.autograd.grad(closed.sum(), params, retain_graph=True)
+    for a, b in zip(total, by_eps, strict=True):
+        assert torch.allclose(a, b, rtol=1e-10, atol=1e-10)
+
+    parameters_only = actor.log_prob_from_pre_tanh(u.detach(), mu, log_std)
+    one_path = torch.autograd.grad(parameters_only.sum(), params)
+    assert max(float((a - b).abs().max()) for a, b in zip(total, one_path, strict=True)) > 1e-2
+
+
 # --- SAC: the stable form of log(1 - tanh^2 u), and what forgetting log c_i changes -------------
 def test_stable_log_det_of_tanh_matches_log_cosh_for_large_u():
     """sac.md:171: ``log(1 - tanh^2 u) = 2 (log 2 - u - softplus(-2u))``, the form

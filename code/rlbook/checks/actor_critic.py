@@ -172,19 +172,27 @@ def check_td3_target(fn, seed: int = 0, say: bool = True) -> CheckResult:
 def check_squashed_gaussian_log_prob(fn, seed: int = 0, say: bool = True) -> CheckResult:
     """``fn(mu, log_std, u, scale)`` (torch tensors, shape ``(n, m)``; ``scale`` of shape ``(m,)``):
     the log-density of ``a = scale * tanh(u)`` where ``u ~ N(mu, exp(log_std)^2)``, summed over the
-    ``m`` action dimensions: ``log N(u) - sum_j log(scale_j (1 - tanh(u_j)^2))``. (Rescaling to a
-    box ``[low, high]`` adds a shift, which does not change the density.)"""
+    ``m`` action dimensions: ``log N(u) - sum_j log(scale_j (1 - tanh(u_j)^2))``, with the
+    logarithm computed stably as ``log scale_j + 2 (log 2 - u_j - softplus(-2 u_j))``. (Rescaling to
+    a box ``[low, high]`` adds a shift, which does not change the density.) One case has ``|u|`` up
+    to 30, where ``tanh(u)`` rounds to 1 in float64 and the naive form is infinite."""
     g = torch.Generator().manual_seed(seed)
 
-    def variant(correction_sign=-1, scale_in_correction=True, reduce=torch.sum):
+    def variant(correction_sign=-1, scale_in_correction=True, reduce=torch.sum, naive=False):
         """``correction_sign``: the sign of the log-Jacobian term (0: left out); ``reduce``: over
-        the action dimensions."""
+        the action dimensions; ``naive``: ``log(scale (1 - tanh(u)^2))`` as written."""
 
         def squashed_log_prob(mu, log_std, u, scale):
             out = torch.distributions.Normal(mu, log_std.exp()).log_prob(u)
             if correction_sign:
                 s = scale if scale_in_correction else torch.ones_like(scale)
-                out = out + correction_sign * torch.log(s * (1 - torch.tanh(u) ** 2))
+                if naive:
+                    log_det = torch.log(s * (1 - torch.tanh(u) ** 2))
+                else:
+                    log_det = torch.log(s) + 2 * (
+                        math.log(2) - u - torch.nn.functional.softplus(-2 * u)
+                    )
+                out = out + correction_sign * log_det
             return reduce(out, -1)
 
         return squashed_log_prob
@@ -199,16 +207,25 @@ def check_squashed_gaussian_log_prob(fn, seed: int = 0, say: bool = True) -> Che
             scale=torch.full((m,), scale, dtype=torch.float64),
         )
 
+    large = case(6, 2, 2.0, spread=15.0)
+    # whatever the draws, two entries beyond float64's |u| ~ 19, where tanh(u) rounds to 1
+    large["u"][0] = torch.tensor([30.0, -25.0], dtype=torch.float64)
     cases = [
         ("scale 1, one dimension", case(5, 1, 1.0)),
         ("scale 2 (Pendulum)", case(5, 1, 2.0)),
         ("three dimensions, scale 0.5", case(8, 3, 0.5)),
+        ("large |u| (spread 15, up to 30), scale 2", large),
     ]
     mistakes = [
         ("forgetting the tanh correction", variant(correction_sign=0)),
         ("forgetting the action scale in the correction", variant(scale_in_correction=False)),
         ("adding the correction instead of subtracting it", variant(correction_sign=1)),
         ("not summing over action dimensions (or a mean)", variant(reduce=torch.mean)),
+        (
+            "the naive log(1 - tanh(u)^2), which is -inf for large |u| in float32 (|u| above "
+            "about 9; in float64 above about 19)",
+            variant(naive=True),
+        ),
     ]
     return _grade(
         "squashed Gaussian log-density",
@@ -216,7 +233,8 @@ def check_squashed_gaussian_log_prob(fn, seed: int = 0, say: bool = True) -> Che
         reference,
         cases,
         mistakes,
-        "change of variables: subtract log |da/du| = sum_j log(scale_j (1 - tanh^2 u_j)).",
+        "change of variables: subtract log |da/du| = sum_j log(scale_j (1 - tanh^2 u_j)), computed "
+        "as log scale_j + 2 (log 2 - u_j - softplus(-2 u_j)).",
         say=say,
     )
 
