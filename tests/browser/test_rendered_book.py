@@ -60,7 +60,11 @@ def test_page_renders_offline(page_report, name):
             ".filter(e => !e.querySelector('mjx-container')).map(e => e.textContent.slice(0, 60))"
         )
         assert not untypeset, f"math left as raw TeX: {untypeset[:3]}"
-        text = page.inner_text("main")
+        # the prose, not the code: a cell may rightly show TeX, e.g. a matplotlib label r"$\pi$"
+        text = page.evaluate(
+            "() => { const m = document.querySelector('main').cloneNode(true);"
+            " m.querySelectorAll('pre, code').forEach(e => e.remove()); return m.innerText; }"
+        )
         for raw in ("\\frac", "\\boldsymbol", "\\mathcal", "$$"):
             assert raw not in text, f"raw TeX {raw!r} in the page text"
         # every algorithm box carries its number
