@@ -7,7 +7,7 @@ Usage (from the repository root, after `make setup` and `.venv/bin/pip install -
 trains, for each seed, TD3 and SAC of
 
 - rlbook with :data:`rlbook.runners.LAPTOP` (the settings of the chapters' training cells, chosen
-  for the time to a good policy on a laptop CPU: 64-wide networks, gamma 0.98, a short warm-up),
+  for the time to a good policy on a laptop CPU: 64-wide networks, gamma 0.99, a short warm-up),
   for the chapter's step budget;
 - stable-baselines3 with the rl-baselines3-zoo settings (:data:`rlbook.runners.PENDULUM_TD3`,
   :data:`~rlbook.runners.PENDULUM_SAC`: 400x300 or 256x256 networks, 20,000 steps),
@@ -15,7 +15,7 @@ trains, for each seed, TD3 and SAC of
 each job starting beside its peer (``--jobs 2``: the rlbook run and the SB3 run of one algorithm
 and seed start together, one torch thread each, ``--threads``). Every 500 steps each run is
 evaluated deterministically on the 100 fixed starts ``reset(seed=i)``, i < 100, its time excluded
-from the training time that the curve records (``seconds`` of each row). The table gives, per
+from the training time that each record keeps beside its curve (``curve_seconds``). The table gives, per
 algorithm and library: the training seconds and steps until the mean return first reaches -200
 (``--threshold``), the final return (mean and standard deviation over seeds, at the end of each
 run's budget), and the ratio of SB3's time to rlbook's, per seed and of the means.

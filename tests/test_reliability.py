@@ -6,6 +6,7 @@ stopped and resumed, or saved and loaded), repeated on the same machine. Across 
 sets the float32 digits differ and training runs drift apart, so no result here is compared with
 one recorded elsewhere."""
 
+import math
 import re
 import signal
 
@@ -35,6 +36,8 @@ ALGOS = [
     pytest.param(td3, dict(), id="td3"),
     pytest.param(sac, dict(alpha="auto"), id="sac"),
     pytest.param(sac, dict(alpha="auto", value_network=True), id="sac-v"),
+    # the linear learning-rate schedule: each param group's initial_lr must travel too
+    pytest.param(td3, dict(lr_schedule="linear"), id="td3-linear"),
 ]
 
 
@@ -46,6 +49,11 @@ def _params(agent):
 
 def _same_run(a, b):
     assert a.curve == b.curve, "learning curves differ"
+    # the training seconds, one per evaluation, rising across the resume point
+    seconds = a.curve_seconds
+    assert len(seconds) == len(a.curve) and all(
+        x < y for x, y in zip(seconds, seconds[1:], strict=False)
+    )
     assert a.episodes == b.episodes
     assert all(torch.equal(x, y) for x, y in zip(_params(a.agent), _params(b.agent), strict=True))
     assert a.agent.updates == b.agent.updates
@@ -405,3 +413,16 @@ def test_load_puts_the_agent_on_the_device_asked_for(tmp_path):
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="device='cuda' but CUDA is not available here"):
             checkpoint.load(path, device="cuda")
+
+
+def test_a_version_2_checkpoint_loads_with_unknown_training_seconds(tmp_path):
+    """Files written before curve_seconds existed still load; their seconds are NaN, one per row."""
+    run = td3.train("Pendulum-v1", seed=1, progress=False, **SMALL)
+    path = checkpoint.save(run, tmp_path / "v3.pt")
+    payload = torch.load(path, weights_only=False)
+    payload["version"] = 2
+    del payload["result"]["curve_seconds"]
+    torch.save(payload, tmp_path / "v2.pt")
+    old = checkpoint.load(tmp_path / "v2.pt")
+    assert old.curve == run.curve and len(old.curve_seconds) == len(run.curve)
+    assert all(math.isnan(x) for x in old.curve_seconds)

@@ -236,14 +236,16 @@ class OffPolicyAgent:
     def update(self) -> dict:
         raise NotImplementedError
 
-    def anneal(self, step: int) -> None:
-        """Called by the loop after the update of environment step ``step``: with
+    def anneal(self, step: int, total_steps: int | None = None) -> None:
+        """Called by the loop after the update of environment step ``step`` of a run of
+        ``total_steps`` (default: the config's; a resumed run passes its new budget): with
         ``lr_schedule="linear"``, set every declared optimizer's learning rates to their initial
         values times ``1 - step / total_steps`` (kept in each param group's ``initial_lr``, so
         checkpoints carry them); with ``"constant"``, nothing."""
         if self.config.lr_schedule != "linear":
             return
-        fraction = max(0.0, 1.0 - step / self.config.total_steps)
+        total = total_steps or self.config.total_steps
+        fraction = max(0.0, 1.0 - step / total)
         for name in self.state_optimizers:
             for group in getattr(self, name).param_groups:
                 group.setdefault("initial_lr", group["lr"])

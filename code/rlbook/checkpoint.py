@@ -30,7 +30,8 @@ from .loop import Result
 __all__ = ["load", "resume", "save"]
 
 FORMAT = "rlbook-checkpoint"
-VERSION = 2  # 2: the agent's declared state (state_dict), DQN included
+VERSION = 3  # 2: the agent's declared state (state_dict), DQN included; 3: curve_seconds
+READABLE = (2, 3)  # a version-2 file has no curve_seconds: read as NaN, one per curve row
 ALGORITHMS = {
     "DDPG": ddpg.DDPG,
     "TD3": td3.TD3,
@@ -200,10 +201,10 @@ def load(path, env=None, *, device=None) -> Result:
         ) from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ValueError(f"{path} is a torch file but not an rlbook checkpoint")
-    if payload.get("version") != VERSION:
+    if payload.get("version") not in READABLE:
         raise ValueError(
             f"{path} is an rlbook checkpoint of version {payload.get('version')}; this rlbook "
-            f"reads version {VERSION}"
+            f"reads versions {', '.join(map(str, READABLE))}"
         )
     payload = _decode(payload)
     agent_class = ALGORITHMS.get(payload["algorithm"])
@@ -232,6 +233,7 @@ def load(path, env=None, *, device=None) -> Result:
         )
     load_agent_state(agent, payload["agent"])
     saved = payload["result"]
+    saved.setdefault("curve_seconds", [float("nan")] * len(saved["curve"]))  # a version-2 file
     result = Result(agent=agent, config=config, env=env, loop=payload["loop"], **saved)
     result.episodes = [tuple(e) for e in result.episodes]
     result.has_buffer = "buffer" in payload["agent"]  # a declared field of Result

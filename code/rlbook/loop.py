@@ -191,8 +191,8 @@ def run_off_policy(
     """Run environment steps until ``total_steps``, one agent update per step after warm-up.
 
     ``agent`` provides ``act(obs, explore)``, ``act_batch(obs)`` (deterministic, batched),
-    ``store(obs, act, rew, next_obs, terminated, truncated)``, ``update()``, ``anneal(step)``
-    (the learning-rate schedule) and ``episode_start()``.
+    ``store(obs, act, rew, next_obs, terminated, truncated)``, ``update()`` and ``episode_start()``,
+    and may provide ``anneal(step, total_steps)`` (the learning-rate schedule).
     If ``result.loop`` holds the state where an earlier call stopped, the run continues from it
     (``seed_seq`` is then unused); otherwise it starts with ``reset(seed=...)`` from ``seed_seq``.
     Every loss and target the update reports is checked: a NaN or inf raises
@@ -218,6 +218,7 @@ def run_off_policy(
     )
     consistent = True
     precision = getattr(agent, "autocast", contextlib.nullcontext)  # bf16 option, see the agent
+    anneal = getattr(agent, "anneal", None)
     try:
         with _DeferredInterrupt() as interrupt:
             while t < total_steps and not interrupt.requested:
@@ -239,20 +240,23 @@ def run_off_policy(
                     with precision():
                         info = agent.update()
                     check_finite(info, t + 1, result)
-                    agent.anneal(t + 1)  # the learning-rate schedule, if any
+                    if anneal is not None:  # the learning-rate schedule, if any
+                        anneal(t + 1, total_steps)
                 t += 1
                 consistent = True
                 if eval_every and t % eval_every == 0:
                     eval_start = time.perf_counter()
                     trained = eval_start - start - result.eval_time
-                    returns = evaluate(agent.act_batch, make_env, eval_seeds)
-                    result.curve.append(eval_row(t, returns))
-                    result.curve_seconds.append(trained)
-                    if callback is not None:
-                        log = callback(agent, t)
-                        if log is not None:
-                            result.logs.append({"step": t, **log})
-                    result.eval_time += time.perf_counter() - eval_start
+                    try:  # evaluation time stays out of the training time, even if it raises
+                        returns = evaluate(agent.act_batch, make_env, eval_seeds)
+                        result.curve.append(eval_row(t, returns))
+                        result.curve_seconds.append(trained)
+                        if callback is not None:
+                            log = callback(agent, t)
+                            if log is not None:
+                                result.logs.append({"step": t, **log})
+                    finally:
+                        result.eval_time += time.perf_counter() - eval_start
                     bar.set_postfix(eval_return=f"{returns.mean():.1f}")
                 bar.update(1)
             result.interrupted = interrupt.requested

@@ -274,7 +274,7 @@ def threshold_table(
     and steps per second; then SB3's time over rlbook's, of the means and per seed (a seed that
     never reached it counts as an infinite time)."""
     lines = [
-        f"{'algo':5s} {'library':16s} {'seeds':>5s} {'reached':>7s} {'seconds to ' + str(int(threshold)):>16s} "
+        f"{'algo':5s} {'library':16s} {'seeds':>5s} {'reached':>7s} {'seconds to ' + f'{threshold:g}':>20s} "
         f"{'steps':>7s} {'final return':>16s} {'steps/s':>8s}"
     ]
     ratios = []
@@ -299,13 +299,18 @@ def threshold_table(
         if len(times) == 2:
             ours, peer = times[algo], times[f"sb3-{algo}"]
             seeds = sorted(set(ours) & set(peer))
-            per_seed = [peer[s] / ours[s] for s in seeds]
-            mean_ratio = np.mean([peer[s] for s in seeds]) / np.mean([ours[s] for s in seeds])
+
+            def ratio(a, b):
+                return "n/a" if not (np.isfinite(a) or np.isfinite(b)) else f"{a / b:.1f}"
+
+            per_seed = [ratio(peer[s], ours[s]) for s in seeds]
+            mean = ratio(np.mean([peer[s] for s in seeds]), np.mean([ours[s] for s in seeds]))
             ratios.append(
-                f"{algo}: SB3-zoo / rlbook-laptop time to {threshold:g}: {mean_ratio:.1f}x "
-                f"(per seed {', '.join(f'{x:.1f}' for x in per_seed)})"
+                f"{algo}: SB3-zoo / rlbook-laptop time to {threshold:g}: {mean}x "
+                f"(per seed {', '.join(per_seed)})"
             )
-    return "\n".join(lines + [""] + ratios)
+    note = "(seconds and steps: mean and range over the seeds that reached the threshold)"
+    return "\n".join([*lines, note, "", *ratios])
 
 
 def _json_default(x):

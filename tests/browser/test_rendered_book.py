@@ -63,7 +63,8 @@ def test_page_renders_offline(page_report, name):
         # the prose, not the code: a cell may rightly show TeX, e.g. a matplotlib label r"$\pi$"
         text = page.evaluate(
             "() => { const m = document.querySelector('main').cloneNode(true);"
-            " m.querySelectorAll('pre, code').forEach(e => e.remove()); return m.innerText; }"
+            " m.querySelectorAll('pre, code, script, style').forEach(e => e.remove());"
+            " return m.textContent; }"
         )
         for raw in ("\\frac", "\\boldsymbol", "\\mathcal", "$$"):
             assert raw not in text, f"raw TeX {raw!r} in the page text"
