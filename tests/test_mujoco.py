@@ -55,11 +55,15 @@ def test_trains_acts_in_the_box_and_reloads(tmp_path, task, algo):
     assert agent.buffer.size == TINY["total_steps"]
     np.testing.assert_array_equal(agent.buffer.terminated[: agent.buffer.size], flags[:, 0])
     np.testing.assert_array_equal(agent.buffer.truncated[: agent.buffer.size], flags[:, 1])
-    assert flags[:, 1].any()  # the time limit truncated some episodes
+    # within the random warm-up (its actions come from the seeded action space, not from a
+    # network's digits, so these hold on any CPU): the time limit truncated some episodes, and
+    # Hopper fell in others, real terminations stored as such; HalfCheetah never terminates
+    warmup = flags[: TINY["warmup_steps"]]
+    assert warmup[:, 1].any()
     if task == "Hopper-v5":
-        assert flags[:, 0].any()  # Hopper falls: real terminations, stored as such
+        assert warmup[:, 0].any()
     else:
-        assert not flags[:, 0].any()  # HalfCheetah never terminates
+        assert not flags[:, 0].any()
 
     path = checkpoint.save(result, tmp_path / f"{algo}.pt")
     loaded = checkpoint.load(path, env=lambda: gym.make(task))
