@@ -8,7 +8,7 @@ WEB_STAMP := web/dist/.stamp-assets
 JB := .venv/bin/jupyter-book
 
 .PHONY: setup book test lint unit unit-cpu2 notebooks book-from-notebooks browser browser-deps \
-	jupyterlab build sync set-repo-url clean benchmarks
+	jupyterlab build sync set-repo-url clean benchmarks mutation
 
 setup: $(VENV_STAMP) $(WEB_STAMP)
 
@@ -100,6 +100,14 @@ benchmarks: setup
 	$(PY) benchmarks/pendulum.py --algos ddpg sb3-ddpg td3 sb3-td3 sac sb3-sac \
 		--precision bfloat16 --seeds 5 --jobs $(JOBS) --threads 1 \
 		--out code/rlbook/results/pendulum-bf16
+
+# Mutation testing of the modules whose mistakes a reader would not see (issue 26): mutmut mutates
+# the functions tools/mutation.py lists and runs the fast tests that cover them, one worker at a
+# time (about an hour on a 2-core machine, so not part of `make test`); the report, with the
+# reason each surviving mutant is equivalent, goes to tests/mutation-report.md. ARGS passes
+# options (--survivors: only the mutants the last run left alive; --report-only).
+mutation: setup
+	$(PY) tools/mutation.py $(ARGS)
 
 # Point launch buttons and every chapter's Colab install cell at another repository.
 set-repo-url: setup

@@ -27,16 +27,16 @@ def make_target(net: nn.Module) -> nn.Module:
     return target
 
 
-@torch.no_grad()
 def hard_update(target: nn.Module, online: nn.Module) -> None:
     """``theta_target <- theta``: copy every parameter and buffer."""
-    for t, o in zip(target.parameters(), online.parameters(), strict=True):
-        t.copy_(o)
-    for t, o in zip(target.buffers(), online.buffers(), strict=True):
-        t.copy_(o)
+    # `with`, not a decorator: mutmut (`make mutation`) leaves decorated functions unmutated
+    with torch.no_grad():
+        for t, o in zip(target.parameters(), online.parameters(), strict=True):
+            t.copy_(o)
+        for t, o in zip(target.buffers(), online.buffers(), strict=True):
+            t.copy_(o)
 
 
-@torch.no_grad()
 def ema_update(target: nn.Module, online: nn.Module, tau: float) -> None:
     """``theta_target <- tau * theta + (1 - tau) * theta_target`` for every parameter.
 
@@ -47,6 +47,7 @@ def ema_update(target: nn.Module, online: nn.Module, tau: float) -> None:
     o_params = list(online.parameters())
     if len(t_params) != len(o_params):
         raise ValueError("target and online networks have different parameter lists")
-    torch._foreach_lerp_(t_params, o_params, tau)
-    for t, o in zip(target.buffers(), online.buffers(), strict=True):
-        t.copy_(o)
+    with torch.no_grad():
+        torch._foreach_lerp_(t_params, o_params, tau)
+        for t, o in zip(target.buffers(), online.buffers(), strict=True):
+            t.copy_(o)
