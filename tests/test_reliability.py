@@ -15,7 +15,7 @@ import pytest
 import torch
 from torch import nn
 
-from rlbook import checkpoint, ddpg, fqi, nfqca, pcl, sac, td3
+from rlbook import checkpoint, ddpg, dqn, fqi, nfqca, pcl, sac, td3
 from rlbook.envs import LQREnv, lqr_dataset
 from rlbook.loop import TrainingDiverged
 from rlbook.networks import mlp
@@ -408,7 +408,7 @@ def test_load_puts_the_agent_on_the_device_asked_for(tmp_path):
         torch.equal(x, y) for x, y in zip(_params(loaded.agent), _params(run.agent), strict=True)
     )
     for bad in ("gpu", "cuda:x", 0):
-        with pytest.raises(ValueError, match=r"^device must be None .*'auto' or a torch device"):
+        with pytest.raises(ValueError, match=r"^device must be None.*'auto' or a torch device"):
             checkpoint.load(path, device=bad)
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="device='cuda' but CUDA is not available here"):
@@ -426,3 +426,24 @@ def test_a_version_2_checkpoint_loads_with_unknown_training_seconds(tmp_path):
     old = checkpoint.load(tmp_path / "v2.pt")
     assert old.curve == run.curve and len(old.curve_seconds) == len(run.curve)
     assert all(math.isnan(x) for x in old.curve_seconds)
+
+
+def test_a_device_that_is_not_there_is_refused_when_the_config_is_made(monkeypatch):
+    """``device="cuda"`` on a machine without CUDA is refused by the config, naming the field,
+    not by torch's "Cannot get CUDA generator" deep inside the agent; a CUDA index past the
+    machine's devices too. CUDA's presence is faked both ways, so this runs the same anywhere."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    for cls in (ddpg.DDPGConfig, td3.TD3Config, sac.SACConfig, dqn.DQNConfig):
+        with pytest.raises(ValueError, match=r"^device='cuda' but CUDA is not available here"):
+            cls(device="cuda")
+    with pytest.raises(ValueError, match=r"^device='cuda:0' but CUDA is not available here"):
+        td3.train("Pendulum-v1", device="cuda:0", total_steps=10, progress=False)
+    for bad in ("meta", "gpu"):
+        with pytest.raises(ValueError, match=r"^device must be 'auto' or a torch device name"):
+            td3.TD3Config(device=bad)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    with pytest.raises(ValueError, match=r"^device='cuda:2' but this machine has 2 CUDA device"):
+        td3.TD3Config(device="cuda:2")
+    assert td3.TD3Config(device="cuda:1").device == "cuda:1"  # there: accepted

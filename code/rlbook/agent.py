@@ -17,7 +17,7 @@ import torch
 from .buffer import ReplayBuffer
 from .envs import check_box_env, env_factory
 from .loop import Result, resolve_device, run_off_policy, seed_everything
-from .validation import check_choice, check_int, check_real, check_sizes
+from .validation import check_choice, check_device, check_int, check_real, check_sizes
 
 __all__ = [
     "OffPolicyAgent",
@@ -84,18 +84,7 @@ class OffPolicyConfig:
         check_int("eval_episodes", self.eval_episodes, 1)
         check_choice("precision", self.precision, PRECISIONS)
         check_choice("lr_schedule", self.lr_schedule, ("constant", "linear"))
-        if not isinstance(self.device, str):
-            raise ValueError(
-                f"device must be a string such as 'auto', 'cpu' or 'cuda'; got {self.device!r}"
-            )
-        if self.device != "auto":
-            try:
-                torch.device(self.device)
-            except RuntimeError:
-                raise ValueError(
-                    f"device must be 'auto' or a torch device name ('cpu', 'cuda', 'cuda:0'); "
-                    f"got {self.device!r}"
-                ) from None
+        check_device("device", self.device)
 
     def replace(self, **changes):
         """A copy with some fields changed (validated again)."""

@@ -26,6 +26,7 @@ from .agent import run_config
 from .envs import env_factory
 from .envstate import warn_unrestored
 from .loop import Result
+from .validation import check_device
 
 __all__ = ["load", "resume", "save"]
 
@@ -156,26 +157,6 @@ def save(result: Result, path, *, buffer: bool = False, rng: bool = False) -> Pa
     return path
 
 
-def _check_device(device) -> str | None:
-    """``device`` of :func:`load`: None, or ``"auto"`` or a torch device name usable here."""
-    if device is None:
-        return None
-    if isinstance(device, torch.device):
-        device = str(device)
-    allowed = "None (the saved config's), 'auto' or a torch device name ('cpu', 'cuda', 'cuda:0')"
-    if not isinstance(device, str):
-        raise ValueError(f"device must be {allowed}; got {device!r}")
-    if device == "auto":
-        return device
-    try:
-        kind = torch.device(device).type
-    except RuntimeError:
-        raise ValueError(f"device must be {allowed}; got {device!r}") from None
-    if kind == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} but CUDA is not available here: use device='cpu'")
-    return device
-
-
 def load(path, env=None, *, device=None) -> Result:
     """Read a checkpoint written by :func:`save`; returns a :class:`~rlbook.loop.Result` whose
     ``agent`` is ready to act. ``env`` (an id, an instance or a factory) is needed only when the
@@ -188,7 +169,7 @@ def load(path, env=None, *, device=None) -> Result:
     ``device``. A checkpoint saved with ``rng=True`` on another device type (``"cuda"`` for
     ``"cpu"``) is refused, with or without ``device``: that generator's state cannot continue on
     this device type."""
-    device = _check_device(device)
+    device = check_device("device", device, allow_none=True)
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"no checkpoint at {path}")
@@ -210,9 +191,15 @@ def load(path, env=None, *, device=None) -> Result:
     agent_class = ALGORITHMS.get(payload["algorithm"])
     if agent_class is None:
         raise ValueError(f"{path}: unknown algorithm {payload['algorithm']!r}")
-    config = agent_class.config_class(**payload["config"])
+    saved_config = dict(payload["config"])
     if device is not None:
-        config = config.replace(device=device)
+        saved_config["device"] = device
+    else:  # the saved device may not exist here (a GPU run loaded on a laptop): say what to do
+        try:
+            check_device("config.device", saved_config.get("device", "auto"))
+        except ValueError as err:
+            raise ValueError(f"{path} was saved with {err}; pass device='cpu' to load") from None
+    config = agent_class.config_class(**saved_config)
     env = payload["env"] if env is None else env
     if env is None:
         raise ValueError(
