@@ -92,8 +92,10 @@ def test_save_load_resume_from_a_file_matches_an_uninterrupted_run(module, extra
     )
     path = checkpoint.save(first, tmp_path / "run.pt", buffer=True, rng=True)
     del first
-    torch.manual_seed(123)  # disturb the global generator: the checkpoint must restore it
+    torch.manual_seed(123)  # the caller's generator: the resumed run must not depend on it...
+    before = torch.get_rng_state()
     resumed = checkpoint.resume(path, progress=False)
+    assert torch.equal(torch.get_rng_state(), before)  # ...and loading must not change it
     _same_run(resumed, straight)
 
 
@@ -447,3 +449,89 @@ def test_a_device_that_is_not_there_is_refused_when_the_config_is_made(monkeypat
     with pytest.raises(ValueError, match=r"^device='cuda:2' but this machine has 2 CUDA device"):
         td3.TD3Config(device="cuda:2")
     assert td3.TD3Config(device="cuda:1").device == "cuda:1"  # there: accepted
+
+
+def _global_draws() -> tuple:
+    """The next draws of every global generator a student's code might use, and the threads."""
+    import random
+
+    return (
+        torch.rand(4).tolist(),
+        np.random.rand(4).tolist(),  # noqa: NPY002 - the legacy global is what is checked
+        random.random(),
+        torch.get_num_threads(),
+    )
+
+
+def _trainers():
+    from rlbook import knobs, runners
+    from rlbook.pcl_continuous import train_env
+
+    mdp = pcl.DeterministicMDP.random(4, 2, seed=0)
+    tiny = dict(total_steps=200, warmup_steps=50, eval_every=100, eval_episodes=1, hidden=(8,))
+    return {
+        "ddpg": lambda: ddpg.train("Pendulum-v1", seed=3, progress=False, **tiny),
+        "td3": lambda: td3.train("Pendulum-v1", seed=3, progress=False, **tiny),
+        "sac": lambda: sac.train("Pendulum-v1", seed=3, progress=False, **tiny),
+        "dqn": lambda: dqn.train("CartPole-v1", seed=3, progress=False, **tiny),
+        "pcl-tabular": lambda: pcl.train_tabular(
+            mdp, pcl.PCL(pcl.Table(4, 2), pcl.Table(4, 1), pcl.PCLConfig(), seed=3), episodes=3
+        ),
+        "pcl-continuous": lambda: train_env(
+            "Pendulum-v1",
+            pcl.PCLConfig(episode_length=200),
+            episodes=1,
+            seed=3,
+            hidden=(8,),
+            eval_every=1,
+            eval_episodes=1,
+        ),
+        "fqi": lambda: fqi.pendulum_q(seed=3, n=200, iterations=1, fit_steps=2, hidden=(8,)),
+        "runner-online": lambda: runners.online("td3")(
+            "Pendulum-v1",
+            3,
+            threads=1,
+            total_steps=200,
+            warmup_steps=50,
+            eval_every=100,
+            eval_episodes=1,
+            final_episodes=1,
+            hidden=(8,),
+        ),
+        "runner-offline": lambda: runners._offline("nfqca")(
+            "Pendulum-v1",
+            3,
+            threads=1,
+            total_steps=200,
+            iterations=1,
+            eval_every=1,
+            eval_episodes=1,
+            final_episodes=1,
+            fit_steps=2,
+            hidden=(8,),
+        ),
+        "knob-path-length": lambda: knobs.pcl_path_length(d=2, episodes=20),
+    }
+
+
+@pytest.mark.parametrize("name", list(_trainers()))
+def test_training_leaves_the_callers_generators_and_threads_as_it_found_them(name):
+    """A student who calls ``train`` between two draws of their own experiment gets the same
+    draws as without the call: no trainer reseeds or consumes torch's, numpy's or Python's
+    global generators, nor changes the thread count for good (the runners set their own)."""
+    import random
+
+    run = _trainers()[name]
+    threads = torch.get_num_threads()
+
+    def seed_all():
+        torch.manual_seed(11)
+        np.random.seed(11)  # noqa: NPY002
+        random.seed(11)
+
+    seed_all()
+    expected = _global_draws()
+    seed_all()
+    run()
+    assert _global_draws() == expected
+    assert torch.get_num_threads() == threads

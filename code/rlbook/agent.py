@@ -16,7 +16,7 @@ import torch
 
 from .buffer import ReplayBuffer
 from .envs import check_box_env, env_factory
-from .loop import Result, resolve_device, run_off_policy, seed_everything
+from .loop import Result, resolve_device, run_off_policy, seed_everything, seeded_torch
 from .validation import check_choice, check_device, check_int, check_real, check_sizes
 
 __all__ = [
@@ -266,7 +266,8 @@ def train_agent(
     seed_seq = seed_everything(seed)
     agent_seed, loop_seed = seed_seq.spawn(2)
     probe = make_env()
-    agent = agent_class(probe, config, agent_seed)
+    with seeded_torch(seed):  # the networks' initial weights; the caller's generator kept
+        agent = agent_class(probe, config, agent_seed)
     probe.close()
     result = Result(agent=agent, config=config, env=env)
     return run_config(result, make_env, config.total_steps, loop_seed, progress, callback)

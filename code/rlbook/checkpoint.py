@@ -4,7 +4,7 @@
 (:meth:`~rlbook.agent.OffPolicyAgent.state_dict`: networks, their targets, the optimizers' state,
 tensors such as SAC's ``log_alpha``, counters such as the update count and DQN's step count), the
 config and the learning curve; ``buffer=True`` adds the replay buffer, ``rng=True`` every
-random generator (torch's, the agent's, the buffer's, the noise's, the environment's) and the
+random generator of the run's own (the agent's, the buffer's, the noise's, the environment's) and the
 interaction loop's position. ``load(path)`` reads it back with ``torch.load(weights_only=True)``,
 which runs no code from the file; ``load(path, device="cpu")`` puts the agent on another device
 than its config's (a run saved on CUDA, loaded where there is none). ``resume`` continues a run,
@@ -25,7 +25,7 @@ from . import ddpg, dqn, sac, td3
 from .agent import run_config
 from .envs import env_factory
 from .envstate import warn_unrestored
-from .loop import Result
+from .loop import Result, seeded_torch
 from .validation import check_device
 
 __all__ = ["load", "resume", "save"]
@@ -87,8 +87,10 @@ def agent_state(agent, buffer: bool = False, rng: bool = False) -> dict:
             },
         }
     if rng:
+        # the agent's, buffer's and noise's own generators: a run draws from nothing global
+        # (torch's global generator only initialises the networks, see loop.seeded_torch), so
+        # resuming needs none, and loading leaves the caller's generators alone
         state["rng"] = {
-            "torch": torch.get_rng_state(),
             "agent": agent.rng_state(),
             "buffer": _rng_state(agent.buffer),
             "noise": _rng_state(noise),
@@ -112,8 +114,7 @@ def load_agent_state(agent, state: dict) -> None:
             getattr(b, k)[: saved["size"]] = saved[k]
         b.pos, b.size = int(saved["pos"]), int(saved["size"])
     if "rng" in state:
-        r = state["rng"]
-        torch.set_rng_state(r["torch"])
+        r = state["rng"]  # a version-3 file also holds torch's global state: not restored
         agent.load_rng_state(r["agent"])
         agent.buffer.rng.bit_generator.state = r["buffer"]
         if r["noise"] is not None:
@@ -207,7 +208,8 @@ def load(path, env=None, *, device=None) -> Result:
         )
     make_env = env_factory(env)
     probe = make_env()
-    agent = agent_class(probe, config, np.random.SeedSequence(0))
+    with seeded_torch(0):  # initial weights, overwritten below; the caller's generator kept
+        agent = agent_class(probe, config, np.random.SeedSequence(0))
     probe.close()
     saved_on = payload.get("device", agent.device.type)
     if "rng" in payload["agent"] and saved_on != agent.device.type:

@@ -31,7 +31,7 @@ import torch
 from . import fqi as fqi_module
 from . import pcl as pcl_module
 from .envs import pendulum_dataset
-from .loop import eval_row, evaluate
+from .loop import eval_row, evaluate, keeps_global_state, seeded_torch
 from .networks import DeterministicActor
 from .nfqca import nfqca as nfqca_fn
 from .validation import check_int
@@ -114,6 +114,8 @@ def pendulum_settings(algo: str) -> dict:
 
 
 def _set_threads(threads):
+    """Set torch's thread count for this run (every runner is wrapped in
+    :func:`~rlbook.loop.keeps_global_state`, which puts the caller's back afterwards)."""
     if threads:
         torch.set_num_threads(threads)
 
@@ -143,7 +145,7 @@ def online(module_name: str):
         }
 
     run.__name__ = f"run_{module_name}"
-    return run
+    return keeps_global_state(run)
 
 
 _SB3_SETTINGS = {
@@ -256,9 +258,10 @@ def sb3_peer(algo: str):
         }
 
     run.__name__ = f"run_sb3_{algo}"
-    return run
+    return keeps_global_state(run)
 
 
+@keeps_global_state
 def pcl_online(
     env: str,
     seed: int,
@@ -320,9 +323,9 @@ def _offline(method: str):
         _set_threads(threads)
         data = pendulum_dataset(total_steps, seed=seed, episode_length=episode_length)
         low, high = np.array([-2.0], np.float32), np.array([2.0], np.float32)
-        torch.manual_seed(seed)
-        q = fqi_module.MLPQ(3, 1, hidden)
-        policy = DeterministicActor(3, low, high, hidden) if method == "nfqca" else None
+        with seeded_torch(seed):
+            q = fqi_module.MLPQ(3, 1, hidden)
+            policy = DeterministicActor(3, low, high, hidden) if method == "nfqca" else None
         maximize = fqi_module.gradient_maximizer(low, high, restarts=2, steps=20, seed=seed)
 
         if method == "nfqca":
@@ -371,7 +374,7 @@ def _offline(method: str):
         }
 
     run.__name__ = f"run_{method}"
-    return run
+    return keeps_global_state(run)
 
 
 fqi_offline = _offline("fqi")
