@@ -511,6 +511,18 @@ def _trainers():
             hidden=(8,),
         ),
         "knob-path-length": lambda: knobs.pcl_path_length(d=2, episodes=20),
+        # stable-baselines3 seeds torch's, numpy's and Python's global generators itself
+        "runner-sb3": lambda: runners.sb3_peer("td3")(
+            "Pendulum-v1",
+            3,
+            threads=1,
+            total_steps=200,
+            warmup_steps=50,
+            eval_every=100,
+            eval_episodes=1,
+            final_episodes=1,
+            hidden=(8,),
+        ),
     }
 
 
