@@ -38,7 +38,7 @@ def rlbook_rate(module, algo: str, device: str, steps: int, seed: int = 0) -> fl
 
 def sb3_rate(algo: str, steps: int, seed: int = 0) -> float | None:
     try:
-        model, _ = runners.sb3_model(algo, "Pendulum-v1", seed, total_steps=steps)
+        model, _ = runners.sb3_model(algo, "Pendulum-v1", seed, total_steps=steps, device="cuda")
     except ImportError:
         return None
     start = time.perf_counter()

@@ -64,8 +64,6 @@ def jobs_for(task, algos, seeds, steps, eval_every, threads):
                     "threads": threads,
                     "final_episodes": 10,
                 }
-                if name.startswith("sb3-"):
-                    settings.pop("noise", None)  # SB3's peer takes Gaussian noise_sigma
                 jobs.append(Job(name, seed, env=task, settings=settings, label=name))
     return jobs
 

@@ -22,7 +22,7 @@ their bf16 autocast option (runs named ``td3-bf16``, ...); it stops at once, wit
 error, where the device they would run on (CUDA if available, else the CPU) has no native bf16
 units (``rlbook.agent.bf16_native``): bf16 runs 7-8x slower than float32 there. ``--algos``
 picks a subset; ``--jobs`` sets how many run at once (local processes; see rlbook.sweep for a
-Dask or Ray cluster). ``--threads`` is torch's thread count inside each job. Jobs start in the
+Dask cluster). ``--threads`` is torch's thread count inside each job. Jobs start in the
 order seed, then algorithm as listed, and the default lists each rlbook actor-critic next to its
 SB3 peer, so with ``--jobs 2`` the two start together and see the machine in the same state.
 

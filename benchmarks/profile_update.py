@@ -52,7 +52,7 @@ def agent(algo: str, precision: str = "float32"):
 def sb3_update_seconds(algo: str, updates: int) -> float:
     """Seconds per ``train(gradient_steps=1)`` of SB3's model with the same zoo settings
     (``rlbook.runners.sb3_model``, as in the benchmarks), its buffer filled by 400 steps."""
-    model, s = sb3_model(algo, "Pendulum-v1", seed=0, warmup_steps=100)
+    model, s = sb3_model(algo, "Pendulum-v1", seed=0, warmup_steps=100, device="cpu")
     model.learn(total_timesteps=400)  # fills the buffer (and makes a few updates)
     for _ in range(20):
         model.train(gradient_steps=1, batch_size=s["batch_size"])

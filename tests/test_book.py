@@ -1,5 +1,10 @@
-"""The book's structure: labels, citations, cross-references, notebook pairs, install cells."""
+"""The book's structure: labels, citations, cross-references, notebook pairs, install cells, and
+its coverage of the source chapter (through the committed tests/source_fingerprint.json and
+tests/source_map.yml: no test reads a file outside the repository, except the one that checks the
+fingerprint against the source when the source lies beside the repository)."""
 
+import importlib.util
+import json
 import re
 from pathlib import Path
 
@@ -8,9 +13,21 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT.parent / "shared" / "source" / "amortization.md"
 CHAPTERS = sorted((ROOT / "chapters").glob("*.md"))
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+TOC = (ROOT / "_toc.yml").read_text()
+# every page of the book: the chapters and the pages at the top (intro, errata, bibliography, ...)
+PAGES = CHAPTERS + [ROOT / f"{name}.md" for name in re.findall(r"(?:root|file): ([\w-]+)\s", TOC)]
+
+spec = importlib.util.spec_from_file_location(
+    "source_fingerprint", ROOT / "tools" / "source_fingerprint.py"
+)
+source_fingerprint = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(source_fingerprint)
+# The source chapter is not in the repository: its fingerprint is (tools/source_fingerprint.py).
+SOURCE = source_fingerprint.DEFAULT_SOURCE
+FINGERPRINT = json.loads(source_fingerprint.FINGERPRINT.read_text())
+SOURCE_MAP = yaml.safe_load((ROOT / "tests" / "source_map.yml").read_text())
 
 # Algorithms whose code has landed in rlbook: each of their boxes must have a cell importing
 # rlbook after it, before the next box. Grows as the algorithm issues land.
@@ -28,51 +45,16 @@ IMPLEMENTED = {
     "double-dqn",
 }
 
-# Display equations of the source that the book corrects: the label of the "Correction to the
-# source" admonition that explains each, and a fragment that identifies the source's equation.
-CORRECTED = {
-    "corr-euler-envelope": r"\partial v^*(s_1, s_2)",  # the sign of the h term
-    "corr-pcl-consistency": r"\gamma^{d-1} v^*(s_d)",  # path consistency over d transitions
-    "corr-pcl-box": r"\sum_{t=0}^T r(s_t, a_t)",  # the priority sums T rewards, not T + 1
-}
-
-# Paragraphs of the source that the book edits: a prefix of each (whitespace collapsed) and the
-# label of the "Correction to the source" admonition that explains the edit (None: a notation fix).
-EDITED = {
-    "Note that the policy": None,  # D_d renamed D_pi, the name of the box
-    "A natural approach to handle this staleness": None,  # D_d renamed D_pi
-    "Double DQN (Algorithm": "corr-td3-selection",
-    "TD3 also replaces DDPG": "corr-td3-ema",
-    r"1. Initialize $\boldsymbol{\theta}_0$ 2. $n \leftarrow 0$ 3. **repeat** 1. $\mathcal{D} ": (
-        "corr-maximize"
-    ),
-    r"1. Initialize $\boldsymbol{\theta}_0$, $\boldsymbol{w}_0$ 2. $n \leftarrow 0$": "corr-bopt",
-    "In scalar problems, this means the derivative": "corr-euler-affine",
-    "However, later work (including TD3, discussed below)": None,  # TD3 linked: the next chapter
-    "Like DQN, DDPG uses the flattened FQI structure": "corr-ddpg-targets",
-    "The algorithm structure parallels DQN (Algorithm": "corr-ddpg-targets",
-    "The policy gradient in line 9 uses": None,  # line 6.9: the box's nested numbering
-    "The algorithm interleaves three updates. The Q-networks (lines 7-10)": None,  # 5.7-5.10 ...
-    r"where $\tilde{a}_i = \pi_{\boldsymbol{w}_{\text{target}}}(s'_i)$. This minimum": (
-        "corr-td3-min"
-    ),
-    "When the dynamics are deterministic, $s' = f(s,a)$": "corr-pcl-consistency",
-    "This is the soft Bellman equation under deterministic dynamics. Chain": "corr-pcl-consistency",
-    "This is path consistency. The actions": "corr-pcl-consistency",
-    "Standard off-policy methods require importance weights": "corr-pcl-importance",
-    r"1. Initialize $\boldsymbol{\phi}_0$, $\boldsymbol{\psi}_0$": "corr-pcl-box",
-    "which is precisely the $d$-step advantage estimate used in A3C": "corr-pcl-alpha-zero",
-    r"In the limit $\alpha \to 0$ (no entropy regularization)": "corr-pcl-alpha-zero",
-    "Substituting into the first-order condition eliminates": None,  # the kernel q renamed p_z
-    "This is exactly the soft Bellman error minimized by SAC": "corr-pcl-sac",
-    "SAC introduced the idea that both policy and values": "corr-pcl-unified-origin",
-    "SAC requires target networks and careful decorrelation": "corr-pcl-sac-targets",
-}
-
 # A "Correction to the source" admonition and the (corr-NAME)= target just above it.
 CORRECTION_BOX = re.compile(
     r"^\((corr-[\w-]+)\)=\n`{3,}\{admonition\} Correction to the source: ([^\n]+)$", re.M
 )
+# The whole of such an admonition: what it quotes of the source does not count as the book's text.
+CORRECTION_NOTE = re.compile(
+    r"^(`{3,})\{admonition\} Correction to the source.*?^\1[ \t]*$", re.M | re.S
+)
+# A MyST target, (label)= on a line of its own.
+TARGET = re.compile(r"^\(([\w-]+)\)=[ \t]*$", re.M)
 
 
 def chapter_text() -> str:
@@ -83,15 +65,48 @@ def labels_in(text: str) -> list[str]:
     return re.findall(r"```\{prf:algorithm\}[^\n]*\n:label: ([\w-]+)", text)
 
 
-def test_source_document_is_available():
-    assert SOURCE.exists(), f"the source document is expected at {SOURCE}"
+def test_the_fingerprint_matches_the_source_when_the_source_is_beside_the_repository():
+    """The one test that reads outside the repository, and only when the source is there."""
+    if not SOURCE.exists():
+        pytest.skip(f"no source at {SOURCE}: the committed fingerprint stands in for it")
+    made = source_fingerprint.fingerprint(SOURCE)
+    stale = [key for key in made if made[key] != FINGERPRINT.get(key)]
+    assert not stale, (
+        f"tests/source_fingerprint.json is stale ({', '.join(stale)} differ): "
+        "run `python tools/source_fingerprint.py` and update tests/source_map.yml"
+    )
+
+
+def test_every_heading_of_the_source_is_mapped_to_a_section_of_the_book():
+    source = [f"{'#' * h['level']} {h['text']}" for h in FINGERPRINT["headings"]]
+    mapped = SOURCE_MAP["headings"]
+    assert source, "no heading in the fingerprint"
+    assert set(source) == set(mapped), (
+        f"not mapped in tests/source_map.yml: {sorted(set(source) - set(mapped))}; "
+        f"mapped but not a heading of the source: {sorted(set(mapped) - set(source))}"
+    )
+    for heading, where in mapped.items():
+        path = ROOT / where["chapter"]
+        assert path in CHAPTERS, f"{heading!r} is mapped to {where['chapter']}, not a chapter"
+        text = path.read_text()
+        assert ("section" in where) != ("label" in where), f"{heading!r}: a section or a label"
+        if "label" in where:
+            assert where["label"] in TARGET.findall(text), (
+                f"{heading!r} is mapped to ({where['label']})=, not a target of {path.name}"
+            )
+        else:
+            sections = {t for _, t in source_fingerprint.headings(text)}
+            assert where["section"] in sections, (
+                f"{heading!r} is mapped to the section {where['section']!r}, not a heading of "
+                f"{path.name}"
+            )
 
 
 def test_every_algorithm_label_of_the_source_is_in_the_book():
     book = set(labels_in(chapter_text()))
-    source = labels_in(SOURCE.read_text())
-    assert source, "no algorithm found in the source"
-    assert set(source) <= book, f"missing: {set(source) - book}"
+    source = FINGERPRINT["algorithm_labels"]
+    assert source, "no algorithm label in the fingerprint"
+    assert set(source) <= book, f"algorithm boxes of the source missing: {set(source) - book}"
 
 
 def test_every_prf_ref_resolves():
@@ -114,9 +129,8 @@ def test_every_cited_key_is_in_references_bib():
         "\n".join(p.read_text() for p in (ROOT / "code" / "rlbook").rglob("*.py")),
     ):
         cited |= {k.strip() for k in group.split(",")}
-    source_keys = set()
-    for group in re.findall(r"\{cite\}`([^`]+)`", SOURCE.read_text()):
-        source_keys |= {k.strip() for k in group.split(",")}
+    source_keys = set(FINGERPRINT["citations"])
+    assert source_keys, "no citation in the fingerprint"
     assert source_keys <= cited, f"source citations missing from the book: {source_keys - cited}"
     assert cited <= keys, f"not in references.bib: {cited - keys}"
 
@@ -133,40 +147,51 @@ def test_every_chapter_is_in_the_toc_and_vice_versa():
     assert in_toc == {f"chapters/{p.stem}" for p in CHAPTERS}
 
 
-def _display_math(text: str) -> list[str]:
-    return [m.strip() for m in re.findall(r"\$\$(.+?)\$\$", text, flags=re.S)]
+def _changed_equations() -> dict[str, str]:
+    """``{source equation: label of the text that explains the change}``, from the map."""
+    source = [e["tex"] for e in FINGERPRINT["equations"]]
+    changed = {}
+    for entry in SOURCE_MAP["changed_equations"]:
+        hits = [eq for eq in source if entry["fragment"] in eq]
+        assert len(hits) == 1, (
+            f"{entry['fragment']!r} picks out {len(hits)} equations of the source, not one"
+        )
+        changed[hits[0]] = entry["explained_by"]
+    return changed
 
 
-def test_every_equation_of_the_source_is_in_the_book():
-    book = chapter_text()
-    book_eqs = set(_display_math(book))
-    missing = [eq for eq in _display_math(SOURCE.read_text()) if eq not in book_eqs]
-    # only the corrected equations may differ, each explained by its correction admonition
-    labels = {label for label, _ in CORRECTION_BOX.findall(book)}
-    for eq in missing:
-        reasons = [label for label, fragment in CORRECTED.items() if fragment in eq]
-        assert reasons, f"a source equation is missing from the book: {eq[:80]}"
-        assert set(reasons) <= labels, f"no correction admonition {reasons} for {eq[:60]}"
-    assert len(missing) <= len(CORRECTED), missing
-    assert "(envelope)" in book
+def test_every_equation_of_the_source_is_in_the_book_or_listed_as_changed():
+    # what a correction note quotes of the source is not the book's own text
+    book = source_fingerprint.equations(CORRECTION_NOTE.sub("", chapter_text()))
+    book_tex = {e["tex"] for e in book}
+    source = FINGERPRINT["equations"]
+    assert source, "no equation in the fingerprint"
+    changed = _changed_equations()
+    missing = [e["tex"] for e in source if e["tex"] not in book_tex and e["tex"] not in changed]
+    assert not missing, (
+        "equations of the source neither in the book nor listed as changed in "
+        "tests/source_map.yml:\n" + "\n".join(eq[:160] for eq in missing)
+    )
+    unchanged = [eq[:160] for eq in changed if eq in book_tex]
+    assert not unchanged, f"listed as changed but in the book as the source has them: {unchanged}"
+    # the source's equation labels ({eq} references) survive
+    labels = {e["label"] for e in source if e["label"]} - {e["label"] for e in book}
+    assert not labels, f"equation labels of the source missing from the book: {labels}"
 
 
-def test_every_paragraph_of_the_source_is_in_the_book():
-    book = re.sub(r"\s+", " ", chapter_text())
-    src = SOURCE.read_text().split("---", 2)[2]
-    missing = []
-    for para in re.split(r"\n\s*\n", src):
-        para = para.strip()
-        if not para or para.startswith(("#", "```", "$$", ":")) or len(para) < 80:
-            continue
-        if re.sub(r"\s+", " ", para) not in book:
-            missing.append(re.sub(r"\s+", " ", para)[:120])
-    # the paragraphs we edited to correct the source, each explained by its correction admonition
-    unexpected = [m for m in missing if not m.startswith(tuple(EDITED))]
-    assert not unexpected, unexpected
-    labels = {label for label, _ in CORRECTION_BOX.findall(chapter_text())}
-    cited = {label for label in EDITED.values() if label is not None}
-    assert cited <= labels, f"edits explained by missing admonitions: {cited - labels}"
+def test_every_changed_equation_is_explained_on_or_from_the_notes_page():
+    notes_path = ROOT / SOURCE_MAP["notes_page"]
+    assert notes_path in PAGES, f"the notes page {notes_path.name} is not in _toc.yml"
+    notes = notes_path.read_text()
+    targets = {label: page for page in PAGES for label in TARGET.findall(page.read_text())}
+    changed = _changed_equations()
+    for eq, label in changed.items():
+        assert label in targets, f"the change to {eq[:60]!r} is explained by ({label})=: not found"
+        linked = re.search(rf"<{re.escape(label)}>`|\]\(#{re.escape(label)}\)", notes)
+        assert targets[label] == notes_path or linked, (
+            f"({label})= explains a changed equation but is neither on nor linked from "
+            f"{notes_path.name}"
+        )
 
 
 def test_every_correction_to_the_source_is_labelled_and_listed_on_the_errata_page():

@@ -85,9 +85,49 @@ def test_dqn_target_copies_every_k_updates_and_epsilon_decays():
         torch.equal(a, b)
         for a, b in zip(agent.q.parameters(), agent.q_target.parameters(), strict=True)
     )
+    assert agent.steps == 400  # every environment step, warm-up included
     assert agent.epsilon() == pytest.approx(0.05)
-    agent.steps = 100 + 100
-    assert agent.epsilon() == pytest.approx(1.0 + 0.5 * (0.05 - 1.0))
+
+
+def test_dqn_epsilon_schedule_counts_environment_steps_from_the_end_of_warm_up():
+    """Epsilon is 1 until the warm-up ends, then falls linearly over ``epsilon_decay`` environment
+    steps: at environment step t it is 1 - 0.95 * min(1, max(0, t - warmup) / decay). Read through
+    ``dqn.train`` (a callback after each evaluation), not by setting the counter by hand: the
+    loop calls ``act`` only after the warm-up, so a clock kept by ``act`` would lag it."""
+    res = dqn.train(
+        "CartPole-v1",
+        total_steps=350,
+        warmup_steps=100,
+        epsilon_decay=200,
+        eval_every=50,
+        eval_episodes=1,
+        hidden=(8,),
+        progress=False,
+        callback=lambda agent, step: {"epsilon": agent.epsilon()},
+    )
+    got = {row["step"]: row["epsilon"] for row in res.logs}
+    want = {t: 1.0 - 0.95 * min(1.0, max(0, t - 100) / 200) for t in range(50, 351, 50)}
+    assert got == pytest.approx(want, abs=1e-12)
+    assert got[150] == pytest.approx(0.7625) and got[300] == pytest.approx(0.05)
+
+
+def test_dqn_output_layer_stays_float32_under_bf16_autocast():
+    """Under ``precision="bfloat16"`` the updates run in bf16 autocast; DQN's Q-values (hundreds
+    on CartPole) must come out of a float32 output layer, as the actor-critics' do
+    (``networks.float32_output``): bf16 keeps 8 bits of mantissa, so 300.0 + 0.7 rounds to 300."""
+    agent = dqn.train(
+        "CartPole-v1", total_steps=1, warmup_steps=1, eval_every=0, hidden=(8,), progress=False
+    ).agent
+    obs = torch.randn(5, 4)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        for net in (agent.q, agent.q_target):
+            assert net(obs).dtype == torch.float32
+    with torch.no_grad():  # a constant head: 300.7 in float32; bf16 (step 2 near 300) gives 300
+        agent.q[-1].weight.zero_()
+        agent.q[-1].bias.fill_(300.7)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            q = agent.q(obs)
+    assert torch.allclose(q, torch.full_like(q, 300.7), rtol=0, atol=1e-4)
 
 
 @pytest.mark.parametrize("double", [False, True])

@@ -78,8 +78,19 @@ def test_deterministic_actor_critics_reach_the_riccati_gain(name, train, kwargs)
 
 def test_sac_reaches_the_mean_gain_of_the_soft_lqr():
     alpha = 0.01
-    sol, cov = soft_lqr_solution(make_env(), GAMMA, alpha)
+    sol, _ = soft_lqr_solution(make_env(), GAMMA, alpha)
     result = sac.train(make_env, alpha=alpha, **COMMON)
     k = learned_gain(result.agent)
     assert abs(k - sol.K[0, 0]) / sol.K[0, 0] < TOLERANCE, f"gain {k:.3f} vs {sol.K[0, 0]:.3f}"
-    assert cov[0, 0] > 0
+
+
+def test_soft_lqr_covariance_in_closed_form():
+    """pi*(a|s) is proportional to exp(q*(s, a) / alpha), with q* quadratic in a of curvature
+    -(R + gamma B'PB) = -(1 + gamma P) here: a Gaussian of variance alpha / (2 (1 + gamma P)),
+    proportional to the temperature, around the same mean gain as the hard LQR."""
+    for alpha in (0.01, 0.5):
+        sol, cov = soft_lqr_solution(make_env(), GAMMA, alpha)
+        p = lqr_solution(make_env(), GAMMA).P[0, 0]
+        assert sol.K[0, 0] == pytest.approx(GAMMA * p / (1 + GAMMA * p), rel=1e-10)
+        # float64 sums of a few terms: a few ulp of relative error
+        assert cov[0, 0] == pytest.approx(alpha / (2 * (1 + GAMMA * p)), rel=1e-12)

@@ -15,7 +15,7 @@ import pytest
 import torch
 from torch import nn
 
-from rlbook import checkpoint, ddpg, fqi, nfqca, pcl, sac, td3
+from rlbook import checkpoint, ddpg, dqn, fqi, nfqca, pcl, sac, td3
 from rlbook.envs import LQREnv, lqr_dataset
 from rlbook.loop import TrainingDiverged
 from rlbook.networks import mlp
@@ -92,8 +92,10 @@ def test_save_load_resume_from_a_file_matches_an_uninterrupted_run(module, extra
     )
     path = checkpoint.save(first, tmp_path / "run.pt", buffer=True, rng=True)
     del first
-    torch.manual_seed(123)  # disturb the global generator: the checkpoint must restore it
+    torch.manual_seed(123)  # the caller's generator: the resumed run must not depend on it...
+    before = torch.get_rng_state()
     resumed = checkpoint.resume(path, progress=False)
+    assert torch.equal(torch.get_rng_state(), before)  # ...and loading must not change it
     _same_run(resumed, straight)
 
 
@@ -408,7 +410,7 @@ def test_load_puts_the_agent_on_the_device_asked_for(tmp_path):
         torch.equal(x, y) for x, y in zip(_params(loaded.agent), _params(run.agent), strict=True)
     )
     for bad in ("gpu", "cuda:x", 0):
-        with pytest.raises(ValueError, match=r"^device must be None .*'auto' or a torch device"):
+        with pytest.raises(ValueError, match=r"^device must be None.*'auto' or a torch device"):
             checkpoint.load(path, device=bad)
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="device='cuda' but CUDA is not available here"):
@@ -426,3 +428,122 @@ def test_a_version_2_checkpoint_loads_with_unknown_training_seconds(tmp_path):
     old = checkpoint.load(tmp_path / "v2.pt")
     assert old.curve == run.curve and len(old.curve_seconds) == len(run.curve)
     assert all(math.isnan(x) for x in old.curve_seconds)
+
+
+def test_a_device_that_is_not_there_is_refused_when_the_config_is_made(monkeypatch):
+    """``device="cuda"`` on a machine without CUDA is refused by the config, naming the field,
+    not by torch's "Cannot get CUDA generator" deep inside the agent; a CUDA index past the
+    machine's devices too. CUDA's presence is faked both ways, so this runs the same anywhere."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    for cls in (ddpg.DDPGConfig, td3.TD3Config, sac.SACConfig, dqn.DQNConfig):
+        with pytest.raises(ValueError, match=r"^device='cuda' but CUDA is not available here"):
+            cls(device="cuda")
+    with pytest.raises(ValueError, match=r"^device='cuda:0' but CUDA is not available here"):
+        td3.train("Pendulum-v1", device="cuda:0", total_steps=10, progress=False)
+    for bad in ("meta", "gpu"):
+        with pytest.raises(ValueError, match=r"^device must be 'auto' or a torch device name"):
+            td3.TD3Config(device=bad)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    with pytest.raises(ValueError, match=r"^device='cuda:2' but this machine has 2 CUDA device"):
+        td3.TD3Config(device="cuda:2")
+    assert td3.TD3Config(device="cuda:1").device == "cuda:1"  # there: accepted
+
+
+def _global_draws() -> tuple:
+    """The next draws of every global generator a student's code might use, and the threads."""
+    import random
+
+    return (
+        torch.rand(4).tolist(),
+        np.random.rand(4).tolist(),  # noqa: NPY002 - the legacy global is what is checked
+        random.random(),
+        torch.get_num_threads(),
+    )
+
+
+def _trainers():
+    from rlbook import knobs, runners
+    from rlbook.pcl_continuous import train_env
+
+    mdp = pcl.DeterministicMDP.random(4, 2, seed=0)
+    tiny = dict(total_steps=200, warmup_steps=50, eval_every=100, eval_episodes=1, hidden=(8,))
+    return {
+        "ddpg": lambda: ddpg.train("Pendulum-v1", seed=3, progress=False, **tiny),
+        "td3": lambda: td3.train("Pendulum-v1", seed=3, progress=False, **tiny),
+        "sac": lambda: sac.train("Pendulum-v1", seed=3, progress=False, **tiny),
+        "dqn": lambda: dqn.train("CartPole-v1", seed=3, progress=False, **tiny),
+        "pcl-tabular": lambda: pcl.train_tabular(
+            mdp, pcl.PCL(pcl.Table(4, 2), pcl.Table(4, 1), pcl.PCLConfig(), seed=3), episodes=3
+        ),
+        "pcl-continuous": lambda: train_env(
+            "Pendulum-v1",
+            pcl.PCLConfig(episode_length=200),
+            episodes=1,
+            seed=3,
+            hidden=(8,),
+            eval_every=1,
+            eval_episodes=1,
+        ),
+        "fqi": lambda: fqi.pendulum_q(seed=3, n=200, iterations=1, fit_steps=2, hidden=(8,)),
+        "runner-online": lambda: runners.online("td3")(
+            "Pendulum-v1",
+            3,
+            threads=1,
+            total_steps=200,
+            warmup_steps=50,
+            eval_every=100,
+            eval_episodes=1,
+            final_episodes=1,
+            hidden=(8,),
+        ),
+        "runner-offline": lambda: runners._offline("nfqca")(
+            "Pendulum-v1",
+            3,
+            threads=1,
+            total_steps=200,
+            iterations=1,
+            eval_every=1,
+            eval_episodes=1,
+            final_episodes=1,
+            fit_steps=2,
+            hidden=(8,),
+        ),
+        "knob-path-length": lambda: knobs.pcl_path_length(d=2, episodes=20),
+        # stable-baselines3 seeds torch's, numpy's and Python's global generators itself
+        "runner-sb3": lambda: runners.sb3_peer("td3")(
+            "Pendulum-v1",
+            3,
+            threads=1,
+            total_steps=200,
+            warmup_steps=50,
+            eval_every=100,
+            eval_episodes=1,
+            final_episodes=1,
+            hidden=(8,),
+        ),
+    }
+
+
+@pytest.mark.parametrize("name", list(_trainers()))
+def test_training_leaves_the_callers_generators_and_threads_as_it_found_them(name):
+    """A student who calls ``train`` between two draws of their own experiment gets the same
+    draws as without the call: no trainer reseeds or consumes torch's, numpy's or Python's
+    global generators, nor changes the thread count for good (the runners set their own)."""
+    import random
+
+    run = _trainers()[name]
+    threads = torch.get_num_threads()
+
+    def seed_all():
+        torch.manual_seed(11)
+        np.random.seed(11)  # noqa: NPY002
+        random.seed(11)
+
+    seed_all()
+    expected = _global_draws()
+    seed_all()
+    run()
+    assert _global_draws() == expected
+    assert torch.get_num_threads() == threads

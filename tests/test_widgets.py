@@ -64,7 +64,12 @@ CELLS = [
     live.button.click()
     curves, tau = live.result
     assert tau == 0.1 and set(curves) == {0.005, 1.0, 0.1}
-    assert curves[0.1].curve == knobs.tau_curves((0.1,))[0.1].curve
+    # the runs are memoised (knobs.td3_runs._RUNS): empty the memo, so that the direct call
+    # trains afresh instead of returning the very object the panel holds
+    shown = curves[0.1]
+    knobs.td3_runs._RUNS.clear()
+    direct = knobs.tau_curves((0.1,))[0.1]
+    assert direct is not shown and direct.curve == shown.curve
     assert live.image.value[:4] == b"\\x89PNG"
     """,
     # twin-min
@@ -77,7 +82,9 @@ CELLS = [
     live.controls["seed"].value = 3
     live.button.click()
     first = live.image.value
+    knobs.td3_runs._RUNS.clear()  # a fresh run, not the memoised one the panel used
     direct = knobs.overestimation("mean", seed=3)
+    assert direct["estimate"] is not live.result["estimate"]
     np.testing.assert_array_equal(live.result["estimate"], direct["estimate"])
     np.testing.assert_array_equal(live.result["mc_return"], direct["mc_return"])
     live.controls["twin"].value = "none"
@@ -96,10 +103,25 @@ CELLS = [
     direct = knobs.pcl_path_length(d=2, episodes=60, lam=0.0)
     np.testing.assert_array_equal(live.result["v_error"], direct["v_error"])
     np.testing.assert_array_equal(live.result["loss"], direct["loss"])
+    shown = live.image.value
     live.compute = lambda **kw: knobs.pcl_path_length(d=0)
     live.button.click()
-    assert "d must be" in live.message.value, live.message.value
+    assert "ValueError" in live.message.value and "d must be" in live.message.value
     assert not live.button.disabled
+    # any exception, not only a ValueError, is shown with its type, and the figure on screen
+    # keeps the values it was computed for: never relabelled with the new ones
+    from rlbook.loop import TrainingDiverged
+
+    def diverge(**kw):
+        raise TrainingDiverged("loss_q became nan at step 7", None)
+
+    live.compute = diverge
+    live.controls["d"].value = 3
+    live.button.click()
+    message = live.message.value
+    assert "TrainingDiverged" in message and "loss_q became nan" in message, message
+    assert "computed for d = 2, episodes = 60" in message and "d = 3" not in message, message
+    assert live.image.value == shown and not live.button.disabled
     """,
 ]
 

@@ -16,8 +16,8 @@ import torch
 
 from .buffer import ReplayBuffer
 from .envs import check_box_env, env_factory
-from .loop import Result, resolve_device, run_off_policy, seed_everything
-from .validation import check_choice, check_int, check_real, check_sizes
+from .loop import Result, resolve_device, run_off_policy, seed_everything, seeded_torch
+from .validation import check_choice, check_device, check_int, check_real, check_sizes
 
 __all__ = [
     "OffPolicyAgent",
@@ -84,18 +84,7 @@ class OffPolicyConfig:
         check_int("eval_episodes", self.eval_episodes, 1)
         check_choice("precision", self.precision, PRECISIONS)
         check_choice("lr_schedule", self.lr_schedule, ("constant", "linear"))
-        if not isinstance(self.device, str):
-            raise ValueError(
-                f"device must be a string such as 'auto', 'cpu' or 'cuda'; got {self.device!r}"
-            )
-        if self.device != "auto":
-            try:
-                torch.device(self.device)
-            except RuntimeError:
-                raise ValueError(
-                    f"device must be 'auto' or a torch device name ('cpu', 'cuda', 'cuda:0'); "
-                    f"got {self.device!r}"
-                ) from None
+        check_device("device", self.device)
 
     def replace(self, **changes):
         """A copy with some fields changed (validated again)."""
@@ -277,7 +266,8 @@ def train_agent(
     seed_seq = seed_everything(seed)
     agent_seed, loop_seed = seed_seq.spawn(2)
     probe = make_env()
-    agent = agent_class(probe, config, agent_seed)
+    with seeded_torch(seed):  # the networks' initial weights; the caller's generator kept
+        agent = agent_class(probe, config, agent_seed)
     probe.close()
     result = Result(agent=agent, config=config, env=env)
     return run_config(result, make_env, config.total_steps, loop_seed, progress, callback)

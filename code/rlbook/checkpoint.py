@@ -4,7 +4,7 @@
 (:meth:`~rlbook.agent.OffPolicyAgent.state_dict`: networks, their targets, the optimizers' state,
 tensors such as SAC's ``log_alpha``, counters such as the update count and DQN's step count), the
 config and the learning curve; ``buffer=True`` adds the replay buffer, ``rng=True`` every
-random generator (torch's, the agent's, the buffer's, the noise's, the environment's) and the
+random generator of the run's own (the agent's, the buffer's, the noise's, the environment's) and the
 interaction loop's position. ``load(path)`` reads it back with ``torch.load(weights_only=True)``,
 which runs no code from the file; ``load(path, device="cpu")`` puts the agent on another device
 than its config's (a run saved on CUDA, loaded where there is none). ``resume`` continues a run,
@@ -25,7 +25,8 @@ from . import ddpg, dqn, sac, td3
 from .agent import run_config
 from .envs import env_factory
 from .envstate import warn_unrestored
-from .loop import Result
+from .loop import Result, seeded_torch
+from .validation import check_device
 
 __all__ = ["load", "resume", "save"]
 
@@ -86,8 +87,10 @@ def agent_state(agent, buffer: bool = False, rng: bool = False) -> dict:
             },
         }
     if rng:
+        # the agent's, buffer's and noise's own generators: a run draws from nothing global
+        # (torch's global generator only initialises the networks, see loop.seeded_torch), so
+        # resuming needs none, and loading leaves the caller's generators alone
         state["rng"] = {
-            "torch": torch.get_rng_state(),
             "agent": agent.rng_state(),
             "buffer": _rng_state(agent.buffer),
             "noise": _rng_state(noise),
@@ -111,8 +114,7 @@ def load_agent_state(agent, state: dict) -> None:
             getattr(b, k)[: saved["size"]] = saved[k]
         b.pos, b.size = int(saved["pos"]), int(saved["size"])
     if "rng" in state:
-        r = state["rng"]
-        torch.set_rng_state(r["torch"])
+        r = state["rng"]  # a version-3 file also holds torch's global state: not restored
         agent.load_rng_state(r["agent"])
         agent.buffer.rng.bit_generator.state = r["buffer"]
         if r["noise"] is not None:
@@ -156,26 +158,6 @@ def save(result: Result, path, *, buffer: bool = False, rng: bool = False) -> Pa
     return path
 
 
-def _check_device(device) -> str | None:
-    """``device`` of :func:`load`: None, or ``"auto"`` or a torch device name usable here."""
-    if device is None:
-        return None
-    if isinstance(device, torch.device):
-        device = str(device)
-    allowed = "None (the saved config's), 'auto' or a torch device name ('cpu', 'cuda', 'cuda:0')"
-    if not isinstance(device, str):
-        raise ValueError(f"device must be {allowed}; got {device!r}")
-    if device == "auto":
-        return device
-    try:
-        kind = torch.device(device).type
-    except RuntimeError:
-        raise ValueError(f"device must be {allowed}; got {device!r}") from None
-    if kind == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} but CUDA is not available here: use device='cpu'")
-    return device
-
-
 def load(path, env=None, *, device=None) -> Result:
     """Read a checkpoint written by :func:`save`; returns a :class:`~rlbook.loop.Result` whose
     ``agent`` is ready to act. ``env`` (an id, an instance or a factory) is needed only when the
@@ -188,7 +170,7 @@ def load(path, env=None, *, device=None) -> Result:
     ``device``. A checkpoint saved with ``rng=True`` on another device type (``"cuda"`` for
     ``"cpu"``) is refused, with or without ``device``: that generator's state cannot continue on
     this device type."""
-    device = _check_device(device)
+    device = check_device("device", device, allow_none=True)
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"no checkpoint at {path}")
@@ -210,9 +192,15 @@ def load(path, env=None, *, device=None) -> Result:
     agent_class = ALGORITHMS.get(payload["algorithm"])
     if agent_class is None:
         raise ValueError(f"{path}: unknown algorithm {payload['algorithm']!r}")
-    config = agent_class.config_class(**payload["config"])
+    saved_config = dict(payload["config"])
     if device is not None:
-        config = config.replace(device=device)
+        saved_config["device"] = device
+    else:  # the saved device may not exist here (a GPU run loaded on a laptop): say what to do
+        try:
+            check_device("config.device", saved_config.get("device", "auto"))
+        except ValueError as err:
+            raise ValueError(f"{path} was saved with {err}; pass device='cpu' to load") from None
+    config = agent_class.config_class(**saved_config)
     env = payload["env"] if env is None else env
     if env is None:
         raise ValueError(
@@ -220,7 +208,8 @@ def load(path, env=None, *, device=None) -> Result:
         )
     make_env = env_factory(env)
     probe = make_env()
-    agent = agent_class(probe, config, np.random.SeedSequence(0))
+    with seeded_torch(0):  # initial weights, overwritten below; the caller's generator kept
+        agent = agent_class(probe, config, np.random.SeedSequence(0))
     probe.close()
     saved_on = payload.get("device", agent.device.type)
     if "rng" in payload["agent"] and saved_on != agent.device.type:

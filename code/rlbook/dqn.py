@@ -28,7 +28,7 @@ from .buffer import dataset_tensors
 from .fqi import FQIResult, fit_regression
 from .loop import Result
 from .mdp import mdp_dataset, q_value_iteration
-from .networks import mlp
+from .networks import Float32OutputMLP, mlp
 from .targets import ema_update, hard_update, make_target
 from .validation import check_int, check_real
 
@@ -206,14 +206,23 @@ class DQN(OffPolicyAgent):
     def __init__(self, env, config: DQNConfig, seed_seq: np.random.SeedSequence):
         super().__init__(env, config, seed_seq)
         self.n_actions = int(self.action_space.n)
-        self.q = mlp(self.obs_dim, self.n_actions, config.hidden).to(self.device)  # dqn 1
+        # the output layer stays float32 under precision="bfloat16" (Q-values of hundreds would
+        # be rounded to a few units in bf16): the same layers as mlp(), run by float32_output
+        q = Float32OutputMLP(*mlp(self.obs_dim, self.n_actions, config.hidden))
+        self.q = q.to(self.device)  # dqn 1
         self.q_target = make_target(self.q)  # dqn 1, double-dqn 1
         self.q_params = list(self.q.parameters())
         self.q_optimizer = adam(self.q_params, config.lr_q)
         self.rng = np.random.default_rng(self.noise_seed)
-        self.steps = 0  # environment steps taken by act(), for the epsilon schedule
+        self.steps = 0  # environment steps stored so far (warm-up included): the schedule's clock
 
     def epsilon(self) -> float:
+        """Exploration rate at the current environment step: ``epsilon_start`` until the warm-up
+        ends, then linear to ``epsilon_end`` over the next ``epsilon_decay`` steps.
+
+        The clock is :attr:`steps`, the environment steps stored so far, warm-up included (the
+        loop acts uniformly during warm-up and calls :meth:`act` only after it): at the k-th
+        action after the warm-up, ``steps = warmup_steps + k - 1``."""
         c = self.config
         frac = min(1.0, max(0, self.steps - c.warmup_steps) / c.epsilon_decay)
         return c.epsilon_start + frac * (c.epsilon_end - c.epsilon_start)
@@ -225,10 +234,13 @@ class DQN(OffPolicyAgent):
 
     def act(self, obs, explore: bool = True):
         """Line 4.2: epsilon-greedy with respect to the online network."""
-        self.steps += 1
         if explore and self.rng.random() < self.epsilon():  # dqn 4.2, double-dqn 2.1
             return int(self.rng.integers(self.n_actions))
         return int(self.act_batch(np.asarray(obs)[None])[0])
+
+    def store(self, obs, act, rew, next_obs, terminated, truncated) -> None:
+        super().store(obs, act, rew, next_obs, terminated, truncated)
+        self.steps += 1  # one environment step more on the epsilon schedule's clock
 
     def update(self) -> dict:
         c = self.config

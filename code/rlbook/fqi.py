@@ -32,6 +32,7 @@ from torch import nn
 
 from .buffer import dataset_tensors
 from .envs import pendulum_dataset
+from .loop import seeded_torch
 from .networks import mlp
 from .validation import check_int, check_real
 
@@ -360,8 +361,8 @@ def pendulum_q(seed: int = 0, **changes):
     overridable); returns ``(q, data, result)``. Deterministic under ``seed``."""
     s = {**PENDULUM, **changes}
     data = pendulum_dataset(s["n"], seed=seed)
-    torch.manual_seed(seed)
-    q = MLPQ(3, 1, s["hidden"])
+    with seeded_torch(seed):  # initial weights from the seed; the caller's generator kept
+        q = MLPQ(3, 1, s["hidden"])
     maximize = gradient_maximizer([-2.0], [2.0], restarts=2, steps=20, seed=seed)
     result = fqi_explicit(
         data, q, maximize, s["gamma"], s["iterations"], fit_steps=s["fit_steps"], lr=s["lr"]

@@ -23,8 +23,10 @@ continues it exactly. A NaN or inf in a loss or target stops training with
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
+import random
 import signal
 import time
 from collections.abc import Callable, Sequence
@@ -43,9 +45,12 @@ __all__ = [
     "Result",
     "TrainingDiverged",
     "evaluate",
+    "global_state_kept",
+    "keeps_global_state",
     "resolve_device",
     "run_off_policy",
     "seed_everything",
+    "seeded_torch",
 ]
 
 
@@ -57,10 +62,53 @@ def resolve_device(device: str = "auto") -> torch.device:
 
 
 def seed_everything(seed: int) -> np.random.SeedSequence:
-    """Seed torch from ``seed`` and return a ``SeedSequence`` to spawn every other generator."""
+    """A ``SeedSequence`` from ``seed``, to spawn every generator of a run. Global generators are
+    left alone: torch's is used, under :func:`seeded_torch`, only to initialise the networks."""
+    return np.random.SeedSequence(check_int("seed", seed, 0))
+
+
+@contextlib.contextmanager
+def seeded_torch(seed: int):
+    """Inside the block, torch's global generator is seeded with ``seed`` (``nn.Linear`` and
+    ``nn.init`` draw initial weights from it); after it, the caller's generator is put back
+    exactly as it was (CUDA's too), so a ``train`` call in the middle of a student's experiment
+    leaves the student's random stream unchanged. The run's networks thus come from a generator
+    of the run's own, and the same ``seed`` gives the same initial weights."""
     seed = check_int("seed", seed, 0)
-    torch.manual_seed(seed)
-    return np.random.SeedSequence(seed)
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
+
+
+@contextlib.contextmanager
+def global_state_kept():
+    """Everything global a run may touch is put back on exit: torch's generators (CPU and CUDA),
+    numpy's and Python's global generators (stable-baselines3 seeds all three), and torch's
+    intra-op thread count (a runner's ``threads``). For code that is not ours to change."""
+    threads = torch.get_num_threads()
+    np_state = np.random.get_state()  # noqa: NPY002 - the legacy global is what is kept
+    py_state = random.getstate()
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    try:
+        with torch.random.fork_rng(devices=devices):
+            yield
+    finally:
+        np.random.set_state(np_state)  # noqa: NPY002
+        random.setstate(py_state)
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+
+
+def keeps_global_state(func):
+    """Decorator: ``func`` runs under :func:`global_state_kept`."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with global_state_kept():
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 def evaluate(

@@ -29,6 +29,7 @@ __all__ = [
     "EnsembleLinear",
     "QEnsemble",
     "SquashedGaussianActor",
+    "Float32OutputMLP",
     "float32_output",
     "mlp",
 ]
@@ -68,6 +69,15 @@ def float32_output(body: nn.Sequential, x: torch.Tensor, *args) -> torch.Tensor:
         return run(body[-1], x)
     with torch.autocast(x.device.type, enabled=False):
         return run(body[-1], x.float())
+
+
+class Float32OutputMLP(nn.Sequential):
+    """An :func:`mlp` whose output layer runs in float32 under autocast (:func:`float32_output`):
+    DQN's Q-network. Same layers, parameters and ``state_dict`` keys as the plain ``mlp``, so
+    ``Float32OutputMLP(*mlp(...))`` is a drop-in; without autocast it computes exactly the same."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return float32_output(self, x)
 
 
 class EnsembleLinear(nn.Module):

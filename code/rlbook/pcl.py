@@ -172,8 +172,9 @@ class _PCLBase:
 
     def __init__(self, config: PCLConfig, seed: int = 0):
         self.config = config
-        self.rng = np.random.default_rng(seed)
-        torch.manual_seed(seed)
+        self.rng = np.random.default_rng(
+            seed
+        )  # the agent's own: torch's global generator untouched
         self.replay = EpisodeReplay(  # pcl 2
             config.capacity, config.lam, seed=self.rng.integers(2**31)
         )

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from .envs import check_box_env, env_factory
-from .loop import Result, eval_row, evaluate
+from .loop import Result, eval_row, evaluate, seeded_torch
 from .mdp import Episode
 from .networks import BoxRescale, mlp
 from .pcl import PCL, PCLConfig
@@ -86,9 +86,9 @@ class GaussianPCL(PCL):
     consistency error uses; the environment receives them clipped to the box."""
 
     def __init__(self, obs_dim: int, low, high, config: PCLConfig, hidden=(64, 64), seed: int = 0):
-        torch.manual_seed(seed)
-        policy = GaussianPolicy(obs_dim, low, high, hidden)
-        value = mlp(obs_dim, 1, hidden, activation=nn.Tanh)
+        with seeded_torch(seed):  # initial weights from the run's seed; the caller's generator kept
+            policy = GaussianPolicy(obs_dim, low, high, hidden)
+            value = mlp(obs_dim, 1, hidden, activation=nn.Tanh)
         super().__init__(policy, value, config, seed)  # pcl 1
         self.low = np.asarray(low, dtype=np.float32)
         self.high = np.asarray(high, dtype=np.float32)

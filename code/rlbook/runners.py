@@ -21,6 +21,7 @@ maps names to them.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import time
 
@@ -31,7 +32,7 @@ import torch
 from . import fqi as fqi_module
 from . import pcl as pcl_module
 from .envs import pendulum_dataset
-from .loop import eval_row, evaluate
+from .loop import eval_row, evaluate, keeps_global_state, resolve_device, seeded_torch
 from .networks import DeterministicActor
 from .nfqca import nfqca as nfqca_fn
 from .validation import check_int
@@ -114,6 +115,8 @@ def pendulum_settings(algo: str) -> dict:
 
 
 def _set_threads(threads):
+    """Set torch's thread count for this run (every runner is wrapped in
+    :func:`~rlbook.loop.keeps_global_state`, which puts the caller's back afterwards)."""
     if threads:
         torch.set_num_threads(threads)
 
@@ -140,78 +143,130 @@ def online(module_name: str):
             "train_seconds": result.wall_time - result.eval_time,
             "steps_per_second": result.steps_per_second,
             "precision": result.agent.precision,  # as run ("auto" resolved on the device)
+            "device": str(result.agent.device),
         }
 
     run.__name__ = f"run_{module_name}"
-    return run
+    return keeps_global_state(run)
 
 
-_SB3_SETTINGS = {
+_SB3_COMMON = {
     "total_steps",
     "gamma",
     "lr_q",
     "lr_pi",
     "buffer_size",
     "warmup_steps",
-    "noise",
-    "noise_sigma",
     "hidden",
     "batch_size",
     "tau",
-    "alpha",
     "eval_every",
     "eval_episodes",
     "device",
 }
+_SB3_NOISE = {"noise", "noise_sigma", "ou_theta", "ou_mu", "ou_dt"}
+#: the settings each SB3 peer honours (rlbook's names); any other is refused
+_SB3_SETTINGS = {
+    "ddpg": _SB3_COMMON | _SB3_NOISE,
+    "td3": _SB3_COMMON | _SB3_NOISE,
+    "sac": _SB3_COMMON | {"alpha"},  # SAC explores with its own stochastic policy: no noise
+}
+
+
+def _sb3_config(algo: str, s: dict):
+    """The settings ``s`` checked by rlbook's own ``Config`` of ``algo``: the same ranges and the
+    same messages as rlbook's agents (a wrong value raises ``ValueError`` naming the setting)."""
+    from .ddpg import DDPGConfig
+    from .sac import SACConfig
+    from .td3 import TD3Config
+
+    cls = {"ddpg": DDPGConfig, "td3": TD3Config, "sac": SACConfig}[algo]
+    fields = {f.name for f in dataclasses.fields(cls)}
+    extra = {"target_update": "ema"} if algo == "ddpg" else {}  # SB3's DDPG: EMA targets
+    return cls(**{k: v for k, v in s.items() if k in fields}, **extra)
 
 
 def sb3_model(algo: str, env: str, seed: int, **settings):
     """A stable-baselines3 ``DDPG``, ``TD3`` or ``SAC`` model on ``gym.make(env)``, with rlbook's
     setting names on top of the zoo settings (:data:`PENDULUM_TD3`, :data:`PENDULUM_SAC`); returns
     the model and the settings used. See :func:`sb3_peer` for the names."""
+    if algo not in _SB3_SETTINGS:
+        raise ValueError(f"algo must be one of {sorted(_SB3_SETTINGS)}; got {algo!r}")
     try:
         import stable_baselines3 as sb
     except ImportError as err:  # a benchmark-only dependency
         raise ImportError(
             'the SB3 peers need stable-baselines3: pip install -e ".[bench]"'
         ) from err
-    from stable_baselines3.common.noise import NormalActionNoise
+    from stable_baselines3.common.noise import NormalActionNoise, OrnsteinUhlenbeckActionNoise
 
-    unknown = set(settings) - _SB3_SETTINGS
+    unknown = set(settings) - _SB3_SETTINGS[algo]
     if unknown:
-        raise ValueError(f"settings not understood by the SB3 peer: {sorted(unknown)}")
-    s = {**pendulum_settings(f"sb3-{algo}"), "eval_every": 2_000, "eval_episodes": 100, **settings}
-    if s["lr_pi"] != s["lr_q"]:
+        raise ValueError(
+            f"settings not understood by the SB3 {algo.upper()} peer: {sorted(unknown)}; "
+            f"it takes {sorted(_SB3_SETTINGS[algo])}"
+        )
+    s = {
+        **pendulum_settings(f"sb3-{algo}"),
+        "eval_every": 2_000,
+        "eval_episodes": 100,
+        "device": "auto",  # as rlbook's agents: CUDA where available, else the CPU
+        **settings,
+    }
+    c = _sb3_config(algo, s)  # every value checked as rlbook checks it
+    if c.lr_pi != c.lr_q:
         raise ValueError("SB3 uses one learning rate: lr_pi must equal lr_q")
+    device = resolve_device(c.device)  # the device rlbook's agent would take
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={c.device!r} asks for CUDA, which this machine does not have "
+            "(SB3 would quietly run on the CPU instead); use 'auto' or 'cpu'"
+        )
     kwargs = dict(
-        gamma=s["gamma"],
-        learning_rate=s["lr_q"],
-        buffer_size=s["buffer_size"],
-        learning_starts=s["warmup_steps"],
-        batch_size=s["batch_size"],
-        tau=s["tau"],
+        gamma=c.gamma,
+        learning_rate=c.lr_q,
+        buffer_size=c.buffer_size,
+        learning_starts=c.warmup_steps,
+        batch_size=c.batch_size,
+        tau=c.tau,
         seed=seed,
-        device=s.get("device", "cpu"),
-        policy_kwargs=dict(net_arch=list(s["hidden"])),
+        device=device,
+        policy_kwargs=dict(net_arch=list(c.hidden)),
     )
     train_env = gym.make(env)
     if algo == "sac":
-        alpha = s["alpha"]
-        kwargs["ent_coef"] = "auto" if alpha == "auto" else float(alpha)
-        return sb.SAC("MlpPolicy", train_env, **kwargs), s
-    dim = train_env.action_space.shape[0]
-    noise = NormalActionNoise(np.zeros(dim), s["noise_sigma"] * np.ones(dim))
-    model = (sb.TD3 if algo == "td3" else sb.DDPG)(
-        "MlpPolicy", train_env, action_noise=noise, **kwargs
-    )
+        kwargs["ent_coef"] = "auto" if c.alpha == "auto" else float(c.alpha)
+        model = sb.SAC("MlpPolicy", train_env, **kwargs)
+    else:
+        dim = train_env.action_space.shape[0]
+        if c.noise == "ou":  # the same recursion as rlbook.noise, reset at every episode start
+            noise = OrnsteinUhlenbeckActionNoise(
+                mean=c.ou_mu * np.ones(dim),
+                sigma=c.noise_sigma * np.ones(dim),
+                theta=c.ou_theta,
+                dt=c.ou_dt,
+                initial_noise=c.ou_mu * np.ones(dim),
+            )
+        else:
+            noise = NormalActionNoise(np.zeros(dim), c.noise_sigma * np.ones(dim))
+        model = (sb.TD3 if algo == "td3" else sb.DDPG)(
+            "MlpPolicy", train_env, action_noise=noise, **kwargs
+        )
+    if model.device.type != device.type:  # SB3 falls back to the CPU without a word
+        raise ValueError(f"device={c.device!r}: SB3 placed the model on {model.device}")
     return model, s
 
 
 def sb3_peer(algo: str):
     """The runner of stable-baselines3's ``DDPG``, ``TD3`` or ``SAC`` with rlbook's setting names
     (``total_steps``, ``gamma``, ``lr_q`` (SB3 has one learning rate; ``lr_pi`` must equal it),
-    ``buffer_size``, ``warmup_steps``, ``noise_sigma`` (Gaussian), ``hidden``, ``batch_size``,
-    ``tau``, ``alpha`` (``"auto"`` or a number), ``eval_every``, ``eval_episodes``)."""
+    ``buffer_size``, ``warmup_steps``, ``hidden``, ``batch_size``, ``tau``, ``eval_every``,
+    ``eval_episodes``, ``device``; DDPG and TD3: ``noise`` (``"gaussian"`` or ``"ou"``),
+    ``noise_sigma``, ``ou_theta``, ``ou_mu``, ``ou_dt``; SAC: ``alpha`` (``"auto"`` or a number)).
+    Values are checked by rlbook's own ``Config`` classes, and a setting the peer cannot honour
+    is refused (``ValueError``), never dropped. ``device`` defaults to ``"auto"``, as rlbook's
+    agents: both libraries run on CUDA where it is available, else on the CPU; the record's
+    ``device`` says where it ran."""
 
     def run(
         env: str, seed: int, final_episodes: int = 100, threads: int | None = None, **settings
@@ -252,13 +307,15 @@ def sb3_peer(algo: str):
             "steps": s["total_steps"],
             "train_seconds": seconds,
             "steps_per_second": s["total_steps"] / seconds,
+            "device": str(model.device),
             "sb3_version": sb.__version__,
         }
 
     run.__name__ = f"run_sb3_{algo}"
-    return run
+    return keeps_global_state(run)
 
 
+@keeps_global_state
 def pcl_online(
     env: str,
     seed: int,
@@ -320,9 +377,9 @@ def _offline(method: str):
         _set_threads(threads)
         data = pendulum_dataset(total_steps, seed=seed, episode_length=episode_length)
         low, high = np.array([-2.0], np.float32), np.array([2.0], np.float32)
-        torch.manual_seed(seed)
-        q = fqi_module.MLPQ(3, 1, hidden)
-        policy = DeterministicActor(3, low, high, hidden) if method == "nfqca" else None
+        with seeded_torch(seed):
+            q = fqi_module.MLPQ(3, 1, hidden)
+            policy = DeterministicActor(3, low, high, hidden) if method == "nfqca" else None
         maximize = fqi_module.gradient_maximizer(low, high, restarts=2, steps=20, seed=seed)
 
         if method == "nfqca":
@@ -371,7 +428,7 @@ def _offline(method: str):
         }
 
     run.__name__ = f"run_{method}"
-    return run
+    return keeps_global_state(run)
 
 
 fqi_offline = _offline("fqi")

@@ -10,7 +10,8 @@ example a Dask cluster::
     with joblib.parallel_config(backend="dask"):
         records = sweep(jobs)
 
-(Ray works the same way with ``ray.util.joblib.register_ray()`` and ``backend="ray"``.)
+(The tests run it in local processes and on a local Dask cluster. Ray's joblib backend does not
+work: it cannot return results as they arrive, ``return_as="generator"``, which :func:`sweep` uses.)
 
 Each job returns a small JSON-ready record: the learning curve, the final deterministic return on
 the fixed starts ``reset(seed=i)``, wall time, steps per second, the package versions and the git

@@ -10,7 +10,7 @@ import math
 from collections.abc import Iterable
 from numbers import Integral, Real
 
-__all__ = ["check_choice", "check_int", "check_real", "check_sizes"]
+__all__ = ["check_choice", "check_device", "check_int", "check_real", "check_sizes"]
 
 
 def _interval(low, high, low_open, high_open) -> str:
@@ -69,3 +69,47 @@ def check_sizes(name: str, value) -> tuple[int, ...]:
     if not sizes or any(isinstance(h, bool) or not isinstance(h, Integral) or h < 1 for h in sizes):
         raise ValueError(f"{name} must be a non-empty tuple of integers >= 1; got {value!r}")
     return tuple(int(h) for h in sizes)
+
+
+def check_device(name: str, value, *, allow_none: bool = False) -> str | None:
+    """``"auto"`` or the name of a torch device that exists on this machine (``"cpu"``, ``"cuda"``,
+    ``"cuda:1"``, ``"mps"``), returned as a string; ``None`` too when ``allow_none``.
+
+    A device that is not there (``"cuda"`` without a GPU, ``"cuda:3"`` with two) is refused here,
+    when the setting is made, rather than by torch's own error deep inside the first step.
+    """
+    allowed = "'auto' or a torch device name ('cpu', 'cuda', 'cuda:0')"
+    if allow_none:
+        allowed = "None, " + allowed
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, str):
+        import torch  # a torch.device is accepted too
+
+        if not isinstance(value, torch.device):
+            raise ValueError(f"{name} must be {allowed}; got {value!r}")
+        value = str(value)
+    if value == "auto":
+        return value
+    import torch
+
+    try:
+        device = torch.device(value)
+    except RuntimeError:
+        raise ValueError(f"{name} must be {allowed}; got {value!r}") from None
+    if device.type not in ("cpu", "cuda", "mps"):  # "meta", "xla"...: not devices to train on
+        raise ValueError(f"{name} must be {allowed}; got {value!r}")
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ValueError(
+                f"{name}={value!r} but CUDA is not available here: use {name}='cpu' or 'auto'"
+            )
+        if device.index is not None and device.index >= count:
+            raise ValueError(
+                f"{name}={value!r} but this machine has {count} CUDA device(s): "
+                f"indices 0..{count - 1}"
+            )
+    elif device.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"{name}={value!r} but MPS is not available here: use {name}='cpu'")
+    return value

@@ -14,6 +14,7 @@ drawings live in :mod:`rlbook.knobs`; the ``*_knob`` functions here wire them to
 
 from __future__ import annotations
 
+import html
 import io
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -102,6 +103,7 @@ class LivePanel(w.VBox):
         self.controls = dict(controls)
         self.compute, self.draw = compute, draw
         self.result = None
+        self.shown = None  # the values the figure on screen was computed for
         self.image = _image()
         self.status = w.Output()
         self.button = w.Button(description="Run", button_style="primary", icon="play")
@@ -122,26 +124,40 @@ class LivePanel(w.VBox):
         return {name: control.value for name, control in self.controls.items()}
 
     def run(self) -> None:
-        """Compute with the controls' current values and show the figure."""
+        """Compute with the controls' current values and show the figure.
+
+        Any exception (a value out of range, ``TrainingDiverged``, a bug in a student's edit) is
+        shown with its type, and the figure already on screen, if any, keeps the label of the
+        values it was computed for: a figure is never labelled with values it was not made with."""
         self.button.disabled = True
         self.message.value = "<i>computing...</i>"
         self.status.clear_output()
+        values = self.values()
         error = None
         # A progress bar, if the computation shows one, appears in ``status``. In a kernel,
         # ``Output`` swallows exceptions raised inside it, so they are caught here explicitly.
         with self.status:
             try:
-                self.result = self.compute(**self.values())
-            except ValueError as err:  # a value out of range: say so, keep the last figure
+                result = self.compute(**values)
+                figure = figure_png(self.draw(result))
+            except Exception as err:  # noqa: BLE001 - every failure is shown, none swallowed
                 error = err
         self.button.disabled = False
         if error is not None:
-            self.message.value = f"<b>error:</b> {error}"
+            kind = html.escape(type(error).__name__)
+            text = f"<b>{kind}:</b> {html.escape(str(error))}"
+            if self.shown is not None:
+                text += f"<br><i>The figure below is still the one {_label(self.shown)}.</i>"
+            self.message.value = text
             return
-        self.image.value = figure_png(self.draw(self.result))
+        self.result, self.shown = result, values
+        self.image.value = figure
         self.figure.children = (self.image,)
-        shown = ", ".join(f"{k} = {v}" for k, v in self.values().items())
-        self.message.value = f"<i>computed for {shown}</i>"
+        self.message.value = f"<i>{_label(values)}</i>"
+
+
+def _label(values: dict) -> str:
+    return "computed for " + ", ".join(f"{k} = {v}" for k, v in values.items())
 
 
 def knob(title: str, static: StaticKnob, live: LivePanel | None = None) -> w.VBox:

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 
 from .. import pcl
 from ..validation import check_int
@@ -44,7 +43,6 @@ def pcl_path_length(
         episode_length=30,
         replay_updates=1,
     )
-    torch.manual_seed(seed)
     agent = pcl.PCL(
         pcl.Table(mdp.n_states, mdp.n_actions), pcl.Table(mdp.n_states, 1), config, seed=seed
     )
