@@ -83,6 +83,7 @@ def test_ddpg_ema_targets_move_a_fraction_tau_toward_the_updated_networks():
             for b, o, t in zip(before, _params(net), _params(target), strict=True):
                 assert not torch.equal(o, b)  # the online network moved
                 assert _close(t, b + tau * (o - b))
+    assert agent.updates == 3  # the pseudocode's t: updates made so far
 
 
 # --- TD3 -----------------------------------------------------------------------------------------
@@ -216,3 +217,18 @@ def test_sac_update_reports_the_losses_of_its_batch_and_draws():
     assert _close(info["loss_pi"], loss_pi)
     assert info["alpha"] == pytest.approx(0.3, rel=1e-6)  # float32 log, then exp
     assert _close(info["loss_alpha"], loss_alpha)
+    assert agent.updates == 1
+    agent.update()
+    assert agent.updates == 2  # the pseudocode's t: updates made so far
+
+
+# --- the critics' loss shared by DDPG, TD3 and SAC -----------------------------------------------
+def test_critic_loss_sums_over_critics_the_mean_squared_error_over_the_batch():
+    """``critic_loss`` is sum_j mean_i (q_j(s_i, a_i) - y_i)^2: each critic regressed on the same
+    target, the critics' losses added (so each critic gets the gradient of its own loss)."""
+    batch = make_batch(4, obs_dim=1)
+    q = LinearQ([0.5, -1.0], [[2.0], [1.0]])
+    y = torch.tensor([1.0, -0.5, 2.0, 0.0])
+    a = batch.act[:, 0]
+    expected = ((0.5 + 2.0 * a - y) ** 2).mean() + ((-1.0 + a - y) ** 2).mean()
+    assert _close(agent_module.critic_loss(q, y, batch), expected)

@@ -90,7 +90,248 @@ SCOPE = {
 #: Surviving mutants that no test can kill because they do not change what the function computes
 #: (or change only what no caller can observe): (function, mutated line, why it is equivalent).
 #: The mutated line is the mutant's changed line, stripped, as the report shows it.
-EQUIVALENT: list[tuple[str, str, str]] = []
+_CPU = "the device argument only matters on a GPU: on a CPU-only machine (this one, CI) the tensor is on the CPU either way"
+_AXIS = "the tensor is 2-D here ((paths or steps) x (steps or actions)), where axis 1 is axis -1"
+_F64 = "a float64 tensor instead of float32 only promotes the arithmetic to float64: the same values up to float32 rounding, which no test can tell from another order of operations"
+EQUIVALENT: list[tuple[str, str, str]] = [
+    # pcl.py
+    ("rlbook.pcl.x_consistency_error", "d = rewards.shape[+1]", _AXIS),
+    (
+        "rlbook.pcl.x_consistency_error",
+        "return -v_start + end_discount * v_end + ((rewards - alpha * log_pi) * powers).sum(+1)",
+        _AXIS,
+    ),
+    (
+        "rlbook.pcl.x_consistency_error",
+        "powers = torch.as_tensor(powers, dtype=rewards.dtype, device=None)",
+        _CPU,
+    ),
+    (
+        "rlbook.pcl.x_consistency_error",
+        "powers = torch.as_tensor(powers, dtype=rewards.dtype, )",
+        _CPU,
+    ),
+    (
+        "rlbook.pcl.xǁ_PCLBaseǁ_paths",
+        "mask=torch.as_tensor(mask, dtype=None),",
+        "the mask stays boolean; multiplying float32 rewards and log-probabilities by it gives the same float32 values",
+    ),
+    (
+        "rlbook.pcl.xǁ_PCLBaseǁ_paths",
+        "mask=torch.as_tensor(mask, ),",
+        "the mask stays boolean; multiplying float32 rewards and log-probabilities by it gives the same float32 values",
+    ),
+    (
+        "rlbook.pcl.xǁ_PCLBaseǁ_paths",
+        "end_discount=torch.as_tensor(c.gamma**lengths, dtype=None),",
+        _F64,
+    ),
+    ("rlbook.pcl.xǁ_PCLBaseǁ_paths", "end_discount=torch.as_tensor(c.gamma**lengths, ),", _F64),
+    (
+        "rlbook.pcl.xǁ_PCLBaseǁupdate_on_episode",
+        'v_start, v_end, p["rew"], logp, c.gamma, c.alpha, None',
+        "the default end discount gamma^d differs from the per-path one only on paths cut short at a terminal state, whose end value is 0",
+    ),
+    (
+        "rlbook.pcl.xǁ_PCLBaseǁupdate_on_episode",
+        'v_start, v_end, p["rew"], logp, c.gamma, c.alpha, )  # pcl 4.5.1',
+        "the default end discount gamma^d differs from the per-path one only on paths cut short at a terminal state, whose end value is 0",
+    ),
+    (
+        "rlbook.pcl.xǁ_PCLBaseǁupdate_on_episode",
+        "powers = torch.as_tensor(c.gamma ** np.arange(c.d), dtype=None)",
+        _F64,
+    ),
+    (
+        "rlbook.pcl.xǁ_PCLBaseǁupdate_on_episode",
+        "powers = torch.as_tensor(c.gamma ** np.arange(c.d), )",
+        _F64,
+    ),
+    ("rlbook.pcl.xǁ_PCLBaseǁupdate_on_episode", "logp_sum = (logp * powers).sum(+1)", _AXIS),
+    (
+        "rlbook.pcl.xǁPCLǁlog_pi",
+        "return torch.log_softmax(self.policy(obs), +1).gather(-1, act[:, None]).squeeze(-1)",
+        _AXIS,
+    ),
+    (
+        "rlbook.pcl.xǁPCLǁlog_pi",
+        "return torch.log_softmax(self.policy(obs), -1).gather(+1, act[:, None]).squeeze(-1)",
+        _AXIS,
+    ),
+    (
+        "rlbook.pcl.xǁPCLǁlog_pi",
+        "return torch.log_softmax(self.policy(obs), -1).gather(-1, act[:, None]).squeeze(+1)",
+        _AXIS,
+    ),
+    (
+        "rlbook.pcl.xǁPCLǁvalues",
+        "return self.value(obs).squeeze(+1)",
+        "the value network's output is (steps, 1), where axis 1 is axis -1",
+    ),
+    (
+        "rlbook.pcl.xǁPCLǁ_step",
+        "(-(C * logp_sum).sum()).backward(retain_graph=None)",
+        "the policy's graph and the value's share no saved tensor (two networks, C detached): freeing the first does not affect the second backward",
+    ),
+    (
+        "rlbook.pcl.xǁPCLǁ_step",
+        "(-(C * logp_sum).sum()).backward(retain_graph=False)",
+        "the policy's graph and the value's share no saved tensor (two networks, C detached): freeing the first does not affect the second backward",
+    ),
+    (
+        "rlbook.pcl.xǁUnifiedPCLǁ_v_logits",
+        "return self.config.alpha * torch.logsumexp(q / self.config.alpha, +1), q",
+        _AXIS,
+    ),
+    (
+        "rlbook.pcl.xǁUnifiedPCLǁlog_pi",
+        "torch.log_softmax(self.q(obs) / self.config.alpha, +1)",
+        _AXIS,
+    ),
+    ("rlbook.pcl.xǁUnifiedPCLǁlog_pi", ".gather(+1, act[:, None])", _AXIS),
+    ("rlbook.pcl.xǁUnifiedPCLǁlog_pi", ".squeeze(+1)", _AXIS),
+    # td3.py
+    (
+        "rlbook.td3.x_smoothed_target_action",
+        "eps = torch.randn(a.shape, generator=generator, device=None, dtype=a.dtype) * target_noise",
+        _CPU,
+    ),
+    (
+        "rlbook.td3.x_smoothed_target_action",
+        "eps = torch.randn(a.shape, generator=generator, dtype=a.dtype) * target_noise",
+        _CPU,
+    ),
+    (
+        "rlbook.td3.x_smoothed_target_action",
+        "eps = torch.randn(a.shape, generator=generator, device=a.device, dtype=None) * target_noise",
+        "actions are float32, torch's default dtype: the draws are the same",
+    ),
+    (
+        "rlbook.td3.x_smoothed_target_action",
+        "eps = torch.randn(a.shape, generator=generator, device=a.device, ) * target_noise",
+        "actions are float32, torch's default dtype: the draws are the same",
+    ),
+    (
+        "rlbook.td3.x_smoothed_target_action",
+        "unit = (rescale.unscale(a) - eps).clamp(-1.0, 1.0)",
+        "eps ~ N(0, sigma^2) clipped symmetrically: -eps has the same distribution, so no property of the target tells the two apart",
+    ),
+    # buffer.py
+    ("rlbook.buffer.xǁReplayBufferǁ__init__", "self.device = None", _CPU),
+    (
+        "rlbook.buffer.xǁReplayBufferǁget",
+        "return torch.from_numpy(x[idx]).to(None, non_blocking=True)",
+        _CPU,
+    ),
+    (
+        "rlbook.buffer.xǁReplayBufferǁget",
+        "return torch.from_numpy(x[idx]).to(non_blocking=True)",
+        _CPU,
+    ),
+    (
+        "rlbook.buffer.xǁReplayBufferǁget",
+        "return torch.from_numpy(x[idx]).to(self.device, )",
+        "non_blocking only overlaps a host-to-GPU copy with computation; on the CPU it changes nothing",
+    ),
+    (
+        "rlbook.buffer.xǁReplayBufferǁget",
+        "return torch.from_numpy(x[idx]).to(self.device, non_blocking=False)",
+        "non_blocking only overlaps a host-to-GPU copy with computation; on the CPU it changes nothing",
+    ),
+    (
+        "rlbook.buffer.xǁReplayBufferǁsample_indices",
+        "return self.rng.integers(self.size, size=batch_size)",
+        "numpy's integers(n) is integers(0, n): the same draws from the same stream",
+    ),
+    (
+        "rlbook.buffer.x_dataset_tensors",
+        "return torch.as_tensor(np.asarray(x), dtype=torch.float32, device=None)",
+        _CPU,
+    ),
+    (
+        "rlbook.buffer.x_dataset_tensors",
+        "return torch.as_tensor(np.asarray(x), dtype=torch.float32, )",
+        _CPU,
+    ),
+    (
+        "rlbook.buffer.x_dataset_tensors",
+        "act = torch.as_tensor(np.asarray(act), dtype=torch.long, device=None) if discrete else f(act)",
+        _CPU,
+    ),
+    (
+        "rlbook.buffer.x_dataset_tensors",
+        "act = torch.as_tensor(np.asarray(act), dtype=torch.long, ) if discrete else f(act)",
+        _CPU,
+    ),
+    # agent.py
+    (
+        "rlbook.agent.x_critic_loss",
+        "return ((q(batch.obs, batch.act) - y) ** 2).mean(dim=+1).sum()",
+        "the critics' values are (critics, batch), where axis 1 is axis -1",
+    ),
+    (
+        "rlbook.agent.x_gradient_step",
+        "for p, g in zip(params, grads, strict=None):",
+        "torch.autograd.grad returns one gradient per parameter: the two lists always have the same length",
+    ),
+    (
+        "rlbook.agent.x_gradient_step",
+        "for p, g in zip(params, grads, ):",
+        "torch.autograd.grad returns one gradient per parameter: the two lists always have the same length",
+    ),
+    (
+        "rlbook.agent.x_gradient_step",
+        "for p, g in zip(params, grads, strict=False):",
+        "torch.autograd.grad returns one gradient per parameter: the two lists always have the same length",
+    ),
+    # dqn.py
+    (
+        "rlbook.dqn.x_dqn_target",
+        "value = next_q.max(dim=+1).values  # dqn 4.5",
+        "Q-values are (batch, actions), where axis 1 is axis -1",
+    ),
+    (
+        "rlbook.dqn.x_dqn_target",
+        "a_star = q_online(batch_next_obs).argmax(dim=+1, keepdim=True)  # double-dqn 2.3",
+        "Q-values are (batch, actions), where axis 1 is axis -1",
+    ),
+    (
+        "rlbook.dqn.x_dqn_target",
+        "value = next_q.gather(+1, a_star).squeeze(-1)  # double-dqn 2.4",
+        "Q-values are (batch, actions), where axis 1 is axis -1",
+    ),
+    (
+        "rlbook.dqn.x_dqn_target",
+        "value = next_q.gather(-1, a_star).squeeze(+1)  # double-dqn 2.4",
+        "the gathered values are (batch, 1), where axis 1 is axis -1",
+    ),
+    (
+        "rlbook.dqn.x_td_loss",
+        "return ((q(obs).gather(+1, act.long().reshape(-1, 1)).squeeze(-1) - y) ** 2).mean()",
+        "Q-values are (batch, actions), where axis 1 is axis -1",
+    ),
+    (
+        "rlbook.dqn.x_td_loss",
+        "return ((q(obs).gather(-1, act.long().reshape(-1, 1)).squeeze(+1) - y) ** 2).mean()",
+        "the gathered values are (batch, 1), where axis 1 is axis -1",
+    ),
+    (
+        "rlbook.dqn.xǁDQNǁact",
+        "if explore and self.rng.random() <= self.epsilon():  # dqn 4.2, double-dqn 2.1",
+        "the uniform draw equals epsilon exactly with probability 0 (2^-53 at epsilon = 0): < and <= explore alike",
+    ),
+    # ddpg.py
+    (
+        "rlbook.ddpg.x_actor_loss",
+        "return -q(obs, policy(obs), members=slice(None, 1)).mean()",
+        "slice(None, 1) is slice(0, 1): the same critic q_a",
+    ),
+    (
+        "rlbook.ddpg.x_actor_loss",
+        "return -q(obs, policy(obs), members=slice(1)).mean()",
+        "slice(1) is slice(0, 1): the same critic q_a",
+    ),
+]
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 36: "timeout", 24: "timeout", -24: "timeout"}
 STATUS.update({152: "timeout", 255: "timeout", 33: "no tests", 5: "no tests", None: "not run"})
@@ -260,10 +501,9 @@ def main() -> None:
     elapsed = None
     if not args.report_only:
         names = patterns()
-        if args.only:
-            names = [f"{p}__mutmut_*" if "__mutmut_" not in p else p for p in args.only]
-        elif args.survivors:
-            names = survivors()
+        if args.only or args.survivors:
+            only = [f"{p}__mutmut_*" if "__mutmut_" not in p else p for p in args.only]
+            names = (survivors() if args.survivors else []) + only
         prepare(args.fresh)
         elapsed = run(names)
         print(f"mutmut ran {elapsed / 60:.1f} minutes")
