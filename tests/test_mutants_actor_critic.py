@@ -131,7 +131,8 @@ def _generator(seed):
 def test_td3_target_without_switches_is_td3_with_the_papers_settings():
     """Called without switches, ``td3.critic_target`` is TD3 as the config's defaults set it:
     twin minimum, smoothing with target noise 0.2 and clip 0.5 (the paper's values)."""
-    batch = make_batch(64, obs_dim=3, terminated=[0, 1] * 32)
+    # 2,000 transitions: the noise passes the clip 0.5 = 2.5 sigma on about 25 of them
+    batch = make_batch(2000, obs_dim=3, terminated=[0, 1] * 1000)
     policy = DeterministicActor(3, [-2.0], [2.0], hidden=(8,))
     q = LinearQ([0.5, -0.2], [[1.0], [-2.0]])
     c = td3.TD3Config()
@@ -232,3 +233,11 @@ def test_critic_loss_sums_over_critics_the_mean_squared_error_over_the_batch():
     a = batch.act[:, 0]
     expected = ((0.5 + 2.0 * a - y) ** 2).mean() + ((-1.0 + a - y) ** 2).mean()
     assert _close(agent_module.critic_loss(q, y, batch), expected)
+
+
+def test_td3_smoothing_noise_is_drawn_on_the_actions_device():
+    """The smoothing noise is drawn on the device of the target actions (a GPU in training; here
+    PyTorch's data-less "meta" device stands for one), so the sum never mixes devices."""
+    pi_t = ConstantPolicy([0.5], [-1.0], [1.0]).to("meta")
+    a = td3.smoothed_target_action(pi_t, torch.zeros(4, 3, device="meta"), 0.2, 0.5)
+    assert a.device.type == "meta" and a.shape == (4, 1)

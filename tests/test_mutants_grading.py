@@ -60,6 +60,18 @@ def test_a_failure_message_shows_the_inputs_expected_and_actual_values():
     )
 
 
+def test_a_failure_message_shows_each_input_on_its_own_line():
+    """With several inputs, each is on its own indented line, in the reference's order."""
+    result = _grade(
+        "check_add",
+        lambda a, b: a - b,
+        lambda a, b: a + b,
+        [("c", {"a": 1.0, "b": np.array([2.0, 3.0])})],
+        say=False,
+    )
+    assert "\n  inputs:\n    a = 1\n    b = [2. 3.]\n  expected:" in result.message
+
+
 def test_a_hint_is_shown_only_when_there_is_one():
     """Without a hint the message ends with the values; with one it ends with ``hint: ...``."""
     assert "hint" not in _run(lambda x: 3 * x).message
@@ -104,7 +116,8 @@ def test_the_tolerances_passed_in_are_used_for_answers_and_mistakes():
     assert not _run(lambda x: 2 * x + 6e-7, cases=zero, atol=1e-8).passed
     assert _run(lambda x: 2.1 * x, rtol=0.1).passed
     mistake = [("three times x", lambda x: 3 * x)]
-    named = _run(lambda x: 3 * x + 6e-7, cases=zero + CASES, mistakes=mistake)
+    near_zero = [("near zero", {"x": np.array([0.0, 1.0])})]
+    named = _run(lambda x: 3 * x + 6e-7, cases=near_zero, mistakes=mistake)
     assert "this is what three times x gives" in named.message  # 6e-7 at 0: within atol
     close = _run(lambda x: 3.1 * x, mistakes=mistake, rtol=0.05)
     assert "this is what three times x gives" in close.message  # 3% off: within rtol
@@ -193,14 +206,19 @@ def test_the_display_of_inputs():
 
 
 def test_checks_draw_the_same_cases_every_time():
-    """A check's random cases come from a fixed seed: the same wrong answer fails with the same
-    message every time it is run."""
+    """A check's random cases come from fixed seeds: it calls the function on the same inputs
+    every time it is run (a failure can be reproduced)."""
+    runs = []
+    for _ in range(2):
+        seen = []
 
-    def wrong(x, theta, mu, sigma, dt, eps):
-        return x + theta * (mu - x) * dt + sigma * dt * eps  # sqrt(dt) forgotten
+        def ou_step(x, theta, mu, sigma, dt, eps, seen=seen):
+            seen.append(np.concatenate([np.ravel(v) for v in (x, theta, mu, sigma, dt, eps)]))
+            return x + theta * (mu - x) * dt + sigma * np.sqrt(dt) * eps
 
-    first = checks.check_ou_step(wrong, say=False)
-    assert not first and first.message == checks.check_ou_step(wrong, say=False).message
+        assert checks.check_ou_step(ou_step, say=False)
+        runs.append(np.concatenate(seen))
+    assert np.array_equal(runs[0], runs[1])
 
 
 def test_quadratic_q_of_the_cases_is_the_function_it_describes():
@@ -214,6 +232,9 @@ def test_quadratic_q_of_the_cases_is_the_function_it_describes():
     t = q(torch.tensor(s), torch.tensor(a))
     assert torch.allclose(t, torch.tensor(expected), rtol=0, atol=1e-12)
     assert q.description == "q(s, a) = -(a - K s)^2 + c s for a fixed K, c"
+    # one state (no batch axis) is a batch of none
+    assert np.allclose(q(s[0], a[0]), expected[0], rtol=0, atol=1e-12)
+    assert torch.allclose(q(torch.tensor(s[0]), torch.tensor(a[0])), t[0], rtol=0, atol=1e-12)
 
 
 def test_check_result_repr_names_the_check_and_its_outcome():

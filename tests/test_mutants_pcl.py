@@ -98,5 +98,14 @@ def test_update_reports_half_the_mean_squared_consistency_error_of_all_paths():
 
 def test_sampling_an_empty_episode_replay_is_refused_with_a_reason():
     """An empty replay cannot be sampled: a ValueError that says so, not an index error."""
-    with pytest.raises(ValueError, match="cannot sample from an empty episode replay"):
+    with pytest.raises(ValueError, match="^cannot sample from an empty episode replay$"):
         P.EpisodeReplay(3, 0.0).sample()
+
+
+def test_consistency_error_stays_on_the_device_of_its_inputs():
+    """On torch tensors the discount powers are made on the inputs' device, so the error can be
+    computed on a GPU (here PyTorch's data-less "meta" device stands for one)."""
+    v = torch.zeros(3, device="meta")
+    rewards = torch.zeros(3, 4, device="meta")
+    C = P.consistency_error(v, v, rewards, rewards, 0.9, 0.5)
+    assert C.device.type == "meta" and C.shape == (3,)

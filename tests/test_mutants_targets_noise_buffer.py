@@ -58,9 +58,13 @@ def test_updates_refuse_networks_of_different_shapes():
         hard_update(small, big)
     with pytest.raises(ValueError):
         hard_update(big, small)
-    with pytest.raises(ValueError, match="different parameter lists"):
+    with pytest.raises(
+        ValueError, match="^target and online networks have different parameter lists$"
+    ):
         ema_update(small, big, 0.5)
-    with pytest.raises(ValueError, match="different parameter lists"):
+    with pytest.raises(
+        ValueError, match="^target and online networks have different parameter lists$"
+    ):
         ema_update(big, small, 0.5)
     for a, b in ((_WithBuffer(), nn.Linear(2, 2)), (nn.Linear(2, 2), _WithBuffer())):
         with pytest.raises(ValueError):
@@ -223,7 +227,7 @@ def test_replay_buffer_refuses_bad_sizes_by_name():
     assert len(buf) == 1 and buf.sample(1).rew.shape == (1,)  # capacity 1 works
     with pytest.raises(ValueError, match=r"^batch_size must be an integer in \[1, "):
         buf.sample(0)
-    with pytest.raises(ValueError, match="cannot sample from an empty replay buffer"):
+    with pytest.raises(ValueError, match="^cannot sample from an empty replay buffer$"):
         ReplayBuffer(1, 1, capacity=2).sample(1)
 
 
@@ -244,4 +248,24 @@ def test_dataset_tensors_converts_a_dataset_to_float32_and_integer_actions():
     assert term.tolist() == [0.0, 1.0]
     obs, act, *_ = dataset_tensors(data, discrete=True)
     assert act.dtype == torch.long and act.tolist() == [1, 0] and obs.dtype == torch.float32
+    stored_as_floats = (data[0], np.array([1.0, 0.0], dtype=np.float32), *data[2:])
+    act = dataset_tensors(stored_as_floats, discrete=True)[1]
+    assert act.dtype == torch.long and act.tolist() == [1, 0]  # indices, whatever they came as
     assert dataset_tensors(data, device="cpu")[0].device.type == "cpu"
+
+
+# PyTorch's "meta" device holds shapes without data: on a CPU-only machine it stands for another
+# device (a GPU), so a tensor left on the CPU by mistake shows.
+def test_replay_buffer_batches_are_on_the_buffers_device():
+    """Sampled batches are moved to the buffer's device (the agent's), every field."""
+    buf = ReplayBuffer(2, 1, capacity=4, seed=0, device="meta")
+    buf.add([0.0, 1.0], [0.5], 1.0, [1.0, 2.0], False, True)
+    assert all(t.device.type == "meta" for t in buf.sample(3))
+
+
+def test_dataset_tensors_are_on_the_requested_device():
+    """``dataset_tensors(..., device=d)`` puts every tensor, the actions included, on ``d``."""
+    data = (np.zeros((2, 1)), np.array([1, 0]), np.zeros(2), np.zeros((2, 1)), np.zeros(2))
+    for discrete in (False, True):
+        tensors = dataset_tensors(data, discrete=discrete, device="meta")
+        assert all(t.device.type == "meta" for t in tensors)
