@@ -103,7 +103,7 @@ benchmarks: setup
 
 # Mutation testing of the modules whose mistakes a reader would not see (issue 26): mutmut mutates
 # the functions tools/mutation.py lists and runs the fast tests that cover them, one worker at a
-# time (about an hour on a 2-core machine, so not part of `make test`); the report, with the
+# time (13 to 33 minutes on the shared 2-core EPYC, so not part of `make test`); the report, with the
 # reason each surviving mutant is equivalent, goes to tests/mutation-report.md. ARGS passes
 # options (--survivors: only the mutants the last run left alive; --report-only).
 mutation: setup
