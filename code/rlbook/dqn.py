@@ -10,7 +10,10 @@ evaluation on fixed starts, Ctrl-C handling and checkpoints. Departures from the
 - the bootstrap is masked by ``terminated`` (never by a time-limit truncation);
 - DQN explores with an epsilon that decays linearly from ``epsilon_start`` to ``epsilon_end``
   over ``epsilon_decay`` steps (the box keeps it fixed), after ``warmup_steps`` uniform actions;
-- the loss is the squared error of the boxes (DQN's paper clips the error: Huber loss).
+- the loss is the squared error of the boxes (DQN's paper clips the error: Huber loss);
+- the boxes' gradient steps ``theta <- theta - alpha * grad`` are Adam steps with learning rate
+  ``lr_q`` (DQN's paper used RMSProp);
+- DQN's epsilon schedule runs on the environment step (warm-up included), counted by ``store``.
 """
 
 from __future__ import annotations
