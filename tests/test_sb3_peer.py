@@ -73,7 +73,7 @@ def test_the_peers_refuse_what_they_cannot_honour():
     with pytest.raises(ValueError, match="algo must be one of"):
         runners.sb3_model("ppo", "Pendulum-v1", 0)
     if not torch.cuda.is_available():  # SB3 alone would quietly run on the CPU
-        refused("td3", r"device='cuda' asks for CUDA", device="cuda")
+        refused("td3", r"device='cuda' but CUDA is not available here", device="cuda")
 
 
 def test_the_peers_default_device_is_rlbooks(monkeypatch):
