@@ -61,6 +61,7 @@ def test_riccati_gain_of_the_test_problem():
     assert sol.K[0, 0] == pytest.approx(GAMMA * p / (1 + GAMMA * p), rel=1e-10)
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize(
     "name,train,kwargs",
     [
@@ -76,6 +77,7 @@ def test_deterministic_actor_critics_reach_the_riccati_gain(name, train, kwargs)
     assert abs(k - k_star) / k_star < TOLERANCE, f"{name}: gain {k:.3f} vs Riccati {k_star:.3f}"
 
 
+@pytest.mark.heavy
 def test_sac_reaches_the_mean_gain_of_the_soft_lqr():
     alpha = 0.01
     sol, cov = soft_lqr_solution(make_env(), GAMMA, alpha)
