@@ -25,6 +25,11 @@ from rlbook.envs import LQREnv, lqr_solution, soft_lqr_solution
 GAMMA = 0.9
 TOLERANCE = 0.25
 
+# one thread: on networks of 64 units a second thread only adds synchronisation, and on a busy
+# 2-core machine its OpenMP spinning slowed these runs several times (SAC 257 s with two, 21-44 s
+# with one)
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 
 def make_env():
     return LQREnv(
