@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-# The environment variables that pick the vector code paths (see `make unit-cpu2`).
+# The environment variables that pick the vector code paths; printed when set.
 KERNEL_VARIABLES = (
     "ATEN_CPU_CAPABILITY",
     "MKL_ENABLE_INSTRUCTIONS",
@@ -26,16 +26,36 @@ def _cpu_model() -> str:
     return f"{model.group(1) if model else 'unknown CPU'} ({' '.join(sorted(flags)) or 'no avx2'})"
 
 
+def pytest_configure(config):
+    """Under `make unit-emulated` (tools/emulated_cpu.sh), refuse to run if torch did not get the
+    kernels the emulated CPU should give it: the stage would then test this machine's CPU again."""
+    expected = os.environ.get("RLBOOK_EXPECTED_CAPABILITY")
+    got = torch.backends.cpu.get_cpu_capability()
+    if expected and got != expected:
+        raise pytest.UsageError(
+            f"emulated CPU {os.environ.get('RLBOOK_EMULATED_CPU')}: torch CPU capability {got}, "
+            f"expected {expected}"
+        )
+
+
 def pytest_report_header(config):
     """Which CPU and which kernels this run used: a failure that depends on them says so."""
-    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    import scipy.linalg  # noqa: F401  (loads scipy's own OpenBLAS, so the BLAS lines name it too)
+    from numpy._core._multiarray_umath import (
+        __cpu_baseline__,
+        __cpu_dispatch__,
+        __cpu_features__,
+    )
 
-    numpy_simd = [t for t in __cpu_dispatch__ if __cpu_features__.get(t)] or ["baseline only"]
+    numpy_simd = [t for t in __cpu_dispatch__ if __cpu_features__.get(t)] or ["none"]
+    emulated = os.environ.get("RLBOOK_EMULATED_CPU")
+    cpu = f"qemu-x86_64 -cpu {emulated} on {_cpu_model()}" if emulated else _cpu_model()
     lines = [
-        f"cpu: {_cpu_model()}",
+        f"cpu: {cpu}",
         f"torch {torch.__version__}: CPU capability {torch.backends.cpu.get_cpu_capability()}, "
         f"{torch.get_num_threads()} threads",
-        f"numpy {np.__version__}: SIMD dispatch targets in use: {' '.join(numpy_simd)}",
+        f"numpy {np.__version__}: SIMD baseline {' '.join(__cpu_baseline__)}, dispatch targets "
+        f"in use: {' '.join(numpy_simd)}",
     ]
     try:
         from threadpoolctl import threadpool_info
@@ -44,7 +64,8 @@ def pytest_report_header(config):
             if pool["user_api"] != "blas":
                 continue
             lines.append(
-                f"{pool['internal_api']} {pool.get('version')} ({pool['prefix']}): "
+                f"{pool['internal_api']} {pool.get('version')} "
+                f"({os.path.basename(os.path.dirname(pool['filepath']))}): "
                 f"core {pool.get('architecture')}, {pool['num_threads']} threads"
             )
     except ImportError:

@@ -39,6 +39,7 @@ def test_td_loss_uses_the_taken_action():
     assert torch.isclose(loss, torch.tensor((1.0 + 4.0) / 2))
 
 
+@pytest.mark.heavy
 def test_batch_fqi_and_nfqi_ema_recover_the_exact_q_star():
     """A linear Q-network on one-hot states is a table, so both must reach Q* of the MDP. Measured
     (seed 0, gamma 0.8): FQI 3e-5 after 53 iterations, NFQI-EMA 2e-5 after 5,000 steps. Each fit
@@ -66,6 +67,7 @@ def test_q_value_iteration_satisfies_the_bellman_equation():
     assert np.allclose(q, mdp.reward + 0.9 * q.max(1)[mdp.next_state], rtol=0, atol=1e-12)
 
 
+@pytest.mark.heavy
 def test_dqn_target_copies_every_k_updates_and_epsilon_decays():
     res = dqn.train(
         "CartPole-v1",
@@ -130,6 +132,7 @@ def test_dqn_output_layer_stays_float32_under_bf16_autocast():
     assert torch.allclose(q, torch.full_like(q, 300.7), rtol=0, atol=1e-4)
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("double", [False, True])
 def test_dqn_same_seed_same_curve(double):
     kw = dict(

@@ -87,6 +87,7 @@ def test_maximizers_respect_the_box():
         assert torch.allclose(acts, torch.ones(5, 1), atol=1e-3)  # projected or clipped to 1
 
 
+@pytest.mark.heavy
 def test_explicit_fqi_recovers_the_riccati_q_and_gain(lqr):
     data, sol = lqr
     torch.manual_seed(0)
@@ -107,6 +108,7 @@ def test_explicit_fqi_recovers_the_riccati_q_and_gain(lqr):
     assert np.abs(K - sol.K).max() < 1e-4
 
 
+@pytest.mark.heavy
 def test_amortized_fqi_policy_matches_the_explicit_argmax(lqr):
     data, sol = lqr
     torch.manual_seed(0)
@@ -132,6 +134,7 @@ def test_amortized_fqi_policy_matches_the_explicit_argmax(lqr):
     assert len(res.deltas_pi) == len(res.deltas)
 
 
+@pytest.mark.heavy
 def test_nfqca_policy_approaches_the_lqr_gain(lqr):
     data, sol = lqr
     torch.manual_seed(0)

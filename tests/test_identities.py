@@ -1319,6 +1319,7 @@ def test_smooth_bellman_operator_is_a_contraction_and_its_policy_is_optimal():
 
 
 # --- Monte Carlo: the maximum of noisy estimates, the double and clipped estimators -------------
+@pytest.mark.heavy
 def test_max_of_noisy_estimates_decomposes_into_evaluation_bias_minus_selection_loss():
     """montecarlo.md:47-70 for independent N(mu_a, 1) estimates of ten actions (the chapter's
     cell): ``E[max] >= max mu`` (strict here); ``E[max] - max mu = E[eps_{a*}] - (max mu -
@@ -1473,6 +1474,7 @@ def test_policy_gradient_through_the_critic_is_the_chain_rule():
 
 
 # --- ex-beyond: averaging, climbing and mode-seeking on a two-mode Boltzmann target ----------------
+@pytest.mark.heavy
 def test_regression_averages_modes_gradient_ascent_and_reverse_kl_pick_one():
     """summary.md, ex-beyond, on ``q(a) = alpha log p(a)`` with ``p`` the two-mode mixture
     0.6 N(-1, 0.3^2) + 0.4 N(1, 0.3^2) (so the Boltzmann policy at temperature alpha is ``p``):

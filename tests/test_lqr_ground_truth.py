@@ -25,6 +25,11 @@ from rlbook.envs import LQREnv, lqr_solution, soft_lqr_solution
 GAMMA = 0.9
 TOLERANCE = 0.25
 
+# one thread: on networks of 64 units a second thread only adds synchronisation, and on a busy
+# 2-core machine its OpenMP spinning slowed these runs several times (SAC 257 s with two, 21-44 s
+# with one)
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 
 def make_env():
     return LQREnv(
@@ -61,6 +66,7 @@ def test_riccati_gain_of_the_test_problem():
     assert sol.K[0, 0] == pytest.approx(GAMMA * p / (1 + GAMMA * p), rel=1e-10)
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize(
     "name,train,kwargs",
     [
@@ -76,6 +82,7 @@ def test_deterministic_actor_critics_reach_the_riccati_gain(name, train, kwargs)
     assert abs(k - k_star) / k_star < TOLERANCE, f"{name}: gain {k:.3f} vs Riccati {k_star:.3f}"
 
 
+@pytest.mark.heavy
 def test_sac_reaches_the_mean_gain_of_the_soft_lqr():
     alpha = 0.01
     sol, _ = soft_lqr_solution(make_env(), GAMMA, alpha)

@@ -128,12 +128,14 @@ def _train(agent_kind, d, solved):
     return tuple(P.distances(result)[-1])
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("d", [1, 5])
 def test_pcl_converges_to_the_soft_optimum(solved, d):
     _, v_err, pi_err = _train("pcl", d, solved)
     assert v_err < 0.02 and pi_err < 0.01, (v_err, pi_err)
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("d", [1, 5])
 def test_unified_pcl_converges_to_the_soft_optimum(solved, d):
     _, v_err, pi_err = _train("unified", d, solved)

@@ -69,6 +69,7 @@ def test_ou_noise_follows_its_recursion_and_resets():
     assert np.allclose(noise.state, 0.2)
 
 
+@pytest.mark.heavy
 def test_ou_stationary_std_and_autocorrelation():
     theta, sigma, dt = 0.15, 0.2, 0.5
     noise = OrnsteinUhlenbeckNoise(1, theta, sigma, dt=dt, seed=0)
@@ -81,6 +82,7 @@ def test_ou_stationary_std_and_autocorrelation():
     assert lag1 == pytest.approx(1 - theta * dt, abs=0.01)
 
 
+@pytest.mark.heavy
 def test_gaussian_noise_is_uncorrelated():
     noise = GaussianNoise(1, sigma=0.5, seed=0)
     xs = np.array([noise()[0] for _ in range(100_000)])
