@@ -1,7 +1,8 @@
 """Sphinx extension for the pages around the chapters (loaded by ``_config.yml``).
 
-It also turns off the theme's top navbar (see ``_one_top_bar``); the book's sidebar buttons and
-layout fixes are ``web/static/rlbook-nav.js`` and ``web/static/rlbook.css``.
+It also turns off the theme's top navbar (``_one_top_bar``) and leaves the themes' source maps
+out of the built site (``_drop_source_maps``); the book's sidebar buttons and layout fixes are
+``web/static/rlbook-nav.js`` and ``web/static/rlbook.css``.
 
 ``chapter-map`` directive, used on the landing page: one line of content per chapter,
 ``DOCNAME: what it teaches``; it becomes a table with the chapter (a link, its title), what it
@@ -14,6 +15,8 @@ chapter has been read, and the page is written again whenever a chapter was exec
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from docutils import nodes
 from docutils.parsers.rst import directives
@@ -186,8 +189,21 @@ def _one_top_bar(app, config):
     config.html_theme_options = {**config.html_theme_options, "navbar_persistent": []}
 
 
+def _drop_source_maps(app, exception):
+    """The themes ship source maps of their scripts and styles (3.4 MB); a reader's browser never
+    asks for them (only its developer tools do), so the built site goes without. So it does
+    without pydata-sphinx-theme's fontawesome.js (1.5 MB), which no page loads any more
+    (``_templates/static/webpack-macros.html``)."""
+    if exception is not None or app.builder.format != "html":
+        return
+    static = Path(app.outdir) / "_static"
+    for path in {*static.rglob("*.map"), *static.glob("scripts/fontawesome.js*")}:
+        path.unlink(missing_ok=True)
+
+
 def setup(app):
     app.connect("config-inited", _one_top_bar)
+    app.connect("build-finished", _drop_source_maps)
     app.add_node(chapter_map)
     app.add_directive("chapter-map", ChapterMap)
     app.add_post_transform(ChapterMapTransform)
