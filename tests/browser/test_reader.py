@@ -197,6 +197,7 @@ def test_a_keyboard_reader_reaches_the_pcl_slider(open_page):
             break
         math_stops += where == "math"
     assert where == "slider", f"no slider reached in {stops} Tab presses"
+    print(f"{stops} Tab presses to the first slider")
     _shot(page, "pcl-slider-focused-1366x768")
     assert math_stops == 0, f"{math_stops} formulas were Tab stops"
     assert stops <= MAX_TABS_TO_SLIDER, f"{stops} Tab presses to the first slider"
