@@ -93,16 +93,23 @@ def main(recorded_dir: Path, cache_dir: Path, config_out: Path) -> int:
             missing.append(md.stem)
             continue
         book_nb = chapter_notebook(md, extensions)
-        nb = merge(book_nb, nbformat.read(run_path, as_version=4)) if run_path.exists() else None
+        recorded = nbformat.read(run_path, as_version=4) if run_path.exists() else None
+        nb = merge(book_nb, recorded) if recorded is not None else None
         if nb is None:
             missing.append(md.stem)
             continue
-        seconds = nb.metadata.get("rlbook", {}).get("execution_seconds")
+        # the time of the run that produced these outputs, for the exec-stats page (read from the
+        # recording: the merged notebook is the book's, which does not carry it)
+        seconds = recorded.metadata.get("rlbook", {}).get("execution_seconds")
         bundle = CacheBundleIn(nb, str(md), data={"execution_seconds": seconds})
         cache.cache_notebook_bundle(bundle, check_validity=True, overwrite=True)
         cache.match_cache_notebook(chapter_notebook(md, extensions))  # raises KeyError if not
         seeded.append(md.stem)
     config["execute"] = {**config.get("execute", {}), "execute_notebooks": "cache"}
+    # jupyter-book resolves local extensions' folders against the config file's folder
+    extensions_at = config.get("sphinx", {}).get("local_extensions") or {}
+    for name, folder in extensions_at.items():
+        extensions_at[name] = str((ROOT / folder).resolve())
     config["execute"]["cache"] = str(cache_dir.resolve())
     config_out.parent.mkdir(parents=True, exist_ok=True)
     config_out.write_text(

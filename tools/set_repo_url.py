@@ -1,7 +1,8 @@
 """Point the book at another repository: `make set-repo-url URL=https://github.com/you/fork`.
 
-Rewrites `repository.url` in _config.yml (launch buttons, repository links) and the Colab install
-cell of every chapter (both the .md source and its paired .ipynb).
+Rewrites `repository.url` in _config.yml (launch buttons, repository links), the Colab install
+cell of every chapter (both the .md source and its paired .ipynb) and the landing page's
+instructions (intro.md).
 """
 
 import re
@@ -22,6 +23,9 @@ def main(url: str) -> None:
         (ROOT / "chapters").glob("*.ipynb")
     ):
         path.write_text(path.read_text().replace(f"git+{old}", f"git+{url}"))
+    # the landing page's instructions (git clone, pip install from the repository)
+    intro = ROOT / "intro.md"
+    intro.write_text(intro.read_text().replace(old, url))
     print(f"repository URL: {old} -> {url}")
 
 

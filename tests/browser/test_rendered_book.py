@@ -1,4 +1,5 @@
-"""Every page of the built book opened in headless Chromium with the network cut off."""
+"""Every page of the built book opened in headless Chromium with the network cut off, at a laptop's
+size (1366x768) and a phone's (390x844); a full-page screenshot of each lands in screenshots/."""
 
 from pathlib import Path
 
@@ -7,14 +8,16 @@ import pytest
 from browser_support import SHOTS, built_pages
 
 PAGES = built_pages()
+SIZES = {"1366x768": (1366, 768), "390x844": (390, 844)}
 
 
 @pytest.fixture
 def page_report(browser, server):
     """Open a page; return the page and what went wrong while loading it."""
 
-    def open_page(name):
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+    def open_page(name, size="1366x768"):
+        width, height = SIZES[size]
+        page = browser.new_page(viewport={"width": width, "height": height})
         report = {"console": [], "failed": [], "external": []}
         page.on(
             "console", lambda m: report["console"].append(m.text) if m.type == "error" else None
@@ -47,9 +50,10 @@ def test_the_book_has_pages():
     assert "intro.html" in PAGES and any(p.startswith("chapters/") for p in PAGES), PAGES
 
 
+@pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("name", PAGES)
-def test_page_renders_offline(page_report, name):
-    page, report = page_report(name)
+def test_page_renders_offline(page_report, name, size):
+    page, report = page_report(name, size)
     try:
         assert not report["external"], f"requests to other hosts: {report['external']}"
         assert not report["failed"], f"failed requests: {report['failed']}"
@@ -86,7 +90,9 @@ def test_page_renders_offline(page_report, name):
         assert rendered >= views, f"{views} widget views, {rendered} rendered"
         SHOTS.mkdir(exist_ok=True)
         page.screenshot(
-            path=str(SHOTS / (Path(name).with_suffix("").as_posix().replace("/", "_") + ".png")),
+            path=str(
+                SHOTS / f"{Path(name).with_suffix('').as_posix().replace('/', '_')}-{size}.png"
+            ),
             full_page=True,
         )
     finally:
