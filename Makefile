@@ -82,12 +82,13 @@ jupyterlab: setup browser-deps
 test: setup
 	bash tools/timed_stages.sh lint unit unit-cpu2 notebooks book-from-notebooks browser jupyterlab
 
-# After editing a chapter's .md, regenerate its paired .ipynb (the .md is the source), format the
-# notebook's code with ruff, and carry the formatting back into the .md.
+# After editing a chapter's .md (the one source): format its code cells with ruff, in the .md
+# itself, then write every chapter's notebook for readers, chapters/NAME.ipynb (what Colab, the
+# download button, JupyterLab and nbval open: the book's markup rendered as plain Markdown, the
+# code cells the .md's; tools/reader_notebooks.py says how). A test fails when one is stale.
 sync: setup
-	.venv/bin/jupytext --sync chapters/*.md
-	.venv/bin/ruff format chapters/*.ipynb
-	.venv/bin/jupytext --sync chapters/*.ipynb
+	.venv/bin/jupytext --pipe ".venv/bin/ruff format -" chapters/*.md
+	$(PY) tools/reader_notebooks.py
 
 # The committed benchmark results the Benchmarks and PCL chapters plot (hours on a laptop, not part
 # of `make test`; see benchmarks/README.md), written straight into the package, where the chapters
