@@ -3,7 +3,7 @@ and nbval open) is generated from its ``.md`` by ``tools/reader_notebooks.py``, 
 has the chapter's code cells, and reads like the page when a plain front end renders it.
 
 "Renders" is nbconvert's HTML of the notebook, with the cells JupyterLab and Colab hide hidden
-(``tests/notebook_html.py``); ``tests/browser/test_reader_notebooks.py`` opens the same HTML in
+(``tests/notebook_html.py``); ``tests/browser/test_notebooks_in_a_browser.py`` opens the same HTML in
 Chromium with the book's MathJax and checks the math and the numbers against the built book.
 """
 
