@@ -20,8 +20,9 @@ import threading
 import nbformat
 import notebook_html as h
 import pytest
-from browser_support import HTML, ROOT, SHOTS
 from bs4 import BeautifulSoup
+
+from browser_support import HTML, ROOT, SHOTS
 
 CHAPTERS = sorted((ROOT / "chapters").glob("*.md"))
 SHOT_DIR = SHOTS / "notebooks"
@@ -113,9 +114,10 @@ def test_notebook_renders_in_a_plain_front_end(browser, notebook_server, md):
         for number, _label in want["equations"]:
             tags = page.eval_on_selector_all("mjx-mtd mjx-mtext, mjx-labels", "e => e.length")
             assert tags, "no equation number typeset"
-            assert f"({number})" in page.evaluate("document.body.innerText") or page.locator(
-                f"mjx-container:has-text('({number})')"
-            ).count(), f"equation ({number}) not shown"
+            assert (
+                f"({number})" in page.evaluate("document.body.innerText")
+                or page.locator(f"mjx-container:has-text('({number})')").count()
+            ), f"equation ({number}) not shown"
         SHOT_DIR.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOT_DIR / f"{md.stem}.png"))
         boxes = page.locator("blockquote:has(strong:text-matches('^Algorithm \\\\d+'))")
