@@ -27,7 +27,7 @@ import reader_notebooks as rn  # noqa: E402
 #: markup of the book that no front end renders: fenced directives, roles, directive options
 RAW = re.compile(
     r"(`{3,}|:{3,})\s*\{[\w:-]+\}|\{(prf:ref|ref|numref|eq|cite|cite:[a-z]+|doc|math|download)\}"
-    r"|^:(label|class|pyobject|tags):|:::|\(\w[\w-]*\)=$",
+    r"|^:(label|class|pyobject|tags):|:::|\(\w[\w-]*\)=$|\*\*\w|<a id=|<details",
     re.M,
 )
 

@@ -38,6 +38,11 @@ def problems(md: Path, nb: nbformat.NotebookNode) -> list[str]:
     if fences:
         found.append(f"directives rendered as code blocks: {fences}")
     want = h.expected(md)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("---"):
+            found.append(
+                f"a Markdown cell starts with ---, front matter to MyST: {cell.source[:40]!r}"
+            )
 
     ids = {n.get("id") for n in page.find_all(id=True)}
     for number, label, title in want["algorithms"]:

@@ -496,7 +496,7 @@ class Renderer:
             entry = self.label(label, ("exercise",))
             title = f"Exercise {entry.number}" + (f" ({self.inline(d.arg)})" if d.arg else "")
             state["exercise"] = label
-            head = f"---\n\n{anchor(label)}\n**{title}**"
+            head = f"{anchor(label)}\n**{title}**"
             if name == "exercise":
                 return f"{head}\n\n{self.blocks(d.body, state)}"
             return head
