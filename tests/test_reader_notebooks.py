@@ -132,6 +132,10 @@ def test_code_cells_are_the_chapters(md):
     assert [c.metadata.get("tags", []) for c in ours] == [
         c.metadata.get("tags", []) for c in theirs
     ]
+    for cell in ours:  # the page folds these cells' code and shows their figures: so does this
+        if "hide-input" in cell.metadata.get("tags", []):
+            assert cell.metadata["jupyter"] == {"source_hidden": True}
+            assert cell.metadata["cellView"] == "form"
     # Colab: the title, then the cell that installs rlbook; no jupytext pairing to overwrite the .md
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
     assert nb.cells[1].cell_type == "code" and '"google.colab" in sys.modules' in nb.cells[1].source

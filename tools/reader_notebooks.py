@@ -30,7 +30,7 @@ shows, and its code cells are the chapter's, one for one (same source, same tags
   JupyterLab, VS Code and on GitHub); a solution's code cells keep their place and source (nbval
   runs them) and are hidden: ``metadata.jupyter.source_hidden`` and ``outputs_hidden`` (JupyterLab,
   VS Code) and ``"cellView": "form"`` (Colab: the cell shows only a "Show code" button). Cells
-  tagged ``hide-input`` are hidden the same way.
+  tagged ``hide-input`` have their code hidden the same way, their outputs shown, as on the page.
 * The book's MathJax macros (``_config.yml``) are expanded, since a front end knows none of them.
 
 Anything the generator does not know (another directive or role) stops it with an error, so a
@@ -641,8 +641,10 @@ def reader_notebook(md: Path, book: Book | None = None) -> nbformat.NotebookNode
         elif cell.cell_type == "code":
             new = nbformat.v4.new_code_cell(cell.source)
             metadata = copy.deepcopy(dict(cell.metadata))
-            if state.get("solution") or "hide-input" in metadata.get("tags", []):
+            if state.get("solution"):  # neither the code nor what it prints
                 metadata.update(copy.deepcopy(HIDDEN))
+            elif "hide-input" in metadata.get("tags", []):  # the code folded, its figure shown
+                metadata.update({"jupyter": {"source_hidden": True}, "cellView": "form"})
             new.metadata = nbformat.from_dict(metadata)
             cells.append(new)
         else:
