@@ -24,8 +24,10 @@ $(WEB_STAMP): web/package.json web/package-lock.json web/assemble.sh
 	bash web/assemble.sh
 	touch $@
 
+# The download button hands out each chapter's notebook for readers, with the build's outputs.
 book: setup
 	RLBOOK_PROGRESS=0 $(JB) build . -W -n --keep-going
+	$(PY) tools/reader_notebooks.py --downloads _build/html
 
 build: book
 
@@ -63,6 +65,7 @@ notebooks: setup
 book-from-notebooks: setup
 	$(PY) tools/seed_book_cache.py $(NB_RECORD) _build/.nbval_cache _build/config-nbval.yml
 	RLBOOK_PROGRESS=0 $(JB) build . --config _build/config-nbval.yml -W -n --keep-going
+	$(PY) tools/reader_notebooks.py --downloads _build/html
 
 # Debian's Chromium for the browser tests (Playwright's own browser download is not used).
 browser-deps:

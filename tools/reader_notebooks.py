@@ -2,6 +2,7 @@
 
     python tools/reader_notebooks.py            write every chapter's notebook (``make sync``)
     python tools/reader_notebooks.py --check    exit 1, naming them, if any is stale
+    python tools/reader_notebooks.py --downloads _build/html    the download button's notebooks
 
 The ``.md`` is the one source. The ``.ipynb`` beside it is what Colab's launch button opens, what
 the download button hands out, what a student opens in JupyterLab, VS Code or on GitHub, and what
@@ -678,6 +679,37 @@ def reader_notebook(md: Path, book: Book | None = None) -> nbformat.NotebookNode
     return nb
 
 
+def with_outputs(nb, executed) -> nbformat.NotebookNode:
+    """``nb`` with the outputs of ``executed``, the same code cells run (the book's build)."""
+    nb = copy.deepcopy(nb)
+    ours = [c for c in nb.cells if c.cell_type == "code"]
+    run = [c for c in executed.cells if c.cell_type == "code"]
+    if [c.source.strip() for c in ours] != [c.source.strip() for c in run]:
+        raise ValueError("the executed notebook's code cells are not the chapter's")
+    for cell, done in zip(ours, run, strict=True):
+        cell.outputs, cell.execution_count = done.get("outputs", []), done.get("execution_count")
+    if "widgets" in executed.metadata:  # the state that widget outputs display from
+        nb.metadata["widgets"] = executed.metadata["widgets"]
+    return nb
+
+
+def downloads(html: Path, mds: list[Path], book: Book) -> int:
+    """The book's download button (sphinx-book-theme) hands out ``_sources/chapters/NAME.ipynb``,
+    which the build writes as the executed MyST notebook, markup and all: replace it by the
+    reader's notebook with the build's outputs (``make book`` and ``make book-from-notebooks``
+    run this after the build)."""
+    done = []
+    for md in mds:
+        target = html / "_sources" / md.relative_to(ROOT).with_suffix(".ipynb")
+        if not target.exists():
+            raise SystemExit(f"reader_notebooks: {target} is missing: is the book built?")
+        executed = nbformat.read(target, as_version=4)
+        target.write_text(dumps(with_outputs(reader_notebook(md, book), executed)), "utf8")
+        done.append(md.stem)
+    print(f"reader_notebooks: the download button hands out the reader's notebook: {len(done)}")
+    return 0
+
+
 def dumps(nb) -> str:
     return nbformat.writes(nb, version=4) + "\n"
 
@@ -685,10 +717,18 @@ def dumps(nb) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="only report stale notebooks")
+    parser.add_argument(
+        "--downloads",
+        type=Path,
+        metavar="HTML_DIR",
+        help="replace the built book's download notebooks (HTML_DIR/_sources/chapters/*.ipynb)",
+    )
     parser.add_argument("chapters", nargs="*", type=Path, help="default: every chapters/*.md")
     args = parser.parse_args(argv)
     book = load_book()
     mds = [p.resolve() for p in args.chapters] or sorted(CHAPTERS.glob("*.md"))
+    if args.downloads:
+        return downloads(args.downloads, mds, book)
     stale = []
     for md in mds:
         text = dumps(reader_notebook(md, book))

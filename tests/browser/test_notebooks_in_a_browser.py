@@ -164,3 +164,19 @@ def test_numbers_match_the_built_book(md):
     book = _numbers_in_book(md.stem)
     ours = {label.lower(): number for label, number in _numbers_in_notebook(md).items()}
     assert ours == book  # Sphinx writes ids in lower case
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.stem)
+def test_download_button_hands_out_the_notebook_for_readers(md):
+    """The page's .ipynb download (sphinx-book-theme writes the executed MyST notebook there;
+    `make book` replaces it, tools/reader_notebooks.py --downloads) is chapters/NAME.ipynb with
+    the build's outputs: the same cells, Markdown, code and metadata."""
+    page = BeautifulSoup((HTML / "chapters" / f"{md.stem}.html").read_text("utf8"), "html.parser")
+    link = page.select_one("a.btn-download-notebook-button")
+    href = link.get("href") if link else None
+    assert href == f"../_sources/chapters/{md.stem}.ipynb", href
+    handed = nbformat.read(HTML / "_sources" / "chapters" / f"{md.stem}.ipynb", as_version=4)
+    ours = nbformat.read(md.with_suffix(".ipynb"), as_version=4)
+    assert [(c.cell_type, c.source, c.metadata) for c in handed.cells] == [
+        (c.cell_type, c.source, c.metadata) for c in ours.cells
+    ], "the download is not the notebook for readers: run `make book`"
