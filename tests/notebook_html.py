@@ -11,6 +11,7 @@ solutions, which the rendered notebook must show (or hide).
 from __future__ import annotations
 
 import copy
+import functools
 import re
 import sys
 from pathlib import Path
@@ -77,9 +78,14 @@ def words(text: str) -> str:
     return " ".join(re.findall(r"[A-Za-z]+", text)).lower()
 
 
+@functools.cache
+def book() -> rn.Book:
+    return rn.load_book()
+
+
 def expected(md: Path) -> dict:
     """What the chapter's page shows, read from its .md with the generator's own parser."""
-    book = rn.load_book()
+    book_ = book()
     doc = md.relative_to(ROOT).with_suffix("").as_posix()
     nb = jupytext.read(md)
     algorithms, equations, includes, cited, solutions = [], [], [], [], []
@@ -92,7 +98,7 @@ def expected(md: Path) -> dict:
         for b in rn.walk(rn.parse_blocks(cell.source)):
             if isinstance(b, rn.Directive):
                 if b.name == "prf:algorithm":
-                    entry = book.labels[b.options["label"]]
+                    entry = book_.labels[b.options["label"]]
                     algorithms.append((entry.number, b.options["label"], b.arg))
                 elif b.name == "literalinclude":
                     includes.append(((md.parent / b.arg).resolve(), b.options.get("pyobject")))
@@ -103,7 +109,7 @@ def expected(md: Path) -> dict:
                 elif b.name == "solution-end":
                     in_solution = False
             elif isinstance(b, rn.Math) and b.label:
-                equations.append((book.labels[b.label].number, b.label))
+                equations.append((book_.labels[b.label].number, b.label))
             elif isinstance(b, str):
                 for group in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", b):
                     cited += [k.strip() for k in group.split(",")]

@@ -22,7 +22,7 @@ from sphinx.directives.code import LiteralIncludeReader
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("*.md"))
-BOOK = h.rn.load_book()
+BOOK = h.book()
 
 
 def problems(md: Path, nb: nbformat.NotebookNode) -> list[str]:
