@@ -643,10 +643,15 @@ def test_chapter_md_renders_with_jupyterlab_myst(page, lab):
     box.scroll_into_view_if_needed()
     box.screenshot(path=SHOTS / "ddpg-md-algorithm.png")
     steps.done("algorithm box rendered by jupyterlab-myst", box)
+    page.wait_for_function(  # every Markdown cell rendered (jupyterlab-myst renders them async)
+        f"""() => [...document.querySelectorAll('.jp-MarkdownCell')].every(
+            c => [...c.querySelectorAll(`{rendered}`)].some(r => r.innerText.trim()))"""
+    )
     assert page.locator(f":is({rendered}) code[class*='{{prf']").count() == 0
     text = page.evaluate(
         f"() => [...document.querySelectorAll(`{rendered}`)].map(e => e.innerText).join('\\n')"
     )
+    text = re.sub(r"\s+", " ", text)  # no-break spaces (jupyterlab-myst writes some) included
     checks = {
         "algorithm box, numbered in the notebook": "Algorithm 1 (Deep Deterministic" in text,
         "admonitions": "Correction to the source: DDPG" in text,
