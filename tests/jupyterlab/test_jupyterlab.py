@@ -36,6 +36,12 @@ chapters/td3.md) run as given reports "not implemented yet"; its text replaced (
 by a wrong answer, the max of the two critics, the check names that mistake; replaced by the
 chapter's solution, it passes.
 
+Then a chapter as a student and an author open it (no kernel work): chapters/ddpg.ipynb, the
+notebook for readers (numbered algorithm box with its math, package code folded, solutions
+hidden, no raw MyST), and chapters/ddpg.md opened as a Jupytext notebook, whose algorithm box
+jupyterlab-myst must render. Cells are not windowed (``windowingMode: none``), so that every
+Markdown cell is in the page.
+
 Screenshots of every step land in ``screenshots/jupyterlab/`` (not committed), with
 ``timings.txt``, the seconds each step took. The whole test takes about 70 s on 2 cores.
 """
