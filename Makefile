@@ -25,8 +25,10 @@ $(WEB_STAMP): web/package.json web/package-lock.json web/assemble.sh
 	bash web/assemble.sh
 	touch $@
 
+# The download button hands out each chapter's notebook for readers, with the build's outputs.
 book: setup
 	RLBOOK_PROGRESS=0 $(JB) build . -W -n --keep-going
+	$(PY) tools/reader_notebooks.py --downloads _build/html
 
 build: book
 
@@ -85,6 +87,7 @@ notebooks: setup
 book-from-notebooks: setup
 	$(PY) tools/seed_book_cache.py $(NB_RECORD) _build/.nbval_cache _build/config-nbval.yml
 	RLBOOK_PROGRESS=0 $(JB) build . --config _build/config-nbval.yml -W -n --keep-going
+	$(PY) tools/reader_notebooks.py --downloads _build/html
 
 # Debian's Chromium for the browser tests (Playwright's own browser download is not used).
 browser-deps:
@@ -104,12 +107,13 @@ jupyterlab: setup browser-deps
 test: setup
 	bash tools/timed_stages.sh lint unit unit-cpu2 unit-emulated notebooks book-from-notebooks browser jupyterlab
 
-# After editing a chapter's .md, regenerate its paired .ipynb (the .md is the source), format the
-# notebook's code with ruff, and carry the formatting back into the .md.
+# After editing a chapter's .md (the one source): format its code cells with ruff, in the .md
+# itself, then write every chapter's notebook for readers, chapters/NAME.ipynb (what Colab, the
+# download button, JupyterLab and nbval open: the book's markup rendered as plain Markdown, the
+# code cells the .md's; tools/reader_notebooks.py says how). A test fails when one is stale.
 sync: setup
-	.venv/bin/jupytext --sync chapters/*.md
-	.venv/bin/ruff format chapters/*.ipynb
-	.venv/bin/jupytext --sync chapters/*.ipynb
+	.venv/bin/jupytext --pipe ".venv/bin/ruff format -" chapters/*.md
+	$(PY) tools/reader_notebooks.py
 
 # The committed benchmark results the Benchmarks and PCL chapters plot (hours on a laptop, not part
 # of `make test`; see benchmarks/README.md), written straight into the package, where the chapters

@@ -1,7 +1,8 @@
-"""The book's structure: labels, citations, cross-references, notebook pairs, install cells, and
-its coverage of the source chapter (through the committed tests/source_fingerprint.json and
-tests/source_map.yml: no test reads a file outside the repository, except the one that checks the
-fingerprint against the source when the source lies beside the repository)."""
+"""The book's structure: labels, citations, cross-references, install cells, and its coverage of
+the source chapter (through the committed tests/source_fingerprint.json and tests/source_map.yml:
+no test reads a file outside the repository, except the one that checks the fingerprint against
+the source when the source lies beside the repository). The notebooks beside the chapters:
+tests/test_reader_notebooks.py."""
 
 import importlib.util
 import json
@@ -223,20 +224,6 @@ def test_every_correction_to_the_source_is_labelled_and_listed_on_the_errata_pag
 def test_macros_used_are_defined_for_mathjax():
     macros = CONFIG["sphinx"]["config"]["mathjax3_config"]["tex"]["macros"]
     assert "Bellman" in macros
-
-
-@pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.stem)
-def test_notebook_pair_is_in_sync(md):
-    ipynb = md.with_suffix(".ipynb")
-    assert ipynb.exists(), f"{ipynb.name} is missing: run `make sync`"
-    a, b = jupytext.read(md), jupytext.read(ipynb)
-    cells_a = [(c.cell_type, c.source.strip()) for c in a.cells]
-    cells_b = [(c.cell_type, c.source.strip()) for c in b.cells]
-    assert cells_a == cells_b, f"{md.name} and {ipynb.name} differ: run `make sync`"
-    tags_a = [c.metadata.get("tags", []) for c in a.cells]
-    tags_b = [c.metadata.get("tags", []) for c in b.cells]
-    assert tags_a == tags_b
-    assert b.metadata.get("jupytext", {}).get("formats") == "ipynb,md:myst"
 
 
 @pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.stem)
