@@ -1,7 +1,7 @@
 """Point the book at another repository: `make set-repo-url URL=https://github.com/you/fork`.
 
 Rewrites `repository.url` in _config.yml (launch buttons, repository links), the Colab install
-cell of every chapter (both the .md source and its paired .ipynb) and the landing page's
+cell of every chapter (both the .md source and the notebook generated from it) and the landing page's
 instructions (intro.md).
 """
 
