@@ -241,3 +241,42 @@ def test_td3_smoothing_noise_is_drawn_on_the_actions_device():
     pi_t = ConstantPolicy([0.5], [-1.0], [1.0]).to("meta")
     a = td3.smoothed_target_action(pi_t, torch.zeros(4, 3, device="meta"), 0.2, 0.5)
     assert a.device.type == "meta" and a.shape == (4, 1)
+
+
+def test_the_value_network_variant_of_sac_follows_its_equations():
+    """SAC-V (``value_network=True``), replayed from the same draws: the critics' target is
+    ``r + gamma (1 - terminated) v_target(s')``; the value network is regressed, by one Adam step
+    on the mean squared error, onto ``min_j q_j(s, a) - alpha log pi(a|s)`` with a fresh
+    ``a ~ pi(.|s)`` drawn from the agent's own generator after the critics' and actor's steps;
+    the update reports every loss under its name and counts one update per call."""
+    config = sac.SACConfig(
+        value_network=True, alpha=0.2, batch_size=16, hidden=(8,), gamma=0.9, tau=0.1
+    )
+    agent = _agent(sac.SACValueNetwork, config)
+    ref = copy.deepcopy(agent.state_dict())
+    twin = _agent(sac.SACValueNetwork, config)
+    twin.load_state_dict(ref)
+    batch, generator = _next_draws(agent)
+    torch.manual_seed(123)  # a global generator in another state: the update must not use it
+    info = agent.update()
+    assert {"loss_q", "loss_pi", "target", "loss_v"} <= set(info) and agent.updates == 1
+    # the same steps, written from the equations above, on the twin
+    with torch.no_grad():
+        v_next = twin.v_target(batch.next_obs)[:, 0]
+        y = batch.rew + 0.9 * (1.0 - batch.terminated) * v_next
+    assert torch.equal(info["target"], y.mean())
+    agent_module.gradient_step(twin.q_optimizer, sac.critic_loss(twin.q, y, batch), twin.q_params)
+    alpha = twin.alpha  # exp(log 0.2) in float32, as the agent uses it
+    loss_pi, _ = sac.actor_loss(twin.q, twin.policy, batch.obs, alpha, generator)
+    assert torch.equal(info["loss_pi"], loss_pi)
+    agent_module.gradient_step(twin.policy_optimizer, loss_pi, twin.policy_params)
+    with torch.no_grad():
+        act, logp = twin.policy.sample(batch.obs, generator)
+        v_y = twin.q(batch.obs, act).min(dim=0).values - alpha * logp
+    loss_v = ((twin.v(batch.obs)[:, 0] - v_y) ** 2).mean()
+    assert torch.equal(info["loss_v"], loss_v)
+    agent_module.gradient_step(twin.v_optimizer, loss_v, twin.v_params)
+    for a, b in zip(agent.v.parameters(), twin.v.parameters(), strict=True):
+        assert torch.equal(a, b)
+    agent.update()
+    assert agent.updates == 2

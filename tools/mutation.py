@@ -60,6 +60,7 @@ SCOPE = {
         "rlbook.sac.x_alpha_loss",
         "rlbook.sac.xǁSACǁtemperature_step",
         "rlbook.sac.xǁSACǁupdate",
+        "rlbook.sac.xǁSACValueNetworkǁupdate",
     ],
     "pcl.py": [
         "rlbook.pcl.x_consistency_error",
@@ -94,6 +95,17 @@ _AXIS = "the tensor is 2-D here ((paths or steps) x (steps or actions)), where a
 _F64 = "a float64 tensor instead of float32 only promotes the arithmetic to float64: the same values up to float32 rounding, which no test can tell from another order of operations"
 _INTS = "without float64 conversion, integer inputs are promoted to float64 by the first product with K or c: the same values"
 EQUIVALENT: list[tuple[str, str, str]] = [
+    # sac.py, the value-network variant: v(s) has shape (batch, 1)
+    (
+        "rlbook.sac.xǁSACValueNetworkǁupdate",
+        "v_next = self.v_target(batch.next_obs).squeeze(+1)",
+        "v_target's output is (batch, 1): axis 1 is axis -1",
+    ),
+    (
+        "rlbook.sac.xǁSACValueNetworkǁupdate",
+        "loss_v = ((self.v(batch.obs).squeeze(+1) - v_y) ** 2).mean()",
+        "v's output is (batch, 1): axis 1 is axis -1",
+    ),
     # pcl.py
     ("rlbook.pcl.x_consistency_error", "d = rewards.shape[+1]", _AXIS),
     (
