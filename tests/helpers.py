@@ -42,6 +42,17 @@ class LinearQ(nn.Module):
         return (self.c[None, :] + act @ self.w.T).T[members]
 
 
+class TableQ(nn.Module):
+    """A fixed Q-table over integer-coded states held in the first observation entry."""
+
+    def __init__(self, table):
+        super().__init__()
+        self.table = torch.as_tensor(table, dtype=torch.float32)
+
+    def forward(self, obs):
+        return self.table[obs[..., 0].long()]
+
+
 def make_batch(n=4, obs_dim=3, act_dim=1, terminated=None, truncated=None, seed=0):
     g = torch.Generator().manual_seed(seed)
     term = (

@@ -5,20 +5,10 @@ import pytest
 import torch
 from torch import nn
 
+from helpers import TableQ
 from rlbook import dqn, pcl
 
 pytestmark = pytest.mark.usefixtures("one_thread")
-
-
-class TableQ(nn.Module):
-    """A fixed Q-table over integer-coded states held in the first observation entry."""
-
-    def __init__(self, table):
-        super().__init__()
-        self.table = torch.as_tensor(table, dtype=torch.float32)
-
-    def forward(self, obs):
-        return self.table[obs[..., 0].long()]
 
 
 def test_dqn_and_double_dqn_targets_on_hand_built_networks():

@@ -8,9 +8,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
-from torch import nn
 
-from helpers import FLOAT32
+from helpers import FLOAT32, TableQ
 from rlbook import dqn
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -32,17 +31,6 @@ def _params(net):
 
 def _same(a, b):
     return all(torch.equal(x, y) for x, y in zip(a, b, strict=True))  # copies: bit-identical
-
-
-class TableQ(nn.Module):
-    """A fixed Q-table over integer-coded states held in the first observation entry."""
-
-    def __init__(self, table):
-        super().__init__()
-        self.table = torch.as_tensor(table, dtype=torch.float32)
-
-    def forward(self, obs):
-        return self.table[obs[..., 0].long()]
 
 
 def test_td_loss_is_the_mean_squared_error_of_the_taken_actions_values():
