@@ -469,6 +469,7 @@ def _trainers():
 
     mdp = pcl.DeterministicMDP.random(4, 2, seed=0)
     tiny = dict(total_steps=200, warmup_steps=50, eval_every=100, eval_episodes=1, hidden=(8,))
+    online = dict(threads=1, final_episodes=1, **tiny)  # a sweep runner's job, rlbook's or SB3's
     return {
         "ddpg": lambda: ddpg.train("Pendulum-v1", seed=3, progress=False, **tiny),
         "td3": lambda: td3.train("Pendulum-v1", seed=3, progress=False, **tiny),
@@ -487,17 +488,7 @@ def _trainers():
             eval_episodes=1,
         ),
         "fqi": lambda: fqi.pendulum_q(seed=3, n=200, iterations=1, fit_steps=2, hidden=(8,)),
-        "runner-online": lambda: runners.online("td3")(
-            "Pendulum-v1",
-            3,
-            threads=1,
-            total_steps=200,
-            warmup_steps=50,
-            eval_every=100,
-            eval_episodes=1,
-            final_episodes=1,
-            hidden=(8,),
-        ),
+        "runner-online": lambda: runners.online("td3")("Pendulum-v1", 3, **online),
         "runner-offline": lambda: runners._offline("nfqca")(
             "Pendulum-v1",
             3,
@@ -512,17 +503,7 @@ def _trainers():
         ),
         "knob-path-length": lambda: knobs.pcl_path_length(d=2, episodes=20),
         # stable-baselines3 seeds torch's, numpy's and Python's global generators itself
-        "runner-sb3": lambda: runners.sb3_peer("td3")(
-            "Pendulum-v1",
-            3,
-            threads=1,
-            total_steps=200,
-            warmup_steps=50,
-            eval_every=100,
-            eval_episodes=1,
-            final_episodes=1,
-            hidden=(8,),
-        ),
+        "runner-sb3": lambda: runners.sb3_peer("td3")("Pendulum-v1", 3, **online),
     }
 
 
