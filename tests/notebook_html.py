@@ -129,10 +129,12 @@ def tell_tale(text: str, n: int = 8) -> list[str]:
     """Runs of ``n`` words of a solution's prose (math left out), to look for in a page's text."""
     prose = re.sub(r"\$\$.*?\$\$", " ", text, flags=re.S)
     prose = re.sub(r"\]\([^)]*\)", "]", prose)  # a link's target is not shown
-    prose = re.sub(r"\{[\w:-]+\}`[^`]*`", " ", prose)  # nor a role's markup
+    # a glued number shows as its name in the committed notebook (tools/reader_notebooks.py)
+    prose = re.sub(r"\{glue(?::\w+)?\}`([^`:]*)[^`]*`", r" \1 ", prose)
+    prose = re.sub(r"\{[\w:-]+\}`[^`]*`", " ", prose)  # nor another role's markup
     runs = []
     for para in re.split(r"\n\s*\n", prose):
-        w = words(re.sub(r"`[^`]*`", " ", para)).split()
+        w = words(re.sub(r"`([^`]*)`", r" \1 ", para)).split()  # inline code shows its text
         if len(w) >= n:
             runs.append(" ".join(w[:n]))
     return runs

@@ -162,7 +162,8 @@ def test_td3_policy_delay_and_frozen_targets_between_policy_updates():
 
 
 def test_ddpg_hard_targets_copy_every_k_updates_and_stay_frozen_between():
-    agent = _agent(ddpg.DDPG, ddpg.DDPGConfig(hidden=(8,), batch_size=8, target_period=4))
+    config = ddpg.DDPGConfig(hidden=(8,), batch_size=8, target_update="hard", target_period=4)
+    agent = _agent(ddpg.DDPG, config)
     for t in range(10):
         before = _params(agent.q_target)
         agent.update()

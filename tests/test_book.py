@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("*.md"))
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 TOC = (ROOT / "_toc.yml").read_text()
-# every page of the book: the chapters and the pages at the top (intro, errata, bibliography, ...)
+# every page of the book: the chapters and the pages at the top (intro, notes, bibliography, ...)
 PAGES = CHAPTERS + [ROOT / f"{name}.md" for name in re.findall(r"(?:root|file): ([\w-]+)\s", TOC)]
 
 spec = importlib.util.spec_from_file_location(
@@ -46,14 +46,6 @@ IMPLEMENTED = {
     "double-dqn",
 }
 
-# A "Correction to the source" admonition and the (corr-NAME)= target just above it.
-CORRECTION_BOX = re.compile(
-    r"^\((corr-[\w-]+)\)=\n`{3,}\{admonition\} Correction to the source: ([^\n]+)$", re.M
-)
-# The whole of such an admonition: what it quotes of the source does not count as the book's text.
-CORRECTION_NOTE = re.compile(
-    r"^(`{3,})\{admonition\} Correction to the source.*?^\1[ \t]*$", re.M | re.S
-)
 # A MyST target, (label)= on a line of its own.
 TARGET = re.compile(r"^\(([\w-]+)\)=[ \t]*$", re.M)
 
@@ -162,8 +154,7 @@ def _changed_equations() -> dict[str, str]:
 
 
 def test_every_equation_of_the_source_is_in_the_book_or_listed_as_changed():
-    # what a correction note quotes of the source is not the book's own text
-    book = source_fingerprint.equations(CORRECTION_NOTE.sub("", chapter_text()))
+    book = source_fingerprint.equations(chapter_text())
     book_tex = {e["tex"] for e in book}
     source = FINGERPRINT["equations"]
     assert source, "no equation in the fingerprint"
@@ -195,30 +186,91 @@ def test_every_changed_equation_is_explained_on_or_from_the_notes_page():
         )
 
 
-def test_every_correction_to_the_source_is_labelled_and_listed_on_the_errata_page():
+NOTES = ROOT / SOURCE_MAP["notes_page"]
+# A departure from the source: the (note-NAME)= target above the passage that states the book's
+# version, which the notes page links to.
+NOTE_TARGET = re.compile(r"^\((note-[\w-]+)\)=[ \t]*$", re.M)
+TEACHING = [p for p in PAGES if p != NOTES]
+
+
+def test_every_departure_from_the_source_is_on_the_notes_page_and_links_to_its_passage():
     text = chapter_text()
-    boxes = re.findall(r"\{admonition\} Correction to the source", text)
-    labelled = CORRECTION_BOX.findall(text)
-    assert len(labelled) == len(boxes), (
-        "every 'Correction to the source' admonition needs a (corr-NAME)= target just above it"
-    )
-    labels = [label for label, _ in labelled]
+    assert "Correction to the source" not in text, "the chapters state the right thing, no box"
+    labels = NOTE_TARGET.findall(text)
+    assert labels, "no (note-NAME)= target in the chapters"
     assert len(set(labels)) == len(labels), f"duplicate labels: {labels}"
-    errata = (ROOT / "errata.md").read_text()
-    assert "# Errata: corrections to the source" in errata
-    assert "```{code-cell}" not in errata
-    items = re.split(r"^- ", errata, flags=re.M)[1:]  # one item per correction, lines and all
+    notes = NOTES.read_text()
+    assert notes.startswith("# Notes on the source"), f"{NOTES.name} is not the notes page"
+    assert "```{code-cell}" not in notes
+    items = re.split(r"^- ", notes, flags=re.M)[1:]  # one item per departure, lines and all
     linked = []
     for item in items:
-        found = re.findall(r"\{ref\}`[^`<]*<(corr-[\w-]+)>`|\]\(#(corr-[\w-]+)\)", item)
-        assert len(found) == 1, f"each errata item links to one correction: {item[:80]}"
-        linked.append(found[0][0] or found[0][1])
-    assert sorted(linked) == sorted(labels), (
-        f"not on the errata page: {set(labels) - set(linked)}; "
-        f"on it but not a correction: {set(linked) - set(labels)}"
+        found = re.findall(r"\{ref\}`[^`<]*<(note-[\w-]+)>`", item)
+        assert len(found) == 1, f"each item of the notes page links to one passage: {item[:80]}"
+        flat = " ".join(item.split())
+        assert "The source:" in flat and "This book:" in flat and "Why:" in flat, item[:80]
+        linked.append(found[0])
+    # every passage is on the page; two departures may be stated in one passage
+    assert set(linked) == set(labels), (
+        f"not on the notes page: {set(labels) - set(linked)}; "
+        f"on it but not a target in a chapter: {set(linked) - set(labels)}"
     )
     toc = (ROOT / "_toc.yml").read_text()
-    assert toc.index("file: errata") < toc.index("file: bibliography")
+    assert toc.index(f"file: {NOTES.stem}") < toc.index("file: bibliography")
+
+
+def test_the_teaching_text_never_points_to_the_source():
+    """The source is named and credited on the landing page and the notes page, nowhere else:
+    the chapters say what is right in their own words, with no "the source says"."""
+    pattern = re.compile(
+        r"\bthe source\b|\bsource(?:'s)? (?:chapter|document|text)\b|correction to the source",
+        re.I,
+    )
+    for page in TEACHING:
+        if page.name == "intro.md":
+            continue
+        text = page.read_text().replace("[Notes on the source]", "")  # the link to that page
+        found = [line for line in text.splitlines() if pattern.search(line)]
+        assert not found, f"{page.name} refers to the source: {found[:3]}"
+    for page in (ROOT / "intro.md", NOTES):
+        text = " ".join(page.read_text().split())
+        assert "Bacon" in text and "Fitted Q-Iteration for Continuous Action Spaces" in text, (
+            f"{page.name} must name and credit the source chapter"
+        )
+
+
+def test_no_passage_of_the_source_is_kept_verbatim():
+    """No run of ``SHINGLE`` words of the book's prose is one of the source's (the fingerprint
+    holds hashes of the source's runs, so the test needs no file outside the repository). The
+    notes page quotes the source's claims, in quotation marks and briefly: the quotes are left
+    out there, and each is at most 30 words."""
+    shingles = set(FINGERPRINT["prose_shingles"])
+    assert shingles, "no prose in the fingerprint"
+    kept = {}
+    for page in PAGES:
+        text = page.read_text()
+        if page == NOTES:
+            quotes = re.findall(r'"([^"]+)"', text)
+            long = [q for q in quotes if len(q.split()) > 30]
+            assert not long, f"quotes on the notes page over 30 words: {long}"
+            text = re.sub(r'"[^"]+"', '""', text)
+        found = source_fingerprint.overlap(text, shingles)
+        if found:
+            kept[page.name] = found
+    assert not kept, (
+        "passages kept from the source (`python tools/source_fingerprint.py --overlap "
+        "chapters/*.md` lists them): "
+        + "; ".join(f"{name}: {len(found)} ({found[0][:80]}...)" for name, found in kept.items())
+    )
+
+
+def test_the_verbatim_check_sees_a_kept_passage():
+    """Seen failing: a run of the source's words, which the fingerprint has, is found."""
+    source_words = "one two three four five six seven eight nine ten eleven".split()
+    run = source_fingerprint.shingle_hash(source_words[:10])
+    text = "Intro.\n\nSome words " + " ".join(source_words) + " and more.\n"
+    assert source_fingerprint.overlap(text, {run})
+    assert not source_fingerprint.overlap(text.replace("five", "5"), {run})
 
 
 def test_macros_used_are_defined_for_mathjax():

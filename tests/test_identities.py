@@ -539,7 +539,7 @@ ACTORS = [  # (mu, log_std, low, high): Pendulum's box [-2, 2], and a shifted na
 def test_squashed_gaussian_density_integrates_to_one_and_matches_bin_probabilities(
     mu, log_std, low, high
 ):
-    """sac.md:157 (and the exercise at sac.md:496): for ``a = b + c tanh(u)``, ``u ~ N(mu, sigma^2)``,
+    """sac.md, "The squashed Gaussian that runs", the log-density display (and exercise ex-squashed-logp): for ``a = b + c tanh(u)``, ``u ~ N(mu, sigma^2)``,
 
         log pi(a) = log N(u; mu, sigma^2) - sum_i [log(1 - tanh^2 u_i) + log c_i].
 
@@ -573,7 +573,7 @@ def test_squashed_gaussian_density_integrates_to_one_and_matches_bin_probabiliti
     assert abs(total2 - 1) <= quad_err + 1e-13
     # without the log c term the density would integrate to c (2 and 0.25 here), not to 1
     assert abs(c * total2 - 1) > 0.5
-    # the formula of sac.md:157 written out, at the nodes: the package's log_prob is it
+    # the log-density display of sac.md's squashed-Gaussian section written out, at the nodes: the package's log_prob is it
     u = np.arctanh((x - b) / c)
     formula = scipy.stats.norm.logpdf(u, mu[0], sigma) - (
         np.log1p(-(np.tanh(u) ** 2)) + math.log(c)
@@ -591,8 +591,8 @@ def test_squashed_gaussian_density_integrates_to_one_and_matches_bin_probabiliti
 
 @pytest.mark.parametrize("mu, log_std, low, high", ACTORS)
 def test_squashed_gaussian_samples_follow_the_density(mu, log_std, low, high):
-    """sac.md:139-157: the actor's samples ``a = b + c tanh(u)`` fall in each of 16 bins of the box
-    with the probability that the density of sac.md:157 gives (integrated by quadrature).
+    """sac.md, "The squashed Gaussian that runs": the actor's samples ``a = b + c tanh(u)`` fall in each of 16 bins of the box
+    with the probability that the section's log-density display gives (integrated by quadrature).
 
     Tolerance: bin counts are binomial(n, p_k); each z-score ``(n_k - n p_k) / sqrt(n p_k (1-p_k))``
     must be below 5 in absolute value (fixed seed; 16 bins, so a correct sampler fails with
@@ -629,7 +629,7 @@ def test_squashed_gaussian_samples_follow_the_density(mu, log_std, low, high):
 
 
 def test_squashed_gaussian_density_in_two_dimensions_with_two_scales():
-    """sac.md:157 with the sum over action dimensions and one ``log c_i`` per dimension: a box
+    """sac.md, "The squashed Gaussian that runs", the log-density display with the sum over action dimensions and one ``log c_i`` per dimension: a box
     ``[-2, 2] x [0.5, 1]`` (c = 2 and 0.25); the density integrates to 1 over the box (product
     Gauss-Legendre rule). Dropping the ``log c_i`` terms would give ``c_1 c_2 = 0.5``.
     Tolerance: as in the one-dimensional test, the change from n to 2n nodes plus 1e-12.
@@ -655,11 +655,11 @@ def test_squashed_gaussian_density_in_two_dimensions_with_two_scales():
 
 # --- SAC: the KL divergence to the Boltzmann policy and the actor loss --------------------------
 def test_kl_to_boltzmann_reduces_to_the_sac_actor_loss():
-    """sac.md:98-104: ``KL(pi || exp(q/alpha)/Z) = E_pi[log pi - q/alpha] + log Z`` with
-    ``Z = int_A exp(q(a)/alpha) da``, so the SAC actor loss ``E_pi[alpha log pi - q]`` (sac.md:104,
+    """sac.md, "Learning the Policy: Matching the Boltzmann Distribution": ``KL(pi || exp(q/alpha)/Z) = E_pi[log pi - q/alpha] + log Z`` with
+    ``Z = int_A exp(q(a)/alpha) da``, so the SAC actor loss ``E_pi[alpha log pi - q]`` (the loss without Z there,
     line 5.13) equals ``alpha KL - alpha log Z``: minimising it over the policy minimises the KL,
     since ``log Z`` does not depend on the policy; its minimum, at the Boltzmann policy, is
-    ``-alpha log Z = -v(s)`` (sac.md:48).
+    ``-alpha log Z = -v(s)`` (exercise ex-sac-kl).
 
     One state, a 1-D action in Pendulum's box [-2, 2], a known q, alpha = 0.5, three squashed
     Gaussian policies. Both sides by Gauss-Legendre quadrature (KL from its definition, with the
@@ -717,9 +717,10 @@ def test_kl_to_boltzmann_reduces_to_the_sac_actor_loss():
 # --- SAC: the temperature loss and its gradient --------------------------------------------------
 @pytest.mark.parametrize("entropy_gap", [+1.0, -1.0])
 def test_alpha_loss_gradient_and_the_direction_alpha_moves(entropy_gap):
-    """sac.md:344-350 and rlbook.sac.alpha_loss: the code minimises
+    """sac.md, "Tuning the temperature: a constrained problem and its dual" (paragraph "What SAC
+    computes") and rlbook.sac.alpha_loss: the code minimises
     ``L(log alpha) = -log alpha * mean(log pi(a|s) + H_target)``, the log-alpha parametrisation of
-    the second SAC paper's ``J(alpha) = E[-alpha (log pi + H_target)]`` (sac.md:344), whose gradient is
+    the second SAC paper's ``J(alpha) = E[-alpha (log pi + H_target)]`` (the display of J there), whose gradient is
 
         dL/d log alpha = -mean(log pi + H_target) = H_hat - H_target,   H_hat = -mean(log pi),
 
@@ -807,7 +808,7 @@ def test_actor_log_density_gradient_keeps_both_paths():
 
 # --- SAC: the stable form of log(1 - tanh^2 u), and what forgetting log c_i changes -------------
 def test_stable_log_det_of_tanh_matches_log_cosh_for_large_u():
-    """sac.md:171: ``log(1 - tanh^2 u) = 2 (log 2 - u - softplus(-2u))``, the form
+    """sac.md, "The squashed Gaussian that runs": ``log(1 - tanh^2 u) = 2 (log 2 - u - softplus(-2u))``, the form
     rlbook.networks.SquashedGaussianActor uses, against ``-2 log cosh u`` written independently as
     ``2 log 2 - 2|u| - 2 log1p(exp(-2|u|))``, through the actor's ``log_prob_from_pre_tanh`` (so the
     Gaussian term and ``-sum log c_i`` are checked with it), for |u| up to 60, where the naive
@@ -835,7 +836,7 @@ def test_stable_log_det_of_tanh_matches_log_cosh_for_large_u():
 
 
 def test_forgetting_log_c_shifts_the_entropy_by_sum_log_c():
-    """sac.md:218-224: without ``-sum_i log c_i`` the log-density is ``log pi + k`` with
+    """sac.md, "With or without the log c_i term" (automatic tuning): without ``-sum_i log c_i`` the log-density is ``log pi + k`` with
     ``k = sum_i log c_i``; equivalently it is the log-density of ``tanh(u)`` in the unit box, since
     the map ``x -> a_bar + c x`` adds ``sum_i log c_i`` to every differential entropy. Checked on
     rlbook's actor: for the same pre-tanh sample ``u``, the log-density of the action in the box
@@ -869,7 +870,7 @@ def soft_q_evaluation(P, r, pi, log_pi, gamma, alpha, done):
 
 
 def test_forgetting_log_c_with_fixed_alpha_shifts_every_q_by_one_constant():
-    """sac.md:204-216: with a fixed alpha, the targets shifted by ``-gamma alpha k`` make the
+    """sac.md, "With or without the log c_i term": with a fixed alpha, the targets shifted by ``-gamma alpha k`` make the
     soft q of every policy ``q - gamma alpha k / (1 - gamma)``, one constant, when no transition
     terminates, so the soft-greedy policy ``exp(q/alpha)/Z`` is unchanged; with terminations the
     shift differs between state-action pairs and the soft-greedy policy changes. A random MDP
@@ -903,7 +904,8 @@ def test_forgetting_log_c_with_fixed_alpha_shifts_every_q_by_one_constant():
 
 # --- SAC: the dual function of the temperature -----------------------------------------------------
 def test_dual_function_slope_is_the_entropy_gap_and_bounds_every_feasible_policy():
-    """sac.md:318-326 (and the exercise at sac.md:658): for one state with critic ``q`` on the box [-2, 2], the dual function
+    """sac.md, "Tuning the temperature: a constrained problem and its dual" (paragraph "The dual
+    step"; and exercise ex-sac-dual-slope): for one state with critic ``q`` on the box [-2, 2], the dual function
     ``g(alpha) = max_pi L(pi, alpha) = alpha log Z_alpha - alpha H_target`` has
     ``g'(alpha) = H(pi_alpha) - H_target`` and ``g''(alpha) = Var_{pi_alpha}(q) / alpha^3``, and every
     ``g(alpha)`` is at least ``E_pi[q]`` for every policy meeting the constraint (weak duality):
@@ -964,7 +966,7 @@ def test_ou_stationary_variance_and_autocorrelation_of_the_discrete_recursion(th
     ``1 / (1 - theta dt / 2)``). rlbook.noise.ou_stationary_std is the discrete formula. Here
     ``theta dt`` = 0.5 and 1.5 (where rho < 0: the discrete noise alternates in sign, which the
     SDE never does), so simulation tells the two apart; at the book's theta dt = 0.0015 they
-    differ by 0.04%.
+    differ by 0.075% (the factor 1 / (1 - 0.00075)).
 
     Simulation: 100,000 independent chains of rlbook.noise.OrnsteinUhlenbeckNoise from x0 = mu,
     100 steps of burn-in (|rho|^200 < 1e-60). Estimators with the known mean mu: the variance

@@ -175,3 +175,22 @@ def test_a_new_directive_stops_the_generator(tmp_path):
         renderer.blocks("```{margin}\nA note.\n```", {})
     with pytest.raises(ValueError, match="unresolved"):
         renderer.blocks("See {prf:ref}`no-such-box`.", {})
+
+
+def test_a_glued_number_is_the_builds_value_in_downloads_and_its_name_otherwise():
+    text = "The bias ends at {glue:text}`td3_bias:.1f` after {glue:text}`steps:d` steps."
+    committed = h.rn.Renderer(BOOK, "chapters/td3").blocks(text, {})
+    assert committed.strip() == "The bias ends at `td3_bias` after `steps` steps."
+    executed = h.rn.Renderer(BOOK, "chapters/td3", {"td3_bias": "-6.3125", "steps": "6000"})
+    assert executed.blocks(text, {}).strip() == "The bias ends at -6.3 after 6000 steps."
+    outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={"application/papermill.record/text/plain": "-6.3125"},
+            metadata={
+                "scrapbook": {"name": "td3_bias", "mime_prefix": "application/papermill.record/"}
+            },
+        )
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("", outputs=outputs)])
+    assert h.rn.glued_values(nb) == {"td3_bias": "-6.3125"}

@@ -4,7 +4,7 @@ import torch
 from torch import nn
 
 from helpers import FLOAT32
-from rlbook.noise import GaussianNoise, OrnsteinUhlenbeckNoise, ou_stationary_std
+from rlbook.noise import GaussianNoise, OrnsteinUhlenbeckNoise, ou_path_std, ou_stationary_std
 from rlbook.targets import ema_update, hard_update, make_target
 
 
@@ -90,6 +90,25 @@ def test_gaussian_noise_is_uncorrelated():
     # bounds are 9 and 6 standard errors
     assert xs.std() == pytest.approx(0.5, rel=0.02)
     assert abs(np.corrcoef(xs[:-1], xs[1:])[0, 1]) < 0.02
+
+
+def test_ou_path_std_is_the_spread_of_paths_reset_to_mu():
+    theta, sigma, dt, steps = 15.0, 0.2, 0.01, 200
+    std = ou_path_std(theta, sigma, dt, steps)
+    rho, t = 1 - theta * dt, np.arange(1, steps + 1)
+    closed = sigma * np.sqrt(dt * (1 - rho ** (2 * t)) / (1 - rho**2))
+    assert np.allclose(std, closed, rtol=1e-12, atol=0)  # float64 sums of 200 terms
+    assert std[0] == pytest.approx(sigma * np.sqrt(dt), rel=1e-12)  # one kick from eta_0 = mu
+    assert std[-1] == pytest.approx(ou_stationary_std(theta, sigma, dt), rel=1e-12)  # rho^400
+    walk = ou_path_std(0.0, sigma, dt, 5)  # theta = 0: a random walk, variance sigma^2 dt t
+    assert np.allclose(walk, sigma * np.sqrt(dt * np.arange(1, 6)), rtol=1e-12, atol=0)
+    # against rlbook's noise itself: 4,000 paths of 50 steps at theta dt = 0.0015, far from
+    # stationary; the sample std of 4,000 Gaussian draws has a relative standard error of 1.1%
+    noise = OrnsteinUhlenbeckNoise(4_000, theta=0.15, sigma=0.2, mu=0.3, dt=0.01, seed=0)
+    paths = np.array([noise() for _ in range(50)])
+    assert np.allclose(paths.std(axis=1), ou_path_std(0.15, 0.2, 0.01, 50), rtol=0.06, atol=0)
+    with pytest.raises(ValueError, match="theta"):
+        ou_path_std(200.0, sigma, dt, steps)
 
 
 def test_unstable_ou_is_refused():

@@ -41,6 +41,8 @@ CELLS = [
     np.testing.assert_array_equal(live.result["acf_ou"], direct["acf_ou"])
     np.testing.assert_array_equal(live.result["trajectories"]["ou"][0][1],
                                   direct["trajectories"]["ou"][0][1])
+    # the Gaussian it is set against has the OU path's RMS over an episode, not its stationary std
+    assert direct["gaussian_std"] == direct["episode_rms"] < direct["stationary_std"]
     """,
     # tau lag
     """

@@ -20,6 +20,9 @@ shows, and its code cells are the chapter's, one for one (same source, same tags
   chapter's notebook (or to the online book, if ``html.baseurl`` is set in ``_config.yml``).
   The book's "Algorithm {prf:ref}`x`" reads "Algorithm Algorithm 6" on the page; here the word
   is not repeated.
+* ``{glue:text}`name:FORMAT```: a number a cell computes (``rlbook.prose.glue``): in the
+  notebook for downloads (the build's outputs beside it), the build's value, formatted; in the
+  committed notebook, ``name`` in code font, which the cell prints as ``name = value`` when run.
 * ``{cite}``: sphinxcontrib-bibtex's own author-year style on ``references.bib`` (the text the
   page shows), linked to a references list at the end of the notebook (pybtex's plain style).
 * Admonitions: a blockquote headed by the title; dropdown admonitions (the "code of this
@@ -292,9 +295,11 @@ INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\$)(?P<m>[^$]+?)(?<!\\)\$")
 
 
 class Renderer:
-    def __init__(self, book: Book, doc: str):
+    def __init__(self, book: Book, doc: str, glued: dict[str, str] | None = None):
         self.book = book
         self.doc = doc
+        self.glued = glued  # name -> text/plain of the executed notebook's glue, if there is one
+        self.glued_names: list[str] = []  # the glue roles met, in order
         self.cited: list[str] = []
         sphinx = book.config.get("sphinx", {}).get("config", {})
         self.macros = sphinx.get("mathjax3_config", {}).get("tex", {}).get("macros", {})
@@ -353,7 +358,21 @@ class Renderer:
             return self.cite(role, [k.strip() for k in content.split(",")]), 0
         if name == "math":
             return f"${self.expand(content)}$", 0
+        if name in ("glue", "glue:text"):
+            return self.glue(content), 0
         raise ValueError(f"{self.doc}: the role {{{name}}} is not rendered for notebooks")
+
+    def glue(self, content: str) -> str:
+        """A number the chapter's cell computed (rlbook.prose.glue): the executed notebook's
+        value, formatted as the book formats it; without one, the name, in code, which the
+        cell prints as ``name = value`` when it runs outside the book's build."""
+        key, _, spec = content.partition(":")
+        self.glued_names.append(key)
+        if self.glued is None or key not in self.glued:
+            return f"`{key}`"
+        from myst_nb.core.variables import format_plain_text  # the book's own formatting
+
+        return format_plain_text(self.glued[key], spec)
 
     def cite(self, role: str, keys: list[str]) -> str:
         from pybtex.backends.markdown import Backend
@@ -627,11 +646,28 @@ def tidy(markdown: str) -> str:
     return markdown.strip("\n")
 
 
-def reader_notebook(md: Path, book: Book | None = None) -> nbformat.NotebookNode:
+def glued_values(executed) -> dict[str, str]:
+    """``{name: text/plain}`` of the glue records (rlbook.prose.glue, myst_nb.glue) in an
+    executed notebook."""
+    found = {}
+    for cell in executed.cells:
+        for out in cell.get("outputs", []):
+            meta = out.get("metadata", {}).get("scrapbook")
+            if meta:
+                data = out.get("data", {})
+                text = data.get(meta.get("mime_prefix", "") + "text/plain", data.get("text/plain"))
+                if text is not None:
+                    found[meta["name"]] = "".join(text) if isinstance(text, list) else text
+    return found
+
+
+def reader_notebook(
+    md: Path, book: Book | None = None, glued: dict[str, str] | None = None
+) -> nbformat.NotebookNode:
     book = book or load_book()
     doc = md.relative_to(ROOT).with_suffix("").as_posix()
     source = jupytext.read(md)
-    r = Renderer(book, doc)
+    r = Renderer(book, doc, glued)
     state: dict = {}
     cells = []
     for cell in source.cells:
@@ -664,6 +700,14 @@ def reader_notebook(md: Path, book: Book | None = None) -> nbformat.NotebookNode
         f"\n\n*A chapter of the book {book.config['title']}, as a notebook, generated from "
         f"`{doc}.md` by `{GENERATOR}` (`make sync`): edit the `.md`, not this notebook.*"
     )
+    if r.glued_names and not glued:
+        first.source += (
+            "\n\n*Numbers that the text quotes from this chapter's runs appear in it as names "
+            "in code font, like `"
+            + r.glued_names[0]
+            + "`: the cell that computes each one prints `name = value` under it when you run "
+            "it.*"
+        )
     for i, cell in enumerate(cells):
         cell.id = f"{md.stem[:24]}-{i}"
     nb = nbformat.v4.new_notebook(cells=cells)
@@ -704,7 +748,8 @@ def downloads(html: Path, mds: list[Path], book: Book) -> int:
         if not target.exists():
             raise SystemExit(f"reader_notebooks: {target} is missing: is the book built?")
         executed = nbformat.read(target, as_version=4)
-        target.write_text(dumps(with_outputs(reader_notebook(md, book), executed)), "utf8")
+        nb = reader_notebook(md, book, glued_values(executed))
+        target.write_text(dumps(with_outputs(nb, executed)), "utf8")
         done.append(md.stem)
     print(f"reader_notebooks: the download button hands out the reader's notebook: {len(done)}")
     return 0

@@ -47,7 +47,10 @@ def merge(book_nb, recorded) -> nbformat.NotebookNode | None:
     if [c.source.strip() for c in book_code] != [c.source.strip() for c in run_code]:
         return None
     for cell, run in zip(book_code, run_code, strict=True):
-        cell.outputs, cell.execution_count = run.outputs, run.execution_count
+        # rlbook.prose.glue's "name = value" line is for notebooks whose prose is not filled in
+        # (nbval ran them as readers do); the book fills its prose in, so the line goes
+        outputs = [o for o in run.outputs if "rlbook_glue" not in o.get("metadata", {})]
+        cell.outputs, cell.execution_count = outputs, run.execution_count
     for key in ("widgets", "language_info"):
         if key in recorded.metadata:
             book_nb.metadata[key] = recorded.metadata[key]

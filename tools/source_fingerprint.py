@@ -3,14 +3,18 @@
 The book grew from one source chapter (Pierre-Luc Bacon's "Fitted Q-Iteration for Continuous
 Action Spaces", ``amortization.md``), which is not part of this repository. This tool reads it and
 writes ``tests/source_fingerprint.json``: its sha256, its headings (level and text), the labels of
-its algorithm boxes, its citation keys and its display equations, normalised by
-:func:`normalise_equation` (with the ``$$ (label)`` each carries). ``tests/test_book.py`` checks the
+its algorithm boxes, its citation keys, its display equations, normalised by
+:func:`normalise_equation` (with the ``$$ (label)`` each carries), and the hashes of every run of
+:data:`SHINGLE` words of its prose (:func:`prose_shingles`; hashes, so the source's sentences are
+not copied into this repository). ``tests/test_book.py`` checks the
 book against that file, and against ``tests/source_map.yml`` (which section of the book covers
 each heading, which equations the book changes and where it says why). Run it again when the
 source changes::
 
     python tools/source_fingerprint.py [PATH_TO_SOURCE]          # write the fingerprint
     python tools/source_fingerprint.py --check [PATH_TO_SOURCE]  # exit 1 if it is stale
+    python tools/source_fingerprint.py --overlap chapters/*.md    # the book's passages that
+                                                # share a run of SHINGLE words with the source
 
 ``PATH_TO_SOURCE`` defaults to ``../shared/source/amortization.md`` relative to the repository root.
 """
@@ -34,6 +38,9 @@ ALGORITHM_LABEL = re.compile(r"```\{prf:algorithm\}[^\n]*\n:label: ([\w-]+)")
 # a display equation, and the label MyST writes after it: $$ ... $$ (label)
 DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$(?:[ \t]*\(([\w-]+)\))?", re.S)
 CITATION = re.compile(r"\{cite[pt]?\}`([^`]+)`")
+# Runs of this many words that the book's prose shares with the source's count as kept verbatim
+# (tests/test_book.py); shorter runs are the field's common phrases ("the replay buffer").
+SHINGLE = 10
 
 
 def body(text: str) -> str:
@@ -87,6 +94,75 @@ def citations(text: str) -> list[str]:
     return sorted(keys)
 
 
+def prose_words(text: str) -> list[str]:
+    """The words of the prose: fenced blocks (code, directives' fences), display math, MyST
+    targets and roles' markup dropped, inline math one token ``$``, lower case, punctuation
+    stripped. Paragraph breaks are kept as ``None`` so that no run spans two paragraphs."""
+    lines, fence, code = [], None, False
+    for line in body(text).splitlines():
+        m = FENCE.match(line)
+        if m:
+            if fence is None:
+                fence = m.group(1)
+                # a code cell or code block is not prose; a directive's body (an admonition, an
+                # algorithm box) is
+                code = not line[len(fence) :].lstrip().startswith("{") or "code" in line
+            elif line.strip() == fence:
+                fence = None
+            lines.append("")
+            continue
+        if (fence and code) or line.startswith(":") or re.match(r"^\([\w:.-]+\)=\s*$", line):
+            lines.append("")
+        else:
+            lines.append(line)
+    prose = "\n".join(lines)
+    prose = re.sub(r"\$\$.+?\$\$", "\n\n", prose, flags=re.S)
+    prose = re.sub(r"\$[^$\n]+\$", " $ ", prose)
+    prose = re.sub(r"\{[\w:-]+\}`[^`]*`", " ", prose)  # roles: {cite}`x`, {prf:ref}`y`
+    words: list[str | None] = []
+    for para in re.split(r"\n\s*\n", prose):
+        for w in para.split():
+            w = re.sub(r"[^\w$'-]", "", w.lower())
+            if w:
+                words.append(w)
+        words.append(None)
+    return words
+
+
+def shingle_hash(run: list[str]) -> str:
+    return hashlib.sha256(" ".join(run).encode()).hexdigest()[:16]
+
+
+def prose_shingles(text: str, n: int = SHINGLE) -> dict[str, int]:
+    """``{hash of a run of n words: index of its first word in prose_words(text)}``."""
+    words = prose_words(text)
+    found = {}
+    for i in range(len(words) - n + 1):
+        run = words[i : i + n]
+        if None not in run:
+            found.setdefault(shingle_hash(run), i)
+    return found
+
+
+def overlap(text: str, shingles: set[str], n: int = SHINGLE) -> list[str]:
+    """The passages of ``text``'s prose (as normalised words) that share a run of ``n`` words
+    with the source (``shingles``: the fingerprint's hashes), merged where they touch."""
+    words = prose_words(text)
+    hit = [False] * len(words)
+    for i in range(len(words) - n + 1):
+        run = words[i : i + n]
+        if None not in run and shingle_hash(run) in shingles:
+            hit[i : i + n] = [True] * n
+    passages, start = [], None
+    for i, h in enumerate(hit + [False]):
+        if h and start is None:
+            start = i
+        elif not h and start is not None:
+            passages.append(" ".join(w for w in words[start:i] if w))
+            start = None
+    return passages
+
+
 def fingerprint(path: Path) -> dict:
     raw = path.read_bytes()
     text = raw.decode("utf8")
@@ -98,6 +174,7 @@ def fingerprint(path: Path) -> dict:
         "algorithm_labels": algorithm_labels(text),
         "citations": citations(text),
         "equations": equations(text),
+        "prose_shingles": sorted(prose_shingles(text)),
     }
 
 
@@ -118,7 +195,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("source", nargs="?", type=Path, default=DEFAULT_SOURCE)
     parser.add_argument("--check", action="store_true", help="compare, do not write")
     parser.add_argument("--out", type=Path, default=FINGERPRINT)
+    parser.add_argument(
+        "--overlap",
+        nargs="+",
+        type=Path,
+        metavar="PAGE",
+        help="list passages of these pages kept from the source (reads only the fingerprint)",
+    )
     args = parser.parse_args(argv)
+    if args.overlap:
+        shingles = set(json.loads(FINGERPRINT.read_text())["prose_shingles"])
+        total = 0
+        for page in args.overlap:
+            found = overlap(page.read_text(), shingles)
+            words = sum(len(p.split()) for p in found)
+            total += words
+            print(f"{page}: {len(found)} passages, {words} words kept from the source")
+            for p in found:
+                print(f"    - {p}")
+        return 1 if total else 0
     if not args.source.exists():
         print(f"no source at {args.source}", file=sys.stderr)
         return 2
@@ -131,7 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     fp = json.loads(text)
     print(
         f"wrote {args.out}: {len(fp['headings'])} headings, {len(fp['algorithm_labels'])} "
-        f"algorithm labels, {len(fp['equations'])} equations, {len(fp['citations'])} citation keys"
+        f"algorithm labels, {len(fp['equations'])} equations, {len(fp['citations'])} citation keys, "
+        f"{len(fp['prose_shingles'])} runs of {SHINGLE} words"
     )
     return 0
 

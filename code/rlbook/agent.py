@@ -1,4 +1,4 @@
-"""What DDPG, TD3 and SAC share: the common config fields, the agent scaffolding, ``train``.
+"""What DQN, DDPG, TD3 and SAC share: the common config fields, the agent scaffolding, ``train``.
 
 Each algorithm module defines a frozen ``Config`` (a subclass of :class:`OffPolicyConfig`), pure
 loss functions, and an agent class with an ``update`` method that follows its pseudocode. This
@@ -34,7 +34,12 @@ from .precision import PRECISIONS, bf16_native, resolve_precision  # noqa: F401 
 
 
 def critic_loss(q, y: torch.Tensor, batch) -> torch.Tensor:
-    """The critics' regression, shared by DDPG (line 6.8), TD3 (5.10-5.11) and SAC (5.9-5.10): mean over critics and batch of ``(q_j(s, a) - y)^2``."""
+    """The critics' regression, shared by DDPG (line 6.8), TD3 (5.10-5.11) and SAC (5.9-5.10).
+
+    ``sum_j mean_i (q_j(s_i, a_i) - y_i)^2``: the mean over the batch of each critic's squared
+    error, summed over the critics (one for DDPG, two for TD3 and SAC), so that each critic's
+    gradient is that of its own mean squared error, whatever the number of critics.
+    """
     return ((q(batch.obs, batch.act) - y) ** 2).mean(dim=-1).sum()
 
 

@@ -7,7 +7,8 @@ Pseudocode line -> code (tags ``# ddpg N`` mark the lines below):
 - 6.3: :meth:`DDPG.act` adds noise to ``policy(s)``; 6.4-6.5: the shared loop and ``store``;
 - 6.6-6.8: :func:`rlbook.agent.critic_loss` with the target of :func:`critic_target`;
 - 6.9: :func:`actor_loss`, the deterministic policy gradient through the updated critic;
-- 6.10: hard copies every ``target_period`` updates, or EMA with rate ``tau``.
+- 6.10: the soft (EMA) target update of the paper, ``theta_target <- tau theta + (1 - tau)
+  theta_target`` with the freshly updated parameters, after every update.
 
 Departures from the pseudocode, each standard:
 
@@ -15,9 +16,13 @@ Departures from the pseudocode, each standard:
 - ``warmup_steps`` random actions precede the first update (see :mod:`rlbook.loop`);
 - actions are ``clip(policy(s) + scale * eta, low, high)``: noise is in normalized units
   (``scale`` is half the width of the action box) and the result stays in the box;
-- line 6.10's hard copy takes the freshly updated parameters (``theta_{t+1}``), as DQN does;
-- ``target_update="ema"`` replaces line 6.10 by ``theta_target <- tau theta + (1 - tau) theta_target``
-  at every update, as in the original paper (``tau = 0.001`` there, 0.005 here by default).
+- the noise is reset at the start of every episode (:meth:`DDPG.episode_start`: an OU path
+  restarts at ``mu``), as the paper's Algorithm 1 does; the box initializes it once, at line 4.
+
+A variant: ``target_update="hard"`` replaces line 6.10 by DQN's hard copy,
+``theta_target <- theta_{t+1}`` after every ``target_period``-th update (updates 0, K, 2K, ...),
+so that a target is 0 to K - 1 updates old when used, (K - 1) / 2 on average, against
+``(1 - tau) / tau`` for the EMA. ``tau`` is 0.005 by default (TD3's rate; the paper's is 0.001).
 """
 
 from __future__ import annotations
@@ -49,14 +54,14 @@ __all__ = ["DDPG", "DDPGConfig", "actor_loss", "critic_loss", "critic_target", "
 class DDPGConfig(OffPolicyConfig):
     """DDPG settings (on top of :class:`~rlbook.agent.OffPolicyConfig`)."""
 
-    target_update: str = "hard"  # "hard": copy every target_period updates (line 6.10); "ema"
-    target_period: int = 1_000  # K of line 6.10, used when target_update == "hard"
-    tau: float = (
-        0.005  # EMA rate, weight of the online parameters, used when target_update == "ema"
-    )
+    target_update: str = "ema"  # "ema": line 6.10, the paper's soft update; "hard": copies
+    target_period: int = 1_000  # K of the variant target_update == "hard": a copy every K updates
+    tau: float = 0.005  # EMA rate tau of line 6.10, the weight of the online parameters
     noise: str = "ou"  # exploration noise eta: "ou" (Ornstein-Uhlenbeck) or "gaussian"
-    noise_sigma: float = 0.1  # sigma of either noise, in normalized action units
-    ou_theta: float = 0.15  # OU mean reversion theta
+    # in normalized action units: the OU diffusion coefficient sigma, or the Gaussian's standard
+    # deviation; not the same amplitude (an OU path reset every episode has a different spread)
+    noise_sigma: float = 0.1
+    ou_theta: float = 0.15  # OU mean-reversion rate (theta; kappa in the DDPG chapter)
     ou_mu: float = 0.0  # OU long-term mean mu
     ou_dt: float = 1e-2  # OU time step Delta t
 
@@ -156,14 +161,14 @@ class DDPG(OffPolicyAgent):
         loss_pi = actor_loss(self.q, self.policy, batch.obs)
         # ddpg 6.9
         gradient_step(self.policy_optimizer, loss_pi, self.policy_params)
-        if c.target_update == "ema":  # the paper's soft updates (a departure from the box)
-            ema_update(self.q_target, self.q, c.tau)
-            ema_update(self.policy_target, self.policy, c.tau)
         # ddpg 6.10
-        elif self.updates % c.target_period == 0:
+        if c.target_update == "ema":
             # ddpg 6.10.1
-            hard_update(self.q_target, self.q)
+            ema_update(self.q_target, self.q, c.tau)
             # ddpg 6.10.2
+            ema_update(self.policy_target, self.policy, c.tau)
+        elif self.updates % c.target_period == 0:  # the variant: DQN's hard copy every K updates
+            hard_update(self.q_target, self.q)
             hard_update(self.policy_target, self.policy)
         # ddpg 6.11
         self.updates += 1

@@ -110,8 +110,8 @@ def fitted_q_iteration(
             before = model(obs, act).clone()
         fit_regression(model, (obs, act), y, fit_steps, lr)  # fitted-q-iteration-batch 3.3
         with torch.no_grad():
-            result.deltas.append(float(((model(obs, act) - before) ** 2).mean()))  # line 4
-        if result.deltas[-1] < tol:
+            result.deltas.append(float(((model(obs, act) - before) ** 2).mean()))
+        if result.deltas[-1] < tol:  # fitted-q-iteration-batch 4
             break
     return result
 
@@ -127,11 +127,20 @@ def nfqi_ema(
     seed: int = 0,
     record_every: int = 100,
     monitor=None,
+    optimizer: str = "adam",
 ) -> dict:
-    """Algorithm {prf:ref}`nfqi-flattened-ema`: one Adam step per mini-batch on a fixed dataset,
-    targets from an EMA copy with rate ``tau``. Returns ``q``, ``q_target`` and, every
+    """Algorithm {prf:ref}`nfqi-flattened-ema`: one gradient step per mini-batch on a fixed
+    dataset, targets from an EMA copy with rate ``tau``. Returns ``q``, ``q_target`` and, every
     ``record_every`` steps, ``losses`` (step, mini-batch loss) and, with ``monitor`` (a function of
-    ``q``), ``monitored`` (step, monitor(q))."""
+    ``q``), ``monitored`` (step, monitor(q)).
+
+    ``optimizer``: ``"adam"`` (the default, and a departure from line 2.3, which is a plain
+    gradient step) or ``"sgd"`` (line 2.3 as written: ``theta -= lr * gradient``). Near
+    convergence the gradients are tiny, and Adam's running mean of their squares ``v_hat`` keeps
+    decaying, so its effective step ``lr / sqrt(v_hat)`` keeps growing until the iteration turns
+    unstable and the error jumps back up by orders of magnitude; this needs no bootstrapping (it
+    happens with ``gamma = 0`` too). Plain gradient steps have a fixed step size and keep
+    shrinking the error; a decaying ``lr`` or a larger Adam ``eps`` also avoids the jumps."""
     gamma = check_real("gamma", gamma, 0.0, 1.0, high_open=True)
     tau = check_real("tau", tau, 0.0, 1.0, low_open=True)
     check_int("steps", steps, 1)
@@ -140,7 +149,9 @@ def nfqi_ema(
     rng = np.random.default_rng(seed)
     q_target = make_target(q)  # nfqi-flattened-ema 1
     params = list(q.parameters())
-    opt = adam(params, lr)
+    if optimizer not in ("adam", "sgd"):
+        raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
+    opt = adam(params, lr) if optimizer == "adam" else torch.optim.SGD(params, lr=lr)
     losses, monitored = [], []
     for t in range(steps):  # nfqi-flattened-ema 2
         i = torch.as_tensor(rng.integers(0, len(rew), batch_size))  # nfqi-flattened-ema 2.1

@@ -87,8 +87,8 @@ class EulerSolution:
 
     ``residual_norm`` is ``max |G(theta)|`` at the returned coefficients, ``residual_start`` the
     same at the starting point; ``iterations`` counts the Newton steps taken after the root finder
-    (see ``rlbook.euler._solve`` for the stopping rule), ``nfev`` every evaluation of ``G``, Jacobians
-    included.
+    (see ``rlbook.euler._solve`` for the stopping rule), ``nfev`` every evaluation of ``G`` or of the
+    residual it is built from, Jacobians included.
     """
 
     policy: ChebyshevPolicy

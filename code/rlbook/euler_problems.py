@@ -1,7 +1,7 @@
 """Euler-class problems: their primitives, exogenous processes and policy parametrisations.
 
 An **Euler-class** problem {cite}`Rust1996` has a controlled state ``s1``, an exogenous state ``s2``
-with kernel ``q(s2'|s2)``, an action ``a``, reward ``r`` and transition ``s1' = f``, and a function
+with kernel ``p_z(s2'|s2)``, an action ``a``, reward ``r`` and transition ``s1' = f``, and a function
 ``h`` with ``df/ds1 = df/da * h`` (the Euler-class condition; ``h`` may not depend on ``s2'``).
 
 **One argument order for every callable**: the state ``(s1, s2)`` first, then the action (or the
@@ -13,8 +13,8 @@ quantity in its place), then the next exogenous state ``s2n`` where it enters::
     a_from_next(s1, s2, s1n)   the a with f(s1, s2, a, .) = s1n (deterministic transitions)
     initial_policy(s1, s2)   closed_form(s1, s2)   ShareOfUpper.upper(s1, s2)
 
-(The text writes ``f(s1, a, s2, s2')`` and ``h(s1, a, s2)``, the order of its source; the code puts
-the state first throughout.) Every callable is vectorised over numpy arrays that broadcast.
+(The text writes ``f(s1, a, s2, s2')`` and ``h(s1, a, s2)``, the action before the exogenous
+state; the code puts the state first throughout.) Every callable is vectorised over numpy arrays that broadcast.
 
 For a finite chain ``s2`` is the *index* of the chain's state, a float array of integers.
 """
@@ -91,7 +91,7 @@ class LognormalAR1:
 
 @dataclass(frozen=True)
 class FiniteChain:
-    """``s2`` takes the index ``i`` of ``values[i]``; ``P[i, j] = q(j | i)``."""
+    """``s2`` takes the index ``i`` of ``values[i]``; ``P[i, j] = p_z(j | i)``, the chain's kernel."""
 
     values: tuple
     P: tuple

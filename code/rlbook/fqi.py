@@ -15,8 +15,8 @@ Maximizers (all batched over states, all respecting the action box):
 ``fit`` is ``fit_steps`` warm-started Adam steps on the squared error (or, with
 ``fit_steps=None``, steps until the loss stops decreasing by more than ``fit_tol`` relative).
 
-Departures from the boxes: the bootstrap is masked by ``terminated``; delta is averaged over the
-dataset's state-action pairs (an average over a continuous action set has no finite ``|A|``).
+Departure from the boxes: the bootstrap is masked by ``terminated``. As in the boxes, delta is the
+mean squared change of ``q`` over the dataset's state-action pairs.
 """
 
 from __future__ import annotations
@@ -293,7 +293,7 @@ def fqi_amortized(
     rng = np.random.default_rng(seed)
     memory: list[tuple[int, torch.Tensor, torch.Tensor]] = []  # (t, s', a*) of D_pi^t
     result = FQIResult(q=q, policy=policy)  # fitted-q-iteration-amortized 1: as passed in
-    for t in range(iterations):
+    for t in range(iterations):  # fitted-q-iteration-amortized 3
         start = time.perf_counter()
         in_opt = torch.zeros(n, dtype=torch.bool)
         in_opt[rng.choice(n, max(1, int(round(opt_fraction * n))), replace=False)] = True
@@ -317,9 +317,12 @@ def fqi_amortized(
         fit_regression(q, (obs, act), y, fit_steps, lr)  # fitted-q-iteration-amortized 3.5
         fit_regression(policy, (s_pi,), a_pi, policy_steps, lr)  # fitted-q-iteration-amortized 3.6
         with torch.no_grad():
-            result.deltas.append(float(((q(obs, act) - before) ** 2).mean()))  # 3.8
-            result.deltas_pi.append(float(((policy(s_pi) - a_pi) ** 2).sum(-1).mean()))  # 3.9
-        if max(result.deltas[-1], result.deltas_pi[-1]) < tol:
+            change, miss = q(obs, act) - before, policy(s_pi) - a_pi
+            delta_q = float((change**2).mean())  # fitted-q-iteration-amortized 3.8
+            delta_pi = float((miss**2).sum(-1).mean())  # fitted-q-iteration-amortized 3.9
+        result.deltas.append(delta_q)
+        result.deltas_pi.append(delta_pi)
+        if max(delta_q, delta_pi) < tol:  # fitted-q-iteration-amortized 4
             break
     return result
 

@@ -185,10 +185,13 @@ class SquashedGaussianActor(nn.Module):
 
         log pi(a|s) = log N(u; mu, sigma^2) - sum_i [ log(1 - tanh(u_i)^2) + log(scale_i) ].
 
-    Forgetting the ``log(scale)`` term is a common slip: it adds the constant ``sum(log scale)`` to
-    every log-density. With a fixed alpha that changes nothing that matters on a task without
-    terminations (the actor's loss moves by a constant, every soft q by another); with alpha tuned
-    toward a target entropy it moves the effective target by ``sum(log scale)``, whenever the
+    This is the density of the action the environment receives. The SAC papers squash to
+    ``tanh(u)`` in ``(-1, 1)^m`` (environments with normalized actions), and Stable Baselines3 and
+    Spinning Up compute that density, without the ``log(scale)`` term, and rescale the action
+    afterwards: their log-density is this one plus the constant ``sum(log scale)``. With a fixed
+    alpha that changes nothing that matters on a task without terminations (the actor's loss moves
+    by a constant, every soft q by another); with alpha tuned toward a target entropy the two aim
+    at entropies of the environment's action that differ by ``sum(log scale)``, whenever the
     half-widths do not multiply to 1 (the SAC chapter derives both). The term
     ``log(1 - tanh(u)^2)`` is computed as ``2 * (log 2 - u - softplus(-2u))``, which is exact and
     does not lose precision when ``|u|`` is large.

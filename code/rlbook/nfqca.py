@@ -4,7 +4,10 @@ Pseudocode line -> code (``# nfqca N`` tags): 7-9 the policy-based targets; 11 `
 warm-started steps on the squared error; 13 ``fit_pi``, ``K_pi`` steps of gradient ascent on the
 mean of ``q(s, pi_w(s))`` through the fitted critic (only the policy's parameters move).
 
-Departures: the bootstrap is masked by ``terminated``; both fits use Adam; the loop stops after
+Departures: the bootstrap is masked by ``terminated``; both fits take Adam steps (the box's
+plain gradient steps of size ``alpha_q``, ``alpha_pi`` become Adam steps with learning rates
+``lr_q``, ``lr_pi``), and each fit builds a fresh Adam, so the warm start carries the parameters
+from one outer iteration to the next but not Adam's running moments; the loop stops after
 ``iterations`` outer iterations or when the Q-values on the dataset change by less than ``tol``.
 """
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from .validation import check_int, check_real
 
-__all__ = ["GaussianNoise", "OrnsteinUhlenbeckNoise", "ou_stationary_std"]
+__all__ = ["GaussianNoise", "OrnsteinUhlenbeckNoise", "ou_path_std", "ou_stationary_std"]
 
 
 class GaussianNoise:
@@ -39,7 +39,8 @@ class OrnsteinUhlenbeckNoise:
     ``reset()`` puts the state back to ``x0`` (default ``mu``); the interaction loop calls it at the
     start of every episode, so no correlation leaks from one episode into the next. The stationary
     standard deviation is ``sigma * sqrt(dt / (1 - (1 - theta*dt)^2))``, about
-    ``sigma / sqrt(2 theta)`` for small ``theta*dt`` (see :func:`ou_stationary_std`).
+    ``sigma / sqrt(2 theta)`` for small ``theta*dt`` (see :func:`ou_stationary_std`); a path reset
+    to ``mu`` approaches it only after a few ``1 / (2 theta dt)`` steps (see :func:`ou_path_std`).
     """
 
     def __init__(
@@ -81,7 +82,20 @@ class OrnsteinUhlenbeckNoise:
 
 def ou_stationary_std(theta: float, sigma: float, dt: float) -> float:
     """Stationary standard deviation of the discretised OU recursion (exact, not the SDE limit)."""
-    rho = 1.0 - theta * dt
-    if theta == 0 or abs(rho) >= 1:
+    phi = 1.0 - theta * dt  # the lag-1 autocorrelation
+    if theta == 0 or abs(phi) >= 1:
         return math.inf
-    return sigma * math.sqrt(dt / (1.0 - rho**2))
+    return sigma * math.sqrt(dt / (1.0 - phi**2))
+
+
+def ou_path_std(theta: float, sigma: float, dt: float, steps: int) -> np.ndarray:
+    """Standard deviations of ``eta_1, ..., eta_steps`` for a path started at ``eta_0 = mu``
+    (as after ``reset()``): ``Var(eta_t) = sigma^2 dt (1 + phi^2 + ... + phi^(2(t-1)))`` with
+    ``phi = 1 - theta dt``, which is ``sigma^2 dt (1 - phi^(2t)) / (1 - phi^2)`` for ``|phi| < 1``
+    and grows towards the square of :func:`ou_stationary_std`. ``theta = 0`` is a random walk."""
+    theta, sigma = check_real("theta", theta, 0.0), check_real("sigma", sigma, 0.0)
+    dt, steps = check_real("dt", dt, 0.0, low_open=True), check_int("steps", steps, 1)
+    if theta * dt >= 2.0:
+        raise ValueError(f"theta * dt must be in [0, 2) for a stable process; got {theta * dt:g}")
+    phi = 1.0 - theta * dt
+    return sigma * np.sqrt(dt * np.cumsum(phi ** (2 * np.arange(steps))))

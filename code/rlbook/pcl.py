@@ -19,13 +19,16 @@
 
 Pseudocode line -> code (``# pcl N`` tags): 4.2 sample an episode with the current policy;
 4.3 store it; 4.5-4.5.3 :meth:`PCL.update_on_episode` on it; 4.7-4.8 the same on a replayed one;
-4.9 oldest-first removal in :meth:`EpisodeReplay.add`.
+4.9 oldest-first removal in :meth:`EpisodeReplay.add`, so when an episode is stored (4.3), before
+the draw of 4.7 rather than after it (once the buffer is full, the draw is among the ``B`` newest
+episodes instead of ``B + 1``).
 
 The policy step is a gradient step on ``-C * sum_j gamma^j log pi`` (C held fixed): the gradient
 of ``C^2 / 2`` divided by ``alpha``, the factor that the box absorbs into ``eta_pi``. The value
 step is exactly the gradient of ``C^2 / 2``. Departures from the box, as in the paper's
 implementation: the updates of all sub-trajectories of an episode are summed into one step (the
-box applies them one at a time); near the end of a terminated episode, the last starts get
+box applies them one at a time); the oldest episode leaves the buffer when a new one is stored
+(above); near the end of a terminated episode, the last starts get
 shorter paths cut at the terminal state (value 0), while after a time-limit truncation only full
 paths of length ``d`` are used, so the last ``d - 1`` starts are dropped and every end value is a
 real state's ``v`` (:func:`path_windows`). Options beyond the box: ``replay_updates`` replayed
@@ -116,7 +119,8 @@ class EpisodeReplay:
     def add(self, episode: Episode) -> None:
         self.episodes.append(episode)  # pcl 4.3
         self.returns.append(episode.ret)
-        while len(self.episodes) > self.capacity:  # pcl 4.9: remove the oldest
+        # pcl 4.9: remove the oldest, here when storing (4.3), so before the draw of line 4.7
+        while len(self.episodes) > self.capacity:
             self.episodes.pop(0)
             self.returns.pop(0)
 

@@ -85,7 +85,8 @@ PENDULUM_SAC = dict(
 #: 256x256 and still represent the swing-up policy; gamma 0.99; a warm-up of 1,000 random steps
 #: (the zoo's TD3 waits 10,000); the step budget at which five seeds end near the ceiling.
 #: ``benchmarks/time_to_threshold.py`` measures them against SB3 with the zoo's settings.
-#: DDPG keeps its box's Ornstein-Uhlenbeck noise and hard target copies; PCL's entry holds the
+#: DDPG keeps its box's Ornstein-Uhlenbeck noise, with hard target copies every 200 updates (the
+#: variant ``target_update="hard"``, not the box's soft update); PCL's entry holds the
 #: arguments of :func:`rlbook.pcl.train_env` in its chapter (50 episodes of 200 steps).
 LAPTOP = {
     "ddpg": dict(

@@ -15,9 +15,10 @@ Options beyond the pseudocode: ``alpha="auto"`` tunes the temperature by gradien
 to ``-dim(A)``; ``value_network=True`` adds the V-network of the original paper (see the
 historical note), whose EMA target then replaces the twin-min soft value in the critic target.
 
-Departures: terminal masking, warm-up with uniform actions, and the tanh squashing of the
-Gaussian (with its log-density correction, see :class:`~rlbook.networks.SquashedGaussianActor`),
-which the pseudocode leaves implicit.
+Departures: terminal masking, warm-up with uniform actions, Adam in place of the plain gradient
+steps of lines 5.9, 5.10 and 5.13, and the tanh squashing of the Gaussian onto the environment's
+box (with its log-density correction, ``-sum log scale`` included, see
+:class:`~rlbook.networks.SquashedGaussianActor`), which the pseudocode leaves implicit.
 """
 
 from __future__ import annotations
@@ -161,7 +162,8 @@ class SAC(OffPolicyAgent):
             gradient_step(self.alpha_optimizer, loss_alpha, [self.log_alpha])
 
     def update(self) -> dict:
-        """Lines 5.5-5.17 of Algorithm {prf:ref}`sac`, in order."""
+        """Lines 5.5-5.17 of Algorithm {prf:ref}`sac`, in order, and the temperature step
+        (:meth:`temperature_step`, nothing when alpha is fixed)."""
         c = self.config
         alpha = self.alpha
         # sac 5.5

@@ -4,7 +4,7 @@ TD3 is DDPG (:mod:`rlbook.ddpg`) with three changes, each a separate switch of :
 so that a chapter can remove them one at a time:
 
 1. **twin critics** (``twin="min"``, lines 5.8.2, 5.10-5.11): two critics ``q_a``, ``q_b`` trained on the
-   same target, which uses the minimum of their targets. ``twin="mean"`` averages them instead and
+   same minibatch toward the same target, which uses the minimum of their targets. ``twin="mean"`` averages them instead and
    ``twin="none"`` keeps DDPG's single critic;
 2. **target policy smoothing** (``smoothing=True``, line 5.8.1): clipped Gaussian noise on the target
    action, ``a~ = policy_target(s') + clip(eps, -noise_clip, noise_clip)``, ``eps ~ N(0, target_noise^2)``;
@@ -13,7 +13,9 @@ so that a chapter can remove them one at a time:
 
 Targets are EMA averages with rate ``tau`` (lines 5.13.2-5.13.4) and exploration is Gaussian (5.3).
 Line numbers are the box's in full: the text of the chapter calls line 5.8.1 "line 8.1".
-With ``twin="none"``, ``smoothing=False`` and ``policy_delay=1`` this is DDPG with EMA targets.
+With ``twin="none"``, ``smoothing=False`` and ``policy_delay=1`` this is DDPG with EMA targets and
+Gaussian exploration noise (``DDPGConfig`` defaults to OU noise). ``twin="mean"`` is a variant,
+not TD3's rule and not DDPG's.
 
 Departures from the pseudocode: as for DDPG (terminal masking, warm-up, noise in normalized
 action units, clipping to the box). The smoothed target action is also clipped to the box, as in

@@ -200,7 +200,8 @@ def ou_knob(
             "theta": _slider(w.FloatLogSlider, "θ", 0.15, base=10, min=-2, max=2.2, step=0.05),
             "sigma": _slider(w.FloatSlider, "σ", sigma, min=0.0, max=1.0, step=0.01),
             "mu": _slider(w.FloatSlider, "μ", 0.0, min=-1.0, max=1.0, step=0.05),
-            "dt": _slider(w.FloatLogSlider, "Δt", dt, base=10, min=-3, max=-0.5, step=0.05),
+            # up to the unit step dt = 1 of rllab and TF-Agents
+            "dt": _slider(w.FloatLogSlider, "Δt", dt, base=10, min=-3, max=0.0, step=0.05),
         },
         lambda **kw: knobs.ou_experiment(**kw, seed=seed),
         knobs.draw_ou,

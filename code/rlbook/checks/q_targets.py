@@ -199,7 +199,8 @@ def check_amortized_policy_loss(fn, seed: int = 0, say: bool = True) -> CheckRes
     cases = [("one action dimension", case(8, 1)), ("two action dimensions", case(16, 2))]
     mistakes = [
         (
-            "averaging over action dimensions too (mean instead of sum over them)",
+            "averaging over action dimensions too (the mean of all n * m squares, the loss"
+            " rlbook.fqi.fit_regression trains with: same minimizer, m times smaller)",
             variant(reduce=torch.mean),
         ),
         ("a sum over the batch instead of a mean", variant(reduce=torch.sum)),

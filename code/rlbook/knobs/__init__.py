@@ -1,8 +1,8 @@
 """The computations behind the book's four knobs, each a pure function of the knob's value.
 
 - **OU noise** (:func:`ou_experiment`): sample paths and autocorrelation of Ornstein-Uhlenbeck
-  noise against Gaussian noise of the same stationary variance, and the pendulum trajectories each
-  produces when it is the only input (Algorithm {prf:ref}`ddpg` line 6.3);
+  noise against Gaussian noise of the same root-mean-square size over an episode, and the
+  pendulum trajectories each produces when it is the only input (Algorithm {prf:ref}`ddpg` line 6.3);
 - **tau** (:func:`ema_lag_experiment`, :func:`tau_curves`): how far an EMA target lags the online
   parameters, and learning curves of TD3 for several tau;
 - **twin-min** (:func:`overestimation`): critic estimates against Monte Carlo returns of the same

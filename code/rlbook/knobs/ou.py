@@ -9,7 +9,7 @@ import gymnasium as gym
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ..noise import GaussianNoise, OrnsteinUhlenbeckNoise, ou_stationary_std
+from ..noise import GaussianNoise, OrnsteinUhlenbeckNoise, ou_path_std, ou_stationary_std
 from ..validation import check_int
 
 
@@ -40,18 +40,25 @@ def ou_experiment(
     episodes: int = 3,
     seed: int = 0,
 ) -> dict:
-    """OU noise with the given parameters against Gaussian noise of its stationary standard
-    deviation: ``episodes`` sample paths of ``steps`` steps each (reset to ``mu`` at every episode,
-    as the loop does), their autocorrelation (empirical, from 200 long stationary paths, and the
+    """OU noise with the given parameters against Gaussian noise of the same amplitude within an
+    episode: ``episodes`` sample paths of ``steps`` steps each (reset to ``mu`` at every episode,
+    as the loop does), their autocorrelation (empirical, from 1,000 long stationary paths, and the
     exact ``(1 - theta dt)^k``), and the pendulum trajectories (angle, angular velocity) that each
     noise produces as the only torque, ``2 * noise`` clipped to [-2, 2], starting each episode
     hanging down at rest (so that all motion comes from the noise).
+
+    The Gaussian's standard deviation is the OU path's root-mean-square deviation from ``mu``
+    over an episode, ``sqrt(mean_t Var(eta_t))`` for ``t = 1..steps`` (``episode_rms``, from
+    :func:`rlbook.noise.ou_path_std`): a path reset every episode is still far from its stationary
+    spread (``stationary_std``) when ``theta dt`` is small, so matching the stationary spread
+    would give the Gaussian a larger amplitude than the OU noise it is compared with. ``theta``
+    is the mean-reversion rate, written kappa in the DDPG chapter.
     """
     steps = check_int("steps", steps, 2)
     episodes = check_int("episodes", episodes, 1)
     ou = OrnsteinUhlenbeckNoise(1, theta, sigma, mu, dt, seed=seed)  # validates the parameters
     std = ou_stationary_std(theta, sigma, dt)
-    gauss_std = std if math.isfinite(std) else sigma
+    gauss_std = float(np.sqrt(np.mean(ou_path_std(theta, sigma, dt, steps) ** 2)))
     gauss = GaussianNoise(1, gauss_std, seed=seed + 1)
     paths = {"ou": np.zeros((episodes, steps)), "gaussian": np.zeros((episodes, steps))}
     trajectories = {"ou": [], "gaussian": []}
@@ -74,7 +81,7 @@ def ou_experiment(
     # autocorrelation from long paths started in the stationary distribution
     max_lag = min(steps - 1, 100)
     rng = np.random.default_rng(seed + 2)
-    rho = 1.0 - theta * dt
+    phi = 1.0 - theta * dt  # the lag-1 autocorrelation (phi in the DDPG chapter)
     n, length = 1000, 4 * max_lag + 4
     x = np.empty((n, length))
     x0_std = std if math.isfinite(std) else sigma  # theta = 0: a random walk, no stationary law
@@ -90,12 +97,13 @@ def ou_experiment(
         mu=mu,
         dt=dt,
         stationary_std=std,
+        episode_rms=gauss_std,
         gaussian_std=gauss_std,
         paths=paths,
         trajectories=trajectories,
         lags=lags,
         acf_ou=autocorrelation(x, max_lag, mu, x0_std**2),
-        acf_ou_exact=rho**lags,
+        acf_ou_exact=phi**lags,
         acf_gaussian=autocorrelation(white, max_lag, 0.0, 1.0),
     )
 
@@ -118,8 +126,9 @@ def draw_ou(data: dict):
     ax = axes[1]
     ax.plot(data["lags"], data["acf_gaussian"], color="tab:gray", label="Gaussian")
     ax.plot(data["lags"], data["acf_ou"], color="tab:blue", label="OU (sampled)")
-    ax.plot(data["lags"], data["acf_ou_exact"], "k--", lw=1, label=r"$(1-\theta\,\Delta t)^k$")
-    ax.set(xlabel="lag k", ylabel="autocorrelation", ylim=(-0.2, 1.05), title="autocorrelation")
+    ax.plot(data["lags"], data["acf_ou_exact"], "k--", lw=1, label=r"$(1-\kappa\,\Delta t)^k$")
+    low = min(-0.2, float(data["acf_ou_exact"].min()) - 0.05)  # theta dt > 1: it alternates
+    ax.set(xlabel="lag k", ylabel="autocorrelation", ylim=(low, 1.05), title="autocorrelation")
     ax.legend(frameon=False, fontsize=8)
     ax = axes[2]
     for name, color in (("gaussian", "tab:gray"), ("ou", "tab:blue")):
@@ -135,13 +144,14 @@ def draw_ou(data: dict):
             )
     ax.set(
         xlabel="angle from the bottom (rad)",
-        ylabel=r"$\dot\theta$",
+        ylabel="angular velocity (rad/s)",
         title="pendulum driven by the noise alone",
     )
     ax.legend(frameon=False, fontsize=8, markerscale=5)
     fig.suptitle(
-        rf"OU $\theta$={data['theta']:g}, $\sigma$={data['sigma']:g}, $\mu$={data['mu']:g}, "
-        rf"$\Delta t$={data['dt']:g}; stationary std {data['stationary_std']:.3g}",
+        rf"OU $\kappa$={data['theta']:g}, $\sigma$={data['sigma']:g}, $\mu$={data['mu']:g}, "
+        rf"$\Delta t$={data['dt']:g}; stationary std {data['stationary_std']:.3g}, "
+        f"RMS over the episode {data['episode_rms']:.3g} (the Gaussian's std)",
         fontsize=10,
     )
     fig.tight_layout()
@@ -154,29 +164,32 @@ def swing_angle(trajectories) -> float:
 
 
 def draw_ou_grid(runs: Sequence[dict]):
-    """The comparison across a grid of OU settings: autocorrelations, and how far the noise alone
+    """The comparison across a grid of OU settings: autocorrelations, and how far each noise alone
     swings the pendulum from hanging at rest (largest angle from the bottom per episode, mean
-    over episodes)."""
+    over episodes), each OU setting beside the Gaussian noise of its own episode RMS."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
     for k, run in enumerate(runs):
         axes[0].plot(
             run["lags"],
             run["acf_ou_exact"],
             color=f"C{k}",
-            label=rf"OU $\theta$ = {run['theta']:g}",
+            label=rf"OU $\kappa$ = {run['theta']:g}",
         )
     axes[0].plot(runs[0]["lags"], runs[0]["acf_gaussian"], color="tab:gray", label="Gaussian")
     axes[0].set(xlabel="lag k", ylabel="autocorrelation", title="autocorrelation")
     axes[0].legend(frameon=False, fontsize=8)
-    names = [rf"$\theta$={run['theta']:g}" for run in runs] + ["Gaussian\n(same std\nas 1st)"]
-    swing = [swing_angle(run["trajectories"]["ou"]) for run in runs]
-    swing.append(swing_angle(runs[0]["trajectories"]["gaussian"]))
-    axes[1].bar(range(len(swing)), swing, color=[f"C{k}" for k in range(len(runs))] + ["tab:gray"])
-    axes[1].set_xticks(range(len(swing)), names, fontsize=8)
+    x = np.arange(len(runs))
+    ou = [swing_angle(run["trajectories"]["ou"]) for run in runs]
+    gauss = [swing_angle(run["trajectories"]["gaussian"]) for run in runs]
+    axes[1].bar(x - 0.2, ou, width=0.4, color=[f"C{k}" for k in range(len(runs))], label="OU")
+    axes[1].bar(x + 0.2, gauss, width=0.4, color="tab:gray", label="Gaussian, same RMS")
+    names = [rf"$\kappa$={run['theta']:g}" + f"\nRMS {run['episode_rms']:.3f}" for run in runs]
+    axes[1].set_xticks(x, names, fontsize=8)
     axes[1].set(
-        ylabel="largest angle from the bottom (rad)",
+        ylabel="largest angle from the bottom,\nmean over episodes (rad)",
         title="how hard the noise alone swings the pendulum",
     )
+    axes[1].legend(frameon=False, fontsize=8)
     for ax in axes:
         ax.title.set_fontsize(10)
     fig.tight_layout()

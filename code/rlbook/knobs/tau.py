@@ -82,7 +82,9 @@ def draw_ema_lag_grid(runs: Sequence[dict]):
     ax.plot(grid, (1 - grid) / grid, "k--", lw=1, label=r"$(1-\tau)/\tau$")
     ax.plot(tau, measured, "o", color="tab:orange", label="measured")
     ax.set_xscale("log")
-    ax.set_yscale("symlog", linthresh=1)
+    ax.set_yscale("symlog", linthresh=1)  # linear near 0, so that the lag 0 of tau = 1 shows
+    top = 2 * max(1.0, measured.max(), (1 - tau.min()) / tau.min())
+    ax.set_ylim(-0.2, top)  # lags are >= 0: no negative decades below the axis
     ax.set(xlabel=r"EMA rate $\tau$", ylabel="lag of the target (updates)")
     ax.legend(frameon=False)
     ax.grid(alpha=0.3)
