@@ -24,7 +24,8 @@ units (``rlbook.agent.bf16_native``): bf16 runs 7-8x slower than float32 there. 
 picks a subset; ``--jobs`` sets how many run at once (local processes; see rlbook.sweep for a
 Dask cluster). ``--threads`` is torch's thread count inside each job. Jobs start in the
 order seed, then algorithm as listed, and the default lists each rlbook actor-critic next to its
-SB3 peer, so with ``--jobs 2`` the two start together and see the machine in the same state.
+SB3 peer, so with ``--jobs 2`` each rlbook run overlaps its SB3 peer for most of its length (only
+the first pair starts exactly together: rlbook's shorter runs let its side of the queue run ahead).
 
 The Benchmarks and PCL chapters read the files from inside the package (``rlbook.results.load``),
 so the default ``--out`` is the package's record folder in this repository:

@@ -147,9 +147,11 @@ def _numbers_in_notebook(md) -> dict[str, str]:
     nb = nbformat.read(md.with_suffix(".ipynb"), as_version=4)
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     found = {}
-    for label, rest in re.findall(r'<a id="([\w-]+)"></a>\n+(.{0,400})', text, flags=re.S):
+    # (a long display equation runs past 400 characters before its \\tag)
+    for label, rest in re.findall(r'<a id="([\w-]+)"></a>\n+(?=(.{0,1500}))', text, flags=re.S):
         box = re.match(r"(?:> )?\*\*((?:Algorithm|Exercise) \d+)", rest)
-        tag = re.search(r"\\tag\{(\d+)\}\n\$\$", rest) if rest.startswith("$$") else None
+        # the \tag of the display that starts here, not of a later one
+        tag = re.match(r"\$\$(?:(?!\$\$).)*?\\tag\{(\d+)\}\n\$\$", rest, flags=re.S)
         if box:
             found[label] = box[1]
         elif tag:
