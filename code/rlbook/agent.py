@@ -7,16 +7,28 @@ module holds everything else, written once.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import gymnasium as gym
 import numpy as np
 import torch
 
-from .buffer import ReplayBuffer
+from .buffer import MemberReplayBuffers, ReplayBuffer
 from .envs import check_box_env, env_factory
-from .loop import Result, resolve_device, run_off_policy, seed_everything, seeded_torch
+from .loop import (
+    Result,
+    SeedResults,
+    resolve_device,
+    run_members,
+    run_off_policy,
+    seed_everything,
+    seeded_torch,
+)
+from .networks import member_module, stack_members
+from .noise import MemberNoise
 from .validation import check_choice, check_device, check_int, check_real, check_sizes
 
 __all__ = [
@@ -38,9 +50,12 @@ def critic_loss(q, y: torch.Tensor, batch) -> torch.Tensor:
 
     ``sum_j mean_i (q_j(s_i, a_i) - y_i)^2``: the mean over the batch of each critic's squared
     error, summed over the critics (one for DDPG, two for TD3 and SAC), so that each critic's
-    gradient is that of its own mean squared error, whatever the number of critics.
+    gradient is that of its own mean squared error, whatever the number of critics. In a batch of
+    runs (:meth:`OffPolicyAgent.stack`) the sum runs over the runs too, and each run's parameters
+    get exactly the gradient of their own loss: every loss of the book is summed over runs, never
+    averaged, so that no run's step depends on how many runs share the batch.
     """
-    return ((q(batch.obs, batch.act) - y) ** 2).mean(dim=-1).sum()
+    return ((q(batch.obs, batch.act) - y.unsqueeze(-2)) ** 2).mean(dim=-1).sum()
 
 
 @dataclass(frozen=True)
@@ -133,6 +148,9 @@ class OffPolicyAgent:
     state_tensors: tuple[str, ...] = ()
     state_counters: tuple[str, ...] = ("updates",)
     state_rngs: tuple[str, ...] = ()  # numpy Generators (the noise and buffer have their own)
+    #: ``None`` for one run; ``S`` for a batch of ``S`` independent runs (:meth:`stack`), whose
+    #: networks carry a leading run dimension and whose buffer, noise and generators are per run
+    members: int | None = None
 
     def state_dict(self) -> dict:
         """The declared networks, optimizers, tensors and counters (copies of the tensors)."""
@@ -182,6 +200,71 @@ class OffPolicyAgent:
         for n in self.state_rngs:
             getattr(self, n).bit_generator.state = state[n]
 
+    def make_optimizers(self) -> None:
+        """Build the optimizers over the current networks (``__init__`` and :meth:`stack`)."""
+
+    @classmethod
+    def stack(cls, agents: list[OffPolicyAgent]) -> OffPolicyAgent:
+        """One agent that runs ``agents`` (fresh, same config) as a batch of independent runs.
+
+        Each declared network becomes one network with a leading run dimension
+        (:func:`rlbook.networks.stack_members`: run ``i``'s weights are ``agents[i]``'s, exactly);
+        tensors are stacked; the replay buffers, noise processes and generators stay one per run,
+        each drawing what it would draw alone. The optimizers are built afresh over the stacked
+        parameters: Adam is elementwise, so each run's parameters move as they would alone.
+        """
+        first = agents[0]
+        if any(a.updates or len(a.buffer) for a in agents):
+            raise ValueError("stack fresh agents (no update made, nothing stored)")
+        batch = copy.copy(first)
+        batch.members = len(agents)
+        for name in cls.state_modules:
+            setattr(batch, name, stack_members([getattr(a, name) for a in agents]))
+        for name in cls.state_tensors:
+            t = torch.stack([getattr(a, name).detach() for a in agents])
+            setattr(batch, name, t.requires_grad_(getattr(first, name).requires_grad))
+        batch.generator = [a.generator for a in agents]
+        for name in cls.state_rngs:
+            setattr(batch, name, [getattr(a, name) for a in agents])
+        batch.buffer = MemberReplayBuffers([a.buffer for a in agents])
+        if getattr(first, "noise", None) is not None:
+            batch.noise = MemberNoise([a.noise for a in agents])
+        batch.make_optimizers()
+        return batch
+
+    def member(self, i: int) -> OffPolicyAgent:
+        """Run ``i`` of a batch as an agent of its own (copies of its networks, tensors, buffer,
+        noise and generators), to evaluate, plot or measure as any one-run agent. Its optimizers
+        start afresh: to continue a batch's training, continue the batch."""
+        if self.members is None:
+            raise ValueError("member() is for a batch of runs (train with seeds=...)")
+        i = check_int("i", i, 0, self.members - 1)
+        single = copy.copy(self)
+        single.members = None
+        for name in self.state_modules:
+            setattr(single, name, member_module(getattr(self, name), i))
+        for name in self.state_tensors:
+            t = getattr(self, name)
+            setattr(single, name, t[i].detach().clone().requires_grad_(t.requires_grad))
+        single.generator = torch.Generator(device=self.device)
+        single.generator.set_state(self.generator[i].get_state())
+        for name in self.state_rngs:
+            setattr(single, name, copy.deepcopy(getattr(self, name)[i]))
+        single.buffer = self.buffer.member(i)
+        if getattr(self, "noise", None) is not None:
+            single.noise = copy.deepcopy(self.noise.processes[i])
+        single.make_optimizers()
+        return single
+
+    def _act_input(self, obs) -> torch.Tensor:
+        """``obs`` as a tensor the policy takes: one observation per run of a batch becomes a
+        batch of one per run, shape ``(runs, 1, dim)``."""
+        o = self._obs_tensor(obs)
+        return o.unsqueeze(-2) if self.members else o
+
+    def _act_output(self, act: torch.Tensor) -> np.ndarray:
+        return (act.squeeze(-2) if self.members else act).cpu().numpy()
+
     @classmethod
     def for_config(cls, config) -> type:
         """The class that runs ``config`` (a variant selected by a setting may override this)."""
@@ -211,8 +294,9 @@ class OffPolicyAgent:
         return check_box_env(env, self.name)
 
     # -- hooks the interaction loop calls -----------------------------------------------------
-    def episode_start(self) -> None:
-        """Called at the start of every episode (DDPG resets its OU noise here)."""
+    def episode_start(self, member: int | None = None) -> None:
+        """Called at the start of every episode (of run ``member`` of a batch; DDPG resets its
+        OU noise here)."""
 
     def store(self, obs, act, rew, next_obs, terminated, truncated) -> None:
         self.buffer.add(
@@ -255,17 +339,22 @@ class OffPolicyAgent:
 
 
 def train_agent(
-    agent_class, env, config, seed: int, progress, overrides: dict, callback=None
-) -> Result:
-    """Shared body of every ``train``: build config, seed, agent, run the loop."""
-    if config is None:
-        config = agent_class.config_class(**overrides)
-    elif overrides:
-        config = config.replace(**overrides)
-    if not isinstance(config, agent_class.config_class):
-        raise ValueError(
-            f"config must be a {agent_class.config_class.__name__}; got {type(config).__name__}"
-        )
+    agent_class,
+    env,
+    config,
+    seed: int,
+    progress,
+    overrides: dict,
+    callback=None,
+    seeds: Iterable[int] | None = None,
+) -> Result | SeedResults:
+    """Shared body of every ``train``: build config, seed, agent, run the loop; with ``seeds``,
+    the runs of all those seeds as one batch (:func:`train_seeds`)."""
+    if seeds is not None:
+        if seed != 0:
+            raise ValueError("pass seed (one run) or seeds (a batch of runs), not both")
+        return train_seeds(agent_class, env, config, seeds, progress, overrides, callback)
+    config = make_config(agent_class, config, overrides)
     agent_class = agent_class.for_config(config)
     make_env = env_factory(env)
     seed_seq = seed_everything(seed)
@@ -276,6 +365,67 @@ def train_agent(
     probe.close()
     result = Result(agent=agent, config=config, env=env)
     return run_config(result, make_env, config.total_steps, loop_seed, progress, callback)
+
+
+def make_config(agent_class, config, overrides: dict):
+    """``config`` with ``overrides`` applied (or the defaults with them), checked to be of the
+    agent's config class."""
+    if config is None:
+        config = agent_class.config_class(**overrides)
+    elif overrides:
+        config = config.replace(**overrides)
+    if not isinstance(config, agent_class.config_class):
+        raise ValueError(
+            f"config must be a {agent_class.config_class.__name__}; got {type(config).__name__}"
+        )
+    return config
+
+
+def check_seeds(seeds: Iterable[int]) -> list[int]:
+    """The seeds of a batch: at least one, each a non-negative integer, no repeats."""
+    try:
+        seeds = [check_int("seeds", s, 0) for s in seeds]
+    except TypeError:
+        raise ValueError(f"seeds must be an iterable of integers >= 0; got {seeds!r}") from None
+    if not seeds:
+        raise ValueError("seeds must name at least one seed")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must not repeat (a repeated seed is the same run); got {seeds}")
+    return seeds
+
+
+def train_seeds(agent_class, env, config, seeds, progress, overrides, callback) -> SeedResults:
+    """Runs of ``seeds`` in one process, as one batch: each run is built exactly as ``train``
+    builds it for its seed (same initial weights, same generators), then the agents are stacked
+    (:meth:`OffPolicyAgent.stack`) and one loop steps every run's environment and makes one
+    batched update per step (:func:`rlbook.loop.run_members`)."""
+    config = make_config(agent_class, config, overrides)
+    agent_class = agent_class.for_config(config)
+    seeds = check_seeds(seeds)
+    make_env = env_factory(env)
+    agents, loop_seeds = [], []
+    probe = make_env()
+    for seed in seeds:
+        agent_seed, loop_seed = seed_everything(seed).spawn(2)
+        with seeded_torch(seed):
+            agents.append(agent_class(probe, config, agent_seed))
+        loop_seeds.append(loop_seed)
+    probe.close()
+    agent = agent_class.stack(agents)
+    result = SeedResults(agent=agent, config=config, env=env, seeds=seeds)
+    c = config
+    return run_members(
+        agent,
+        make_env,
+        total_steps=c.total_steps,
+        warmup_steps=c.warmup_steps,
+        seed_seqs=loop_seeds,
+        eval_every=c.eval_every,
+        eval_seeds=range(c.eval_episodes),
+        progress=progress,
+        result=result,
+        callback=callback,
+    )
 
 
 def run_config(result: Result, make_env, total_steps: int, seed_seq, progress, callback) -> Result:

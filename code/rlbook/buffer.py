@@ -14,7 +14,7 @@ import torch
 
 from .validation import check_int
 
-__all__ = ["Batch", "ReplayBuffer"]
+__all__ = ["Batch", "MemberReplayBuffers", "ReplayBuffer"]
 
 
 class Batch(NamedTuple):
@@ -78,6 +78,64 @@ class ReplayBuffer:
             t(self.terminated),
             t(self.truncated),
         )
+
+
+class MemberReplayBuffers:
+    """The replay buffers of a batch of independent runs, stored as one array per field with a
+    leading run dimension, each run sampling with its own generator.
+
+    Every run adds one transition per environment step, so ``pos`` and ``size`` are the same for
+    all; run ``i``'s indices come from ``rngs[i]``, the numbers its own :class:`ReplayBuffer`
+    would draw, and :meth:`sample` returns a :class:`Batch` of shape ``(runs, batch, ...)``.
+    """
+
+    fields = ("obs", "act", "rew", "next_obs", "terminated", "truncated")
+
+    def __init__(self, buffers: list[ReplayBuffer]):
+        first = buffers[0]
+        self.capacity, self.device = first.capacity, first.device
+        self.rngs = [b.rng for b in buffers]
+        for k in self.fields:  # zeros: allocated lazily, page by page as runs fill them
+            setattr(self, k, np.zeros((len(buffers), *getattr(first, k).shape), np.float32))
+        self.pos = 0
+        self.size = 0
+
+    def __len__(self) -> int:
+        return self.size
+
+    def add(self, obs, act, rew, next_obs, terminated, truncated) -> None:
+        """One transition for every run: arrays with the run dimension first."""
+        i = self.pos
+        self.obs[:, i] = obs
+        self.act[:, i] = np.asarray(act).reshape(self.act.shape[0], -1)
+        self.rew[:, i] = rew
+        self.next_obs[:, i] = next_obs
+        self.terminated[:, i] = np.asarray(terminated, dtype=np.float32)
+        self.truncated[:, i] = np.asarray(truncated, dtype=np.float32)
+        self.pos = (i + 1) % self.capacity
+        self.size = min(self.size + 1, self.capacity)
+
+    def sample(self, batch_size: int) -> Batch:
+        """``batch_size`` transitions per run, each run's drawn by its own generator."""
+        if self.size == 0:
+            raise ValueError("cannot sample from an empty replay buffer")
+        check_int("batch_size", batch_size, 1)
+        idx = np.stack([rng.integers(0, self.size, size=batch_size) for rng in self.rngs])
+        runs = np.arange(len(self.rngs))[:, None]
+
+        def t(x):
+            return torch.from_numpy(x[runs, idx]).to(self.device, non_blocking=True)
+
+        return Batch(*(t(getattr(self, k)) for k in self.fields))
+
+    def member(self, i: int) -> ReplayBuffer:
+        """Run ``i``'s buffer as a :class:`ReplayBuffer` (a copy, with a copy of its generator)."""
+        single = ReplayBuffer(self.obs.shape[-1], self.act.shape[-1], self.capacity, 0, self.device)
+        for k in self.fields:
+            setattr(single, k, getattr(self, k)[i].copy())
+        single.pos, single.size = self.pos, self.size
+        single.rng.bit_generator.state = self.rngs[i].bit_generator.state
+        return single
 
 
 def dataset_tensors(data, discrete: bool = False, device=None):

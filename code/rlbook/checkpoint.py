@@ -25,14 +25,16 @@ from . import ddpg, dqn, sac, td3
 from .agent import run_config
 from .envs import env_factory
 from .envstate import warn_unrestored
-from .loop import Result, seeded_torch
+from .loop import Result, SeedResults, run_members, seeded_torch
 from .validation import check_device
 
 __all__ = ["load", "resume", "save"]
 
 FORMAT = "rlbook-checkpoint"
-VERSION = 3  # 2: the agent's declared state (state_dict), DQN included; 3: curve_seconds
-READABLE = (2, 3)  # a version-2 file has no curve_seconds: read as NaN, one per curve row
+# 2: the agent's declared state (state_dict), DQN included; 3: curve_seconds; 4: a batch of runs
+# (train(..., seeds=...)) may be saved: its seeds, and one result and loop state per run
+VERSION = 4
+READABLE = (2, 3, 4)  # a version-2 file has no curve_seconds: read as NaN, one per curve row
 ALGORITHMS = {
     "DDPG": ddpg.DDPG,
     "TD3": td3.TD3,
@@ -69,20 +71,41 @@ def _rng_state(obj):
     return None if obj is None else obj.rng.bit_generator.state
 
 
+def _noise_processes(agent) -> list:
+    """The agent's noise processes: one, or one per run of a batch (none for SAC and DQN)."""
+    noise = getattr(agent, "noise", None)
+    if noise is None:
+        return []
+    return list(getattr(noise, "processes", [noise]))
+
+
+def _generators(agent) -> list:
+    return agent.generator if agent.members else [agent.generator]
+
+
+def _buffer_rngs(agent) -> list:
+    return agent.buffer.rngs if agent.members else [agent.buffer.rng]
+
+
 def agent_state(agent, buffer: bool = False, rng: bool = False) -> dict:
     """The agent's declared state (:meth:`~rlbook.agent.OffPolicyAgent.state_dict`), its noise
     state, and on request its replay buffer and random generators."""
     state = {"agent": agent.state_dict()}
     noise = getattr(agent, "noise", None)
-    if noise is not None and hasattr(noise, "state"):
+    if agent.members:  # a batch of runs: one noise state and one generator per run
+        states = [n.state.copy() for n in _noise_processes(agent) if hasattr(n, "state")]
+        if states:
+            state["noise_state"] = np.stack(states)
+    elif noise is not None and hasattr(noise, "state"):
         state["noise_state"] = noise.state.copy()
     if buffer:
         b = agent.buffer
+        cut = (slice(None), slice(b.size)) if agent.members else slice(b.size)
         state["buffer"] = {
             "pos": b.pos,
             "size": b.size,
             **{
-                k: getattr(b, k)[: b.size].copy()
+                k: getattr(b, k)[cut].copy()
                 for k in ("obs", "act", "rew", "next_obs", "terminated", "truncated")
             },
         }
@@ -90,11 +113,18 @@ def agent_state(agent, buffer: bool = False, rng: bool = False) -> dict:
         # the agent's, buffer's and noise's own generators: a run draws from nothing global
         # (torch's global generator only initialises the networks, see loop.seeded_torch), so
         # resuming needs none, and loading leaves the caller's generators alone
-        state["rng"] = {
-            "agent": agent.rng_state(),
-            "buffer": _rng_state(agent.buffer),
-            "noise": _rng_state(noise),
-        }
+        if agent.members:
+            state["rng"] = {
+                "agent": [g.get_state() for g in agent.generator],
+                "buffer": [r.bit_generator.state for r in agent.buffer.rngs],
+                "noise": [n.rng.bit_generator.state for n in _noise_processes(agent)],
+            }
+        else:
+            state["rng"] = {
+                "agent": agent.rng_state(),
+                "buffer": _rng_state(agent.buffer),
+                "noise": _rng_state(noise),
+            }
     return state
 
 
@@ -102,7 +132,9 @@ def load_agent_state(agent, state: dict) -> None:
     """Put ``state`` (from :func:`agent_state`) into ``agent``, in place."""
     agent.load_state_dict(state["agent"])
     if "noise_state" in state:
-        agent.noise.state = np.array(state["noise_state"], copy=True)
+        saved = state["noise_state"] if agent.members else [state["noise_state"]]
+        for process, x in zip(_noise_processes(agent), saved, strict=True):
+            process.state = np.array(x, copy=True)
     if "buffer" in state:
         b, saved = agent.buffer, state["buffer"]
         if saved["size"] > b.capacity:
@@ -110,29 +142,53 @@ def load_agent_state(agent, state: dict) -> None:
                 f"the saved buffer holds {saved['size']} transitions, more than buffer_size "
                 f"{b.capacity}"
             )
+        cut = (slice(None), slice(saved["size"])) if agent.members else slice(saved["size"])
         for k in ("obs", "act", "rew", "next_obs", "terminated", "truncated"):
-            getattr(b, k)[: saved["size"]] = saved[k]
+            getattr(b, k)[cut] = saved[k]
         b.pos, b.size = int(saved["pos"]), int(saved["size"])
     if "rng" in state:
         r = state["rng"]  # a version-3 file also holds torch's global state: not restored
+        if agent.members:
+            for g, x in zip(agent.generator, r["agent"], strict=True):
+                g.set_state(x)
+            rngs = agent.buffer.rngs + [n.rng for n in _noise_processes(agent)]
+            for rng, x in zip(rngs, r["buffer"] + r["noise"], strict=True):
+                rng.bit_generator.state = x
+            return
         agent.load_rng_state(r["agent"])
         agent.buffer.rng.bit_generator.state = r["buffer"]
         if r["noise"] is not None:
             agent.noise.rng.bit_generator.state = r["noise"]
 
 
-def save(result: Result, path, *, buffer: bool = False, rng: bool = False) -> Path:
-    """Write ``result`` (from ``train`` or ``resume``) to ``path``; see the module docstring.
+def _run_record(result: Result | SeedResults) -> dict:
+    return {
+        "curve": result.curve,
+        "episodes": result.episodes,
+        "logs": result.logs,
+        "curve_seconds": result.curve_seconds,
+        "steps": result.steps,
+        "wall_time": result.wall_time,
+        "eval_time": result.eval_time,
+        "interrupted": result.interrupted,
+    }
+
+
+def save(result: Result | SeedResults, path, *, buffer: bool = False, rng: bool = False) -> Path:
+    """Write ``result`` (from ``train`` or ``resume``; a batch of runs too) to ``path``; see the
+    module docstring.
 
     ``buffer=True, rng=True`` is what :func:`resume` needs to continue exactly; it saves the
     environment's snapshot too, and warns for each attribute of a wrapper the snapshot could not
     capture (:func:`rlbook.envstate.warn_unrestored`).
     """
-    if not isinstance(result, Result):
+    if not isinstance(result, Result | SeedResults):
         raise ValueError(f"result must be the Result that train returned; got {type(result)}")
     agent = result.agent
+    batch = isinstance(result, SeedResults)
     if buffer and rng and result.loop is not None:
-        warn_unrestored(result.loop["env"], "a run resumed from this checkpoint")
+        for loop in result.loop if batch else [result.loop]:
+            warn_unrestored(loop["env"], "a run resumed from this checkpoint")
     payload = {
         "format": FORMAT,
         "version": VERSION,
@@ -141,24 +197,21 @@ def save(result: Result, path, *, buffer: bool = False, rng: bool = False) -> Pa
         "config": dataclasses.asdict(result.config),
         "env": result.env if isinstance(result.env, str) else None,
         "agent": agent_state(agent, buffer=buffer, rng=rng),
-        "result": {
-            "curve": result.curve,
-            "episodes": result.episodes,
-            "logs": result.logs,
-            "curve_seconds": result.curve_seconds,
-            "steps": result.steps,
-            "wall_time": result.wall_time,
-            "eval_time": result.eval_time,
-            "interrupted": result.interrupted,
-        },
         "loop": result.loop if (buffer and rng) else None,
     }
+    if batch:
+        payload["seeds"] = list(result.seeds)
+        payload["runs"] = [_run_record(run) for run in result.runs]
+        payload["result"] = {k: getattr(result, k) for k in ("steps", "wall_time", "eval_time")}
+        payload["result"]["interrupted"] = result.interrupted
+    else:
+        payload["result"] = _run_record(result)
     path = Path(path)
     torch.save(_encode(payload), path)
     return path
 
 
-def load(path, env=None, *, device=None) -> Result:
+def load(path, env=None, *, device=None) -> Result | SeedResults:
     """Read a checkpoint written by :func:`save`; returns a :class:`~rlbook.loop.Result` whose
     ``agent`` is ready to act. ``env`` (an id, an instance or a factory) is needed only when the
     run was trained on an environment that was not given by its registered id.
@@ -208,8 +261,12 @@ def load(path, env=None, *, device=None) -> Result:
         )
     make_env = env_factory(env)
     probe = make_env()
+    seeds = payload.get("seeds")
     with seeded_torch(0):  # initial weights, overwritten below; the caller's generator kept
-        agent = agent_class(probe, config, np.random.SeedSequence(0))
+        agents = [
+            agent_class(probe, config, np.random.SeedSequence(k)) for k in range(len(seeds or [0]))
+        ]
+    agent = agent_class.stack(agents) if seeds is not None else agents[0]
     probe.close()
     saved_on = payload.get("device", agent.device.type)
     if "rng" in payload["agent"] and saved_on != agent.device.type:
@@ -221,6 +278,17 @@ def load(path, env=None, *, device=None) -> Result:
             "save without rng=True to load the networks anywhere"
         )
     load_agent_state(agent, payload["agent"])
+    if seeds is not None:  # a batch of runs
+        result = SeedResults(agent=agent, config=config, seeds=seeds, env=env, loop=payload["loop"])
+        for i, (run, saved) in enumerate(zip(result.runs, payload["runs"], strict=True)):
+            for k, v in saved.items():
+                setattr(run, k, v)
+            run.episodes = [tuple(e) for e in run.episodes]
+            run.agent = agent.member(i)
+        for k, v in payload["result"].items():
+            setattr(result, k, v)
+        result.has_buffer = "buffer" in payload["agent"]
+        return result
     saved = payload["result"]
     saved.setdefault("curve_seconds", [float("nan")] * len(saved["curve"]))  # a version-2 file
     result = Result(agent=agent, config=config, env=env, loop=payload["loop"], **saved)
@@ -232,19 +300,35 @@ def load(path, env=None, *, device=None) -> Result:
 def resume(
     checkpoint, total_steps: int | None = None, *, env=None, progress=None, callback=None
 ) -> Result:
-    """Continue a run to ``total_steps`` (default: its config's) from a checkpoint file or from a
-    :class:`~rlbook.loop.Result` in memory (e.g. one that Ctrl-C interrupted)."""
-    result = checkpoint if isinstance(checkpoint, Result) else load(checkpoint, env=env)
+    """Continue a run (or a batch of runs) to ``total_steps`` (default: its config's) from a
+    checkpoint file or from a :class:`~rlbook.loop.Result` or
+    :class:`~rlbook.loop.SeedResults` in memory (e.g. one that Ctrl-C interrupted)."""
+    in_memory = isinstance(checkpoint, Result | SeedResults)
+    result = checkpoint if in_memory else load(checkpoint, env=env)
     if result.loop is None:
         raise ValueError(
             "this run cannot be resumed: save it with buffer=True and rng=True (or it was stopped "
             "by a second Ctrl-C in the middle of a step)"
         )
-    if not isinstance(checkpoint, Result) and not result.has_buffer:
+    if not in_memory and not result.has_buffer:
         raise ValueError("this checkpoint has no replay buffer: save it with buffer=True")
     env = result.env if env is None else env
     if env is None:
         raise ValueError("pass env= (the run was trained on an environment given as an object)")
     total = result.config.total_steps if total_steps is None else total_steps
     result.interrupted = False
+    if isinstance(result, SeedResults):
+        c = result.config
+        return run_members(
+            result.agent,
+            env_factory(env),
+            total_steps=total,
+            warmup_steps=c.warmup_steps,
+            seed_seqs=None,
+            eval_every=c.eval_every,
+            eval_seeds=range(c.eval_episodes),
+            progress=progress,
+            result=result,
+            callback=callback,
+        )
     return run_config(result, env_factory(env), total, None, progress, callback)

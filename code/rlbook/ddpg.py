@@ -41,7 +41,7 @@ from .agent import (
     gradient_step,
     train_agent,
 )
-from .loop import Result
+from .loop import Result, SeedResults
 from .networks import DeterministicActor, QEnsemble
 from .noise import GaussianNoise, OrnsteinUhlenbeckNoise
 from .targets import ema_update, hard_update, make_target
@@ -86,16 +86,17 @@ def critic_target(q_target, policy_target, batch, gamma: float) -> torch.Tensor:
     """Line 6.7.1: ``y = r + gamma * (1 - terminated) * q_target(s', policy_target(s'))``."""
     with torch.no_grad():
         next_act = policy_target(batch.next_obs)
-        next_q = q_target(batch.next_obs, next_act)[0]
+        next_q = q_target(batch.next_obs, next_act)[..., 0, :]  # the one critic
         return batch.rew + gamma * (1.0 - batch.terminated) * next_q
 
 
 def actor_loss(q, policy, obs: torch.Tensor) -> torch.Tensor:
     """Line 6.9 (and TD3 13.1): minimise ``-mean q_a(s, policy(s))``, i.e. ascend the critic.
 
-    Only the first critic (``q_a``) is used, as in the pseudocode of both DDPG and TD3.
+    Only the first critic (``q_a``) is used, as in the pseudocode of both DDPG and TD3. The mean
+    is over the batch (the last axis) and summed over the runs of a batch of runs, if any.
     """
-    return -q(obs, policy(obs), members=slice(0, 1)).mean()
+    return -q(obs, policy(obs), members=slice(0, 1)).mean(dim=-1).sum()
 
 
 class DDPG(OffPolicyAgent):
@@ -121,12 +122,16 @@ class DDPG(OffPolicyAgent):
         # ddpg 2, td3 2
         self.policy_target = make_target(self.policy)
         self.q_target = make_target(self.q)
+        self.make_optimizers()
+        self.noise = self.make_noise()  # ddpg 4
+        self.scale = self.policy.rescale.scale.cpu().numpy()
+
+    def make_optimizers(self) -> None:
+        c = self.config
         self.q_params = list(self.q.parameters())
         self.policy_params = list(self.policy.parameters())
         self.q_optimizer = adam(self.q_params, c.lr_q)
         self.policy_optimizer = adam(self.policy_params, c.lr_pi)
-        self.noise = self.make_noise()  # ddpg 4
-        self.scale = self.policy.rescale.scale.cpu().numpy()
 
     def make_noise(self):
         c = self.config
@@ -136,13 +141,14 @@ class DDPG(OffPolicyAgent):
             )
         return GaussianNoise(self.act_dim, c.noise_sigma, seed=self.noise_seed)
 
-    def episode_start(self) -> None:
-        self.noise.reset()  # a fresh OU path every episode
+    def episode_start(self, member: int | None = None) -> None:
+        # a fresh OU path every episode (of run `member`'s episode, in a batch of runs)
+        self.noise.reset() if self.members is None else self.noise.reset(member)
 
     @torch.no_grad()
     def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
         """Line 6.3: ``a = policy(s) + eta`` (noise in normalized units), clipped to the box."""
-        act = self.policy(self._obs_tensor(obs)).cpu().numpy()
+        act = self._act_output(self.policy(self._act_input(obs)))
         if explore:
             act = np.clip(act + self.scale * self.noise(), self.low, self.high)  # ddpg 6.3, td3 5.3
         return act
@@ -180,10 +186,11 @@ def train(
     config: DDPGConfig | None = None,
     *,
     seed: int = 0,
+    seeds=None,
     progress: bool | None = None,
     callback=None,
     **overrides,
-) -> Result:
+) -> Result | SeedResults:
     """Train DDPG on ``env`` and return a :class:`~rlbook.loop.Result`.
 
     ``train("Pendulum-v1", total_steps=5_000)`` builds the config from keyword overrides;
@@ -193,4 +200,4 @@ def train(
     ``callback(agent, step)``, if given, runs after every evaluation; the dicts it returns are
     collected in ``Result.logs``.
     """
-    return train_agent(DDPG, env, config, seed, progress, overrides, callback)
+    return train_agent(DDPG, env, config, seed, progress, overrides, callback, seeds)

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import math
 import os
 import random
 import signal
@@ -43,11 +42,14 @@ from .validation import check_int
 
 __all__ = [
     "Result",
+    "SeedResults",
     "TrainingDiverged",
     "evaluate",
+    "evaluate_members",
     "global_state_kept",
     "keeps_global_state",
     "resolve_device",
+    "run_members",
     "run_off_policy",
     "seed_everything",
     "seeded_torch",
@@ -147,6 +149,42 @@ def evaluate(
     return returns
 
 
+def evaluate_members(
+    policy: Callable[[np.ndarray], np.ndarray],
+    make_env: Callable[[], gym.Env],
+    runs: int,
+    seeds: Sequence[int] = range(10),
+) -> np.ndarray:
+    """:func:`evaluate` for a batch of ``runs`` runs: returns of shape ``(runs, len(seeds))``,
+    run ``i``'s deterministic policy on the episodes started by ``reset(seed=j)``.
+
+    ``policy`` maps observations ``(runs, episodes, dim)`` to actions ``(runs, episodes, ...)``.
+    It is called on every episode at every step until all have ended (actions of ended episodes
+    are dropped), so that what a run computes does not depend on the other runs.
+    """
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds must name at least one episode")
+    envs = [[make_env() for _ in seeds] for _ in range(runs)]
+    obs = np.stack(
+        [[env.reset(seed=s)[0] for env, s in zip(row, seeds, strict=True)] for row in envs]
+    )
+    returns = np.zeros((runs, len(seeds)))
+    active = np.ones((runs, len(seeds)), dtype=bool)
+    while active.any():
+        actions = np.asarray(policy(obs))
+        for i, j in zip(*np.nonzero(active), strict=True):
+            o, r, terminated, truncated, _ = envs[i][j].step(actions[i, j])
+            obs[i, j] = o
+            returns[i, j] += r
+            if terminated or truncated:
+                active[i, j] = False
+    for row in envs:
+        for env in row:
+            env.close()
+    return returns
+
+
 def eval_row(step: int, returns) -> dict:
     """One row of a learning curve, as every trainer and runner writes it: ``step`` (environment
     steps, or iterations for offline methods) and the ``mean`` and ``std`` of ``returns``."""
@@ -197,6 +235,62 @@ class Result:
     def final_return(self) -> float:
         """Mean evaluation return at the last evaluation."""
         return self.curve[-1]["mean"] if self.curve else float("nan")
+
+
+@dataclass
+class SeedResults:
+    """What ``train(..., seeds=...)`` returns: the runs of several seeds, made as one batch.
+
+    ``runs[i]`` is the :class:`Result` of ``seeds[i]``: its learning curve, training episodes
+    and callback logs, and (once training stops) its own agent, taken out of the batch
+    (:meth:`~rlbook.agent.OffPolicyAgent.member`), which acts and evaluates as a one-seed run's.
+    ``agent`` is the batch itself. Indexing and iterating give the runs; :meth:`curves` stacks
+    their learning curves for plotting (``rlbook.plotting.plot_seed_band``). Timings are the
+    batch's: every run shares the same wall clock.
+    """
+
+    agent: Any
+    config: Any
+    seeds: list[int]
+    runs: list[Result] = field(default_factory=list)
+    steps: int = 0
+    wall_time: float = 0.0
+    eval_time: float = 0.0
+    interrupted: bool = False
+    loop: list | None = field(default=None, repr=False)  # where each run's loop stopped
+    env: Any = field(default=None, repr=False)
+    has_buffer: bool = field(default=False, repr=False)  # a loaded checkpoint holds the buffer
+
+    def __post_init__(self):
+        if not self.runs:
+            self.runs = [Result(agent=None, config=self.config, env=self.env) for _ in self.seeds]
+
+    def __len__(self) -> int:
+        return len(self.runs)
+
+    def __getitem__(self, i: int) -> Result:
+        return self.runs[i]
+
+    def __iter__(self):
+        return iter(self.runs)
+
+    @property
+    def steps_per_second(self) -> float:
+        """Environment steps per second of one run (all runs advance together), evaluation
+        excluded; times ``len(self)`` for the batch's total."""
+        train_time = self.wall_time - self.eval_time
+        return self.steps / train_time if train_time > 0 else float("nan")
+
+    def curves(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(steps, returns)``: the evaluation steps and the mean evaluation return of each run
+        at each, shape ``(runs, evaluations)``."""
+        steps = np.array([row["step"] for row in self.runs[0].curve])
+        return steps, np.array([[row["mean"] for row in r.curve] for r in self.runs])
+
+    @property
+    def final_returns(self) -> np.ndarray:
+        """Each run's mean evaluation return at the last evaluation."""
+        return np.array([r.final_return for r in self.runs])
 
 
 class _DeferredInterrupt:
@@ -328,12 +422,13 @@ class TrainingDiverged(FloatingPointError):
         self.result = result
 
 
-def check_finite(info: dict | None, step: int, result: Result) -> None:
-    """Raise :class:`TrainingDiverged` if a scalar the update reported (its losses, the mean
-    target, alpha) is NaN or infinite."""
+def check_finite(info: dict | None, step: int, result: Result | SeedResults) -> None:
+    """Raise :class:`TrainingDiverged` if a quantity the update reported (its losses, the mean
+    target, alpha; one per run in a batch) is NaN or infinite."""
     for name, v in (info or {}).items():
-        value = float(v.detach() if isinstance(v, torch.Tensor) else v)
-        if not math.isfinite(value):
+        values = np.asarray(v.detach().float().cpu() if isinstance(v, torch.Tensor) else v)
+        if not np.isfinite(values).all():
+            value = values.flat[np.flatnonzero(~np.isfinite(values))[0]]
             raise TrainingDiverged(
                 f"{name} became {value} at step {step}: training stopped instead of continuing on "
                 f"garbage (try a smaller learning rate, or check the rewards and observations for "
@@ -366,3 +461,120 @@ def restore_loop(env, loop: dict):
     rng.bit_generator.state = loop["action_rng"]
     env.action_space._np_random = rng
     return np.array(loop["obs"], copy=True), float(loop["episode_return"]), int(loop["t"])
+
+
+# ------------------------------------------------------------------------------------------------
+# a batch of runs: one loop, one environment per run, one batched update per step
+# ------------------------------------------------------------------------------------------------
+def run_members(
+    agent,
+    make_env: Callable[[], gym.Env],
+    *,
+    total_steps: int,
+    warmup_steps: int,
+    seed_seqs: Sequence[np.random.SeedSequence] | None,
+    eval_every: int = 0,
+    eval_seeds: Sequence[int] = range(10),
+    progress: bool | None = None,
+    result: SeedResults,
+    callback: Callable[[Any, int], dict | None] | None = None,
+) -> SeedResults:
+    """:func:`run_off_policy` for a batch of runs (an agent made by ``stack``).
+
+    Each run has its own environment, seeded as its one-seed run seeds it, and its own episodes:
+    when run ``i``'s episode ends (terminated or truncated, stored apart exactly as in the one-run
+    loop) its environment alone is reset and ``agent.episode_start(i)`` restarts its noise. All
+    runs take the same number of steps, so after warm-up one batched ``update`` serves every run.
+    At each evaluation every run is evaluated on the same starts (:func:`evaluate_members`) and
+    ``callback(run_agent, step)`` runs once per run, on that run taken out of the batch, its
+    dicts kept in that run's ``logs``. Ctrl-C, NaN checks and the progress bar as in the one-run
+    loop; at the end each run's ``agent`` is set to its own agent.
+    """
+    total_steps = check_int("total_steps", total_steps, 1)
+    warmup_steps = check_int("warmup_steps", warmup_steps, 0)
+    eval_every = check_int("eval_every", eval_every, 0)
+    runs = agent.members
+    envs = [make_env() for _ in range(runs)]
+    if result.loop is None:
+        obs = []
+        for env, seq in zip(envs, seed_seqs, strict=True):
+            env_seed, action_seed = (int(s.generate_state(1)[0]) for s in seq.spawn(2))
+            env.action_space.seed(action_seed)
+            obs.append(env.reset(seed=env_seed)[0])
+        for i in range(runs):
+            agent.episode_start(i)
+        obs, episode_return, t = np.stack(obs), np.zeros(runs), 0
+    else:
+        states = [restore_loop(env, loop) for env, loop in zip(envs, result.loop, strict=True)]
+        obs = np.stack([o for o, _, _ in states])
+        episode_return = np.array([r for _, r, _ in states])
+        t = states[0][2]
+    start = time.perf_counter() - result.wall_time
+    if progress is None:
+        progress = os.environ.get("RLBOOK_PROGRESS", "1") != "0"
+    desc = f"{type(agent).__name__} x{runs}"
+    bar = tqdm(total=total_steps, initial=t, disable=not progress, desc=desc, leave=False)
+    consistent = True
+    try:
+        with _DeferredInterrupt() as interrupt:
+            while t < total_steps and not interrupt.requested:
+                consistent = False
+                if t < warmup_steps:
+                    act = np.stack([env.action_space.sample() for env in envs])
+                else:
+                    act = agent.act(obs, explore=True)
+                steps = [env.step(a) for env, a in zip(envs, act, strict=True)]
+                next_obs = np.stack([s[0] for s in steps])
+                rew = np.array([s[1] for s in steps], dtype=float)
+                terminated = np.array([s[2] for s in steps])
+                truncated = np.array([s[3] for s in steps])
+                agent.store(obs, act, rew, next_obs, terminated, truncated)
+                episode_return += rew
+                obs = next_obs
+                for i in np.flatnonzero(terminated | truncated):
+                    result.runs[i].episodes.append((t + 1, float(episode_return[i])))
+                    obs[i], _ = envs[i].reset()
+                    agent.episode_start(i)
+                    episode_return[i] = 0.0
+                if t >= warmup_steps:
+                    with agent.autocast():
+                        info = agent.update()
+                    check_finite(info, t + 1, result)
+                    agent.anneal(t + 1, total_steps)
+                t += 1
+                consistent = True
+                if eval_every and t % eval_every == 0:
+                    eval_start = time.perf_counter()
+                    trained = eval_start - start - result.eval_time
+                    try:
+                        returns = evaluate_members(agent.act_batch, make_env, runs, eval_seeds)
+                        for i, run in enumerate(result.runs):
+                            run.curve.append(eval_row(t, returns[i]))
+                            run.curve_seconds.append(trained)
+                            if callback is not None:
+                                log = callback(agent.member(i), t)
+                                if log is not None:
+                                    run.logs.append({"step": t, **log})
+                    finally:
+                        result.eval_time += time.perf_counter() - eval_start
+                    bar.set_postfix(eval_return=f"{returns.mean():.1f}")
+                bar.update(1)
+            result.interrupted = interrupt.requested
+    except KeyboardInterrupt:
+        result.interrupted = True
+    finally:
+        bar.close()
+        result.steps = t
+        result.wall_time = time.perf_counter() - start
+        result.loop = (
+            [snapshot_loop(env, obs[i], episode_return[i], t) for i, env in enumerate(envs)]
+            if consistent
+            else None
+        )
+        for env in envs:
+            env.close()
+        for i, run in enumerate(result.runs):
+            run.agent = agent.member(i)
+            run.steps, run.wall_time, run.eval_time = t, result.wall_time, result.eval_time
+            run.interrupted = result.interrupted
+    return result

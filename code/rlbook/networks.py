@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -31,7 +32,10 @@ __all__ = [
     "SquashedGaussianActor",
     "Float32OutputMLP",
     "float32_output",
+    "member_module",
     "mlp",
+    "stack_members",
+    "standard_normal",
 ]
 
 
@@ -96,8 +100,10 @@ class EnsembleLinear(nn.Module):
         nn.init.uniform_(self.weight, -bound, bound)
         nn.init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, x: torch.Tensor, members: slice = slice(None)) -> torch.Tensor:
-        if members == slice(None):  # all members: no slice, whose backward fills zeros and copies
+    def forward(self, x: torch.Tensor, members: slice | torch.Tensor = slice(None)) -> torch.Tensor:
+        """``members``: a slice, or a tensor of indices, of the members to apply (default all)."""
+        if isinstance(members, slice) and members == slice(None):
+            # all members: no slice, whose backward fills zeros and copies
             w, b = self.weight, self.bias
         else:
             w, b = self.weight[members], self.bias[members]
@@ -129,15 +135,29 @@ class QEnsemble(nn.Module):
             layers += [EnsembleLinear(n, width_in, width_out), nn.ReLU()]
         layers.append(EnsembleLinear(n, hidden[-1], 1))
         self.body = nn.Sequential(*layers)
+        #: the number of seeds when this is the critics of a batch of runs (:func:`stack_members`):
+        #: the layers then hold ``seeds * n`` members, run ``i``'s critics at rows ``i*n .. i*n+n-1``
+        self.seeds: int | None = None
 
     def forward(
         self, obs: torch.Tensor, act: torch.Tensor, members: slice = slice(None)
     ) -> torch.Tensor:
-        """Values of the critics ``members`` (default: all), shape ``(n_members, batch)``."""
+        """Values of the critics ``members`` (default: all), shape ``(n_members, batch)``; for the
+        critics of a batch of runs (inputs ``(seeds, batch, dim)``), ``(seeds, n_members, batch)``."""
         x = torch.cat([obs, act], dim=-1)
-        n = len(range(self.n)[members])
-        x = x.unsqueeze(0).expand(n, *x.shape)
-        return float32_output(self.body, x, members).squeeze(-1)
+        rows = range(self.n)[members]
+        n = len(rows)
+        if self.seeds is None:
+            x = x.unsqueeze(0).expand(n, *x.shape)
+            return float32_output(self.body, x, members).squeeze(-1)
+        seeds, batch = x.shape[0], x.shape[1]
+        x = x.unsqueeze(1).expand(seeds, n, *x.shape[1:]).reshape(seeds * n, *x.shape[1:])
+        if n == self.n:
+            members = slice(None)
+        else:  # the chosen critics of every run, in the layers' row order
+            members = (torch.arange(seeds)[:, None] * self.n + torch.tensor(rows)).reshape(-1)
+            members = members.to(x.device)
+        return float32_output(self.body, x, members).reshape(seeds, n, batch)
 
 
 class BoxRescale(nn.Module):
@@ -234,7 +254,7 @@ class SquashedGaussianActor(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Reparameterised sample ``a = f_phi(s, eps)`` and its log-density ``log pi(a|s)``."""
         mu, log_std = self.distribution_params(obs)
-        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        eps = standard_normal(mu.shape, generator, device=mu.device, dtype=mu.dtype)
         u = mu + log_std.exp() * eps
         return self.rescale(torch.tanh(u)), self.log_prob_from_pre_tanh(u, mu, log_std)
 
@@ -248,3 +268,84 @@ class SquashedGaussianActor(nn.Module):
         """The deterministic action used for evaluation: ``bias + scale * tanh(mu_phi(s))``."""
         mu, _ = self.distribution_params(obs)
         return self.rescale(torch.tanh(mu))
+
+
+# ------------------------------------------------------------------------------------------------
+# a batch of runs: the networks of S independent runs stacked along a leading member dimension
+# ------------------------------------------------------------------------------------------------
+def _stack_layer(layers: list[nn.Module]) -> nn.Module:
+    """One layer holding the layers of several runs: ``nn.Linear`` -> :class:`EnsembleLinear`
+    with one member per run; :class:`EnsembleLinear` ``(n)`` -> ``(runs * n)``; others shared."""
+    first = layers[0]
+    if isinstance(first, nn.Linear):
+        stacked = EnsembleLinear(len(layers), first.in_features, first.out_features)
+        with torch.no_grad():
+            stacked.weight.copy_(torch.stack([layer.weight.T for layer in layers]))
+            stacked.bias.copy_(torch.stack([layer.bias[None] for layer in layers]))
+        stacked.run_group = 0  # one nn.Linear per run
+        return stacked.to(first.weight.device)
+    if isinstance(first, EnsembleLinear):
+        stacked = EnsembleLinear(len(layers) * first.n, first.in_features, first.out_features)
+        with torch.no_grad():
+            stacked.weight.copy_(torch.cat([layer.weight for layer in layers]))
+            stacked.bias.copy_(torch.cat([layer.bias for layer in layers]))
+        stacked.run_group = first.n  # each run's n members
+        return stacked.to(first.weight.device)
+    return copy.deepcopy(first)
+
+
+def stack_members(modules: list[nn.Module]) -> nn.Module:
+    """The networks of ``len(modules)`` independent runs as one network with a leading member
+    dimension: inputs ``(runs, batch, dim)``, outputs ``(runs, batch, out)`` (critics:
+    ``(runs, n, batch)``). Each run's parameters are copied exactly (a linear layer's weight is
+    stored transposed), so member ``i`` computes what ``modules[i]`` computes, with one batched
+    product per layer for all runs instead of one per run. :func:`member_module` undoes it."""
+    if not modules:
+        raise ValueError("modules must hold at least one network")
+    stacked = copy.deepcopy(modules[0])
+    for name, child in list(modules[0].named_modules()):
+        if isinstance(child, nn.Linear | EnsembleLinear):
+            parent_name, _, attr = name.rpartition(".")
+            parent = stacked.get_submodule(parent_name)
+            layers = [m.get_submodule(name) for m in modules]
+            setattr(parent, attr, _stack_layer(layers))
+    if isinstance(stacked, QEnsemble):
+        stacked.seeds = len(modules)
+    return stacked
+
+
+def member_module(stacked: nn.Module, i: int) -> nn.Module:
+    """Run ``i``'s network, taken out of a :func:`stack_members` network (a copy)."""
+    single = copy.deepcopy(stacked)
+    for name, child in list(stacked.named_modules()):
+        group = getattr(child, "run_group", None)
+        if group is None:
+            continue
+        parent_name, _, attr = name.rpartition(".")
+        parent = single.get_submodule(parent_name)
+        with torch.no_grad():
+            if group == 0:
+                layer = nn.Linear(child.in_features, child.out_features)
+                layer.weight.copy_(child.weight[i].T)
+                layer.bias.copy_(child.bias[i, 0])
+            else:
+                layer = EnsembleLinear(group, child.in_features, child.out_features)
+                layer.weight.copy_(child.weight[i * group : (i + 1) * group])
+                layer.bias.copy_(child.bias[i * group : (i + 1) * group])
+        setattr(
+            parent, attr, layer.to(child.weight.device).requires_grad_(child.weight.requires_grad)
+        )
+    if isinstance(single, QEnsemble):
+        single.seeds = None
+    return single
+
+
+def standard_normal(shape, generator, device=None, dtype=None) -> torch.Tensor:
+    """``N(0, 1)`` draws of ``shape``; ``generator`` is one ``torch.Generator`` (or ``None``), or
+    a list of them, one per run of a batch: each run's slice ``[i]`` is then drawn from its own
+    generator (shape ``shape[1:]``), exactly the numbers that run would draw alone."""
+    if isinstance(generator, list | tuple):
+        return torch.stack(
+            [torch.randn(shape[1:], generator=g, device=device, dtype=dtype) for g in generator]
+        )
+    return torch.randn(shape, generator=generator, device=device, dtype=dtype)

@@ -13,7 +13,13 @@ import numpy as np
 
 from .validation import check_int, check_real
 
-__all__ = ["GaussianNoise", "OrnsteinUhlenbeckNoise", "ou_path_std", "ou_stationary_std"]
+__all__ = [
+    "GaussianNoise",
+    "MemberNoise",
+    "OrnsteinUhlenbeckNoise",
+    "ou_path_std",
+    "ou_stationary_std",
+]
 
 
 class GaussianNoise:
@@ -78,6 +84,23 @@ class OrnsteinUhlenbeckNoise:
             + self.sigma * math.sqrt(self.dt) * eps
         )
         return self.state.copy()
+
+
+class MemberNoise:
+    """The exploration noise of a batch of independent runs: one process per run, each with its
+    own generator and state; a call returns their draws stacked, shape ``(runs, size)``."""
+
+    def __init__(self, processes: list):
+        self.processes = list(processes)
+
+    def reset(self, i: int | None = None) -> None:
+        """Restart run ``i``'s process (all of them when ``i`` is None)."""
+        for k, process in enumerate(self.processes):
+            if i is None or k == i:
+                process.reset()
+
+    def __call__(self) -> np.ndarray:
+        return np.stack([process() for process in self.processes])
 
 
 def ou_stationary_std(theta: float, sigma: float, dt: float) -> float:

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from .agent import OffPolicyAgent, OffPolicyConfig, adam, critic_loss, gradient_step, train_agent
-from .loop import Result
+from .loop import Result, SeedResults
 from .networks import QEnsemble, SquashedGaussianActor, mlp
 from .targets import ema_update, make_target
 from .validation import check_real
@@ -78,7 +78,7 @@ def critic_target(
     """Lines 5.7-5.8: ``y = r + gamma (1 - terminated) [min_j q_j_target(s', a~') - alpha log pi(a~'|s')]``."""
     with torch.no_grad():
         next_act, next_logp = policy.sample(batch.next_obs, generator)  # sac 5.7
-        next_q = q_target(batch.next_obs, next_act).min(dim=0).values
+        next_q = q_target(batch.next_obs, next_act).min(dim=-2).values
         soft_value = next_q - alpha * next_logp
         return batch.rew + gamma * (1.0 - batch.terminated) * soft_value  # sac 5.8
 
@@ -91,13 +91,13 @@ def actor_loss(
     Returns the loss and the log-densities (used to tune ``alpha``).
     """
     act, logp = policy.sample(obs, generator)  # sac 5.12
-    q_min = q(obs, act).min(dim=0).values
-    return (alpha * logp - q_min).mean(), logp
+    q_min = q(obs, act).min(dim=-2).values
+    return (alpha * logp - q_min).mean(dim=-1).sum(), logp
 
 
 def alpha_loss(log_alpha: torch.Tensor, logp: torch.Tensor, target_entropy: float) -> torch.Tensor:
     """Temperature loss ``-log_alpha * (log pi + target_entropy)``: alpha grows when entropy is too low."""
-    return -(log_alpha * (logp.detach() + target_entropy)).mean()
+    return -(log_alpha.unsqueeze(-1) * (logp.detach() + target_entropy)).mean(dim=-1).sum()
 
 
 class SAC(OffPolicyAgent):
@@ -119,34 +119,46 @@ class SAC(OffPolicyAgent):
         self.q.to(self.device)
         # sac 2
         self.q_target = make_target(self.q)
-        self.q_params = list(self.q.parameters())
-        self.policy_params = list(self.policy.parameters())
-        self.q_optimizer = adam(self.q_params, c.lr_q)
-        self.policy_optimizer = adam(self.policy_params, c.lr_pi)
         self.auto_alpha = c.alpha == "auto"
         start = c.init_alpha if self.auto_alpha else max(float(c.alpha), 1e-30)
         self.log_alpha = torch.tensor(math.log(start), device=self.device, requires_grad=True)
-        self.alpha_optimizer = adam([self.log_alpha], c.lr_alpha or c.lr_pi)
+        self.make_optimizers()
         self.target_entropy = (
             -float(self.act_dim) if c.target_entropy is None else float(c.target_entropy)
         )
 
+    def make_optimizers(self) -> None:
+        c = self.config
+        self.q_params = list(self.q.parameters())
+        self.policy_params = list(self.policy.parameters())
+        self.q_optimizer = adam(self.q_params, c.lr_q)
+        self.policy_optimizer = adam(self.policy_params, c.lr_pi)
+        self.alpha_optimizer = adam([self.log_alpha], c.lr_alpha or c.lr_pi)
+
     @property
-    def alpha(self) -> float:
-        """The current entropy weight (0 when the config fixes alpha = 0)."""
+    def alpha(self) -> float | np.ndarray:
+        """The current entropy weight (0 when the config fixes alpha = 0); in a batch of runs,
+        one per run."""
         if not self.auto_alpha and self.config.alpha == 0:
             return 0.0
-        return float(self.log_alpha.detach().exp())
+        alpha = self.log_alpha.detach().exp()
+        return float(alpha) if self.members is None else alpha.cpu().numpy()
+
+    def update_alpha(self) -> float | torch.Tensor:
+        """alpha as the update multiplies it: a float for one run, shape ``(runs, 1)`` in a batch."""
+        if self.members is None or (not self.auto_alpha and self.config.alpha == 0):
+            return self.alpha
+        return self.log_alpha.detach().exp().unsqueeze(-1)
 
     @torch.no_grad()
     def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
         """Line 5.2: sample ``a ~ pi_phi(.|s)`` (explore) or take ``tanh(mu)`` (evaluate)."""
-        obs_t = self._obs_tensor(obs)
+        obs_t = self._act_input(obs)
         if explore:
             act, _ = self.policy.sample(obs_t, self.generator)  # sac 5.2
         else:
             act = self.policy(obs_t)
-        return act.cpu().numpy()
+        return self._act_output(act)
 
     @classmethod
     def for_config(cls, config: SACConfig) -> type:
@@ -157,7 +169,7 @@ class SAC(OffPolicyAgent):
         """With ``alpha="auto"``: one step on the temperature loss (:func:`alpha_loss`), and the
         alpha this update used in ``info``; nothing with a fixed alpha."""
         if self.auto_alpha:
-            info["alpha"] = self.alpha
+            info["alpha"] = self.update_alpha()
             info["loss_alpha"] = loss_alpha = alpha_loss(self.log_alpha, logp, self.target_entropy)
             gradient_step(self.alpha_optimizer, loss_alpha, [self.log_alpha])
 
@@ -165,7 +177,7 @@ class SAC(OffPolicyAgent):
         """Lines 5.5-5.17 of Algorithm {prf:ref}`sac`, in order, and the temperature step
         (:meth:`temperature_step`, nothing when alpha is fixed)."""
         c = self.config
-        alpha = self.alpha
+        alpha = self.update_alpha()
         # sac 5.5
         batch = self.buffer.sample(c.batch_size)
         y = critic_target(self.q_target, self.policy, batch, c.gamma, alpha, self.generator)
@@ -198,12 +210,17 @@ class SACValueNetwork(SAC):
         super().__init__(env, config, seed_seq)
         self.v = mlp(self.obs_dim, 1, config.hidden).to(self.device)
         self.v_target = make_target(self.v)
-        self.v_params = list(self.v.parameters())
-        self.v_optimizer = adam(self.v_params, config.lr_q)
+        self.make_optimizers()
+
+    def make_optimizers(self) -> None:
+        super().make_optimizers()
+        if hasattr(self, "v"):  # SAC's __init__ calls this before v exists
+            self.v_params = list(self.v.parameters())
+            self.v_optimizer = adam(self.v_params, self.config.lr_q)
 
     def update(self) -> dict:
         c = self.config
-        alpha = self.alpha
+        alpha = self.update_alpha()
         batch = self.buffer.sample(c.batch_size)
         with torch.no_grad():
             v_next = self.v_target(batch.next_obs).squeeze(-1)
@@ -214,8 +231,8 @@ class SACValueNetwork(SAC):
         gradient_step(self.policy_optimizer, loss_pi, self.policy_params)
         with torch.no_grad():
             act, logp_v = self.policy.sample(batch.obs, self.generator)
-            v_y = self.q(batch.obs, act).min(dim=0).values - alpha * logp_v
-        loss_v = ((self.v(batch.obs).squeeze(-1) - v_y) ** 2).mean()
+            v_y = self.q(batch.obs, act).min(dim=-2).values - alpha * logp_v
+        loss_v = ((self.v(batch.obs).squeeze(-1) - v_y) ** 2).mean(dim=-1).sum()
         gradient_step(self.v_optimizer, loss_v, self.v_params)
         ema_update(self.v_target, self.v, c.tau)
         info = {"loss_q": loss_q, "loss_pi": loss_pi, "target": y.mean(), "loss_v": loss_v}
@@ -230,9 +247,10 @@ def train(
     config: SACConfig | None = None,
     *,
     seed: int = 0,
+    seeds=None,
     progress: bool | None = None,
     callback=None,
     **overrides,
-) -> Result:
+) -> Result | SeedResults:
     """Train SAC on ``env``; same calling conventions as :func:`rlbook.ddpg.train`."""
-    return train_agent(SAC, env, config, seed, progress, overrides, callback)
+    return train_agent(SAC, env, config, seed, progress, overrides, callback, seeds)

@@ -31,7 +31,8 @@ import torch
 from . import ddpg
 from .agent import critic_loss, gradient_step, train_agent
 from .ddpg import DDPG, DDPGConfig
-from .loop import Result
+from .loop import Result, SeedResults
+from .networks import standard_normal
 from .targets import ema_update
 from .validation import check_choice, check_int, check_real
 
@@ -72,7 +73,7 @@ def smoothed_target_action(
     """Line 8.1: ``policy_target(s') + clip(eps, -c, c)``, in normalized units, kept in the box."""
     a = policy_target(next_obs)
     rescale = policy_target.rescale
-    eps = torch.randn(a.shape, generator=generator, device=a.device, dtype=a.dtype) * target_noise
+    eps = standard_normal(a.shape, generator, device=a.device, dtype=a.dtype) * target_noise
     eps = eps.clamp(-noise_clip, noise_clip)  # td3 5.8.1
     unit = (rescale.unscale(a) + eps).clamp(-1.0, 1.0)
     return rescale(unit)
@@ -98,13 +99,13 @@ def critic_target(
             )
         else:
             next_act = policy_target(batch.next_obs)
-        next_q = q_target(batch.next_obs, next_act)  # shape (n_critics, batch)
+        next_q = q_target(batch.next_obs, next_act)  # shape ([runs,] n_critics, batch)
         if twin == "min":
-            next_q = next_q.min(dim=0).values  # td3 5.8.2
+            next_q = next_q.min(dim=-2).values  # td3 5.8.2
         elif twin == "mean":
-            next_q = next_q.mean(dim=0)
+            next_q = next_q.mean(dim=-2)
         else:
-            next_q = next_q[0]
+            next_q = next_q[..., 0, :]
         return batch.rew + gamma * (1.0 - batch.terminated) * next_q
 
 
@@ -164,9 +165,10 @@ def train(
     config: TD3Config | None = None,
     *,
     seed: int = 0,
+    seeds=None,
     progress: bool | None = None,
     callback=None,
     **overrides,
-) -> Result:
+) -> Result | SeedResults:
     """Train TD3 on ``env``; same calling conventions as :func:`rlbook.ddpg.train`."""
-    return train_agent(TD3, env, config, seed, progress, overrides, callback)
+    return train_agent(TD3, env, config, seed, progress, overrides, callback, seeds)

@@ -1,0 +1,246 @@
+"""Many seeds in one process: ``train(..., seeds=...)`` runs a batch of independent runs.
+
+What a batch must be: run ``i`` of a batch is the run of ``seeds[i]``, whatever the other runs
+and however many there are. Here that holds **bit for bit**, on any one machine, because nothing
+a run computes mixes with another run's numbers: each batched product (``torch.baddbmm``, the
+output layer's multiply-and-sum) computes run ``i``'s slice from run ``i``'s operands alone with
+the same kernel at every batch size; every other operation is elementwise or reduces over a run's
+own batch; each loss is summed over runs (never averaged, which would scale each run's gradient
+by ``1 / S``); Adam is elementwise; and each run draws its minibatches, noise and target noise
+from its own generators. The tests compare a run of an ``S = 3`` batch with the ``S = 1`` batch
+of the same seed exactly (they run in ``unit-emulated`` too, so the claim is checked on the AVX2
+and SSE4.2 kernels as well). Against a one-seed ``train(seed=i)`` a member starts from exactly the
+same weights, buffer and environment (checked exactly with updates off) and then differs by
+rounding only: the one-seed actor multiplies with ``nn.Linear``'s kernel, the batch with
+``baddbmm``, and training amplifies the last bits (the ground-truth tests hold for every member).
+"""
+
+import signal
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+from rlbook import checkpoint, ddpg, sac, td3
+from rlbook.envs import LQREnv, lqr_solution, soft_lqr_solution
+from rlbook.loop import SeedResults, TrainingDiverged
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+SMALL = dict(
+    total_steps=600,
+    warmup_steps=200,
+    eval_every=200,
+    eval_episodes=2,
+    hidden=(16, 16),
+    batch_size=32,
+    progress=False,
+)
+ALGOS = [
+    pytest.param(ddpg, dict(noise="ou", target_update="ema"), id="ddpg-ou"),
+    pytest.param(
+        ddpg, dict(noise="gaussian", target_update="hard", target_period=50), id="ddpg-hard"
+    ),
+    pytest.param(td3, dict(), id="td3"),
+    pytest.param(sac, dict(alpha="auto"), id="sac"),
+    pytest.param(sac, dict(alpha="auto", value_network=True), id="sac-v"),
+]
+
+
+def _params(agent):
+    return {
+        f"{name}.{k}": v
+        for name in agent.state_modules
+        for k, v in getattr(agent, name).state_dict().items()
+    }
+
+
+def _same_run(a, b):
+    assert a.curve == b.curve
+    assert a.episodes == b.episodes
+    assert a.logs == b.logs
+    pa, pb = _params(a.agent), _params(b.agent)
+    assert pa.keys() == pb.keys()
+    assert all(torch.equal(pa[k], pb[k]) for k in pa), "parameters differ"
+    for name in a.agent.state_tensors:
+        assert torch.equal(getattr(a.agent, name), getattr(b.agent, name))
+
+
+def _log_q(agent, step):
+    """A callback: the first critic at a fixed state-action, to compare logs exactly."""
+    o = torch.zeros(1, 3)
+    with torch.no_grad():
+        return {"q": float(agent.q(o, agent.policy(o))[0, 0])}
+
+
+@pytest.mark.parametrize("module,extra", ALGOS)
+def test_a_run_of_a_batch_does_not_depend_on_the_other_runs(module, extra):
+    batch = module.train("Pendulum-v1", seeds=[4, 7, 2], callback=_log_q, **SMALL, **extra)
+    alone = module.train("Pendulum-v1", seeds=[7], callback=_log_q, **SMALL, **extra)
+    assert isinstance(batch, SeedResults) and len(batch) == 3 and batch.seeds == [4, 7, 2]
+    assert batch.steps == 600 and [len(r.curve) for r in batch] == [3, 3, 3]
+    assert len(batch[1].logs) == 3
+    _same_run(batch[1], alone[0])
+    # and the runs of the batch are different runs
+    assert batch[0].curve != batch[1].curve
+
+
+@pytest.mark.parametrize("module,extra", ALGOS)
+def test_a_run_of_a_batch_starts_as_the_one_seed_run(module, extra):
+    """Updates off (warm-up to the end): the batch's run i and train(seed=i) see the same
+    environment, store the same transitions and hold the same initial networks, exactly."""
+    kw = {**SMALL, "total_steps": 450, "warmup_steps": 450, "eval_every": 0}
+    batch = module.train("Pendulum-v1", seeds=[0, 3], **kw, **extra)
+    alone = module.train("Pendulum-v1", seed=3, **kw, **extra)
+    assert batch[1].episodes == alone.episodes
+    pa, pb = _params(batch[1].agent), _params(alone.agent)
+    assert all(torch.equal(pa[k], pb[k]) for k in pa)
+    buffer = batch.agent.buffer
+    for k in buffer.fields:
+        np.testing.assert_array_equal(
+            getattr(buffer, k)[1, :450], getattr(alone.agent.buffer, k)[:450]
+        )
+
+
+class _RandomEnd(gym.Env):
+    """Episodes that end at a random step, by termination or by truncation: each run of a batch
+    ends its episodes at its own times."""
+
+    def __init__(self):  # spaces per instance: each run's warm-up draws from its own space
+        self.observation_space = gym.spaces.Box(-1, 1, (2,), np.float32)
+        self.action_space = gym.spaces.Box(-1, 1, (1,), np.float32)
+
+    def reset(self, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return self.np_random.uniform(-1, 1, 2).astype(np.float32), {}
+
+    def step(self, action):
+        self.t += 1
+        obs = self.np_random.uniform(-1, 1, 2).astype(np.float32)
+        terminated = bool(self.np_random.random() < 0.05)
+        truncated = not terminated and self.t >= 15
+        return obs, -float(np.square(action).sum()), terminated, truncated, {}
+
+
+def test_terminated_and_truncated_are_kept_apart_per_run():
+    kw = {**SMALL, "total_steps": 300, "warmup_steps": 300, "eval_every": 0}
+    batch = td3.train(_RandomEnd, seeds=[1, 2, 5], **kw)
+    buffer = batch.agent.buffer
+    for i, seed in enumerate([1, 2, 5]):
+        alone = td3.train(_RandomEnd, seed=seed, **kw)
+        b = alone.agent.buffer
+        np.testing.assert_array_equal(buffer.terminated[i, :300], b.terminated[:300])
+        np.testing.assert_array_equal(buffer.truncated[i, :300], b.truncated[:300])
+        assert batch[i].episodes == alone.episodes
+    # both kinds of ending occur, at different steps in different runs, never both at once
+    assert buffer.terminated[:, :300].sum() > 0 and buffer.truncated[:, :300].sum() > 0
+    assert not (buffer.terminated[:, :300] * buffer.truncated[:, :300]).any()
+    assert not np.array_equal(buffer.terminated[0, :300], buffer.terminated[1, :300])
+
+
+@pytest.mark.parametrize("module,extra", ALGOS[:1] + ALGOS[2:4])
+def test_ctrl_c_and_resume_of_a_batch_match_the_uninterrupted_batch(module, extra, tmp_path):
+    straight = module.train("Pendulum-v1", seeds=[0, 1], **SMALL, **extra)
+
+    def interrupt(agent, t):
+        if t == 400:
+            signal.raise_signal(signal.SIGINT)
+
+    part = module.train("Pendulum-v1", seeds=[0, 1], callback=interrupt, **SMALL, **extra)
+    assert part.interrupted and part.steps == 400
+    assert [r.curve for r in part] == [r.curve[:2] for r in straight]
+    path = checkpoint.save(part, tmp_path / "batch.pt", buffer=True, rng=True)
+    from_file = checkpoint.resume(path, progress=False)
+    in_memory = checkpoint.resume(part, progress=False)
+    for resumed in (from_file, in_memory):
+        assert isinstance(resumed, SeedResults) and resumed.steps == 600
+        for a, b in zip(resumed, straight, strict=True):
+            _same_run(a, b)
+
+
+def test_nan_in_one_run_stops_the_batch_and_names_the_quantity():
+    class NaNReward(LQREnv):
+        def step(self, action):
+            obs, rew, term, trunc, info = super().step(action)
+            return obs, (float("nan") if self.t == 7 else rew), term, trunc, info
+
+    with pytest.raises(TrainingDiverged, match=r"(target|loss_q) became nan at step \d+") as err:
+        ddpg.train(NaNReward, seeds=[0, 1], **{**SMALL, "warmup_steps": 20, "eval_every": 0})
+    assert err.value.result.steps > 0
+
+
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        (dict(seeds=[]), "at least one seed"),
+        (dict(seeds=[1, 1]), "must not repeat"),
+        (dict(seeds=[-1]), "seeds"),
+        (dict(seeds=3), "iterable of integers"),
+        (dict(seeds=[0, 1], seed=2), "not both"),
+    ],
+)
+def test_bad_seeds_are_refused_with_the_reason(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        td3.train("Pendulum-v1", **SMALL, **kwargs)
+
+
+def test_a_member_taken_out_of_the_batch_acts_as_the_batch_does():
+    batch = sac.train("Pendulum-v1", seeds=[0, 1], **SMALL)
+    obs = np.random.default_rng(0).uniform(-1, 1, size=(2, 5, 3)).astype(np.float32)
+    actions = batch.agent.act_batch(obs)
+    for i in range(2):  # the member's nn.Linear actor vs the batch's baddbmm: rounding only
+        np.testing.assert_allclose(batch[i].agent.act_batch(obs[i]), actions[i], rtol=0, atol=1e-5)
+    with pytest.raises(ValueError, match="i must be"):
+        batch.agent.member(2)
+
+
+# ------------------------------------------------------------------------------------------------
+# ground truth for every run of a batch (see tests/test_lqr_ground_truth.py for the tolerance)
+# ------------------------------------------------------------------------------------------------
+GAMMA, TOLERANCE = 0.9, 0.25
+LQR = dict(
+    gamma=GAMMA,
+    total_steps=4_000,
+    warmup_steps=500,
+    hidden=(64, 64),
+    batch_size=256,
+    eval_every=0,
+    progress=False,
+    seeds=range(5),
+)
+
+
+def _lqr_env():
+    return LQREnv(
+        A=[[1.0]], B=[[1.0]], Q=[[1.0]], R=[[1.0]], horizon=5, init_scale=2.0, max_action=1.0
+    )
+
+
+def _gain(agent) -> float:
+    states = np.linspace(-1, 1, 101, dtype=np.float32)[:, None]
+    slope, *_ = np.linalg.lstsq(states, -agent.act_batch(states), rcond=None)
+    return float(slope[0, 0])
+
+
+@pytest.mark.heavy
+@pytest.mark.parametrize(
+    "module,kwargs",
+    [
+        (ddpg, dict(target_update="ema", noise="gaussian")),
+        (ddpg, dict(target_update="hard", target_period=25, noise="ou")),
+        (td3, {}),
+        (sac, dict(alpha=0.01)),
+    ],
+    ids=["ddpg-ema", "ddpg-hard", "td3", "sac"],
+)
+def test_every_run_of_a_batch_reaches_the_ground_truth_gain(module, kwargs):
+    if module is sac:
+        k_star = soft_lqr_solution(_lqr_env(), GAMMA, 0.01)[0].K[0, 0]
+    else:
+        k_star = lqr_solution(_lqr_env(), GAMMA).K[0, 0]
+    batch = module.train(_lqr_env, **LQR, **kwargs)
+    gains = [_gain(run.agent) for run in batch]
+    errors = [abs(k - k_star) / k_star for k in gains]
+    assert max(errors) < TOLERANCE, f"gains {np.round(gains, 3)} vs {k_star:.3f}"
