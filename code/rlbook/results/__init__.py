@@ -14,11 +14,12 @@ peers) and ``pendulum-bf16`` (DDPG, TD3 and SAC with ``precision="bfloat16"``, w
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from ..sweep import load_records
 
-__all__ = ["FOLDER", "REGENERATE", "load", "names", "path"]
+__all__ = ["FOLDER", "REGENERATE", "load", "load_json", "names", "path"]
 
 #: the folder holding one subfolder per set of records
 FOLDER = Path(__file__).resolve().parent
@@ -53,3 +54,14 @@ def load(name: str) -> dict[str, list[dict]]:
             f"the result set {name!r} has no sweep records (*.json) in {folder}; "
             f"`{REGENERATE}` (from the repository root) writes them"
         ) from None
+
+
+def load_json(name: str, record: str) -> dict:
+    """The single record ``record`` (``record.json``) of the set ``name``: the experiments of
+    ``benchmarks/chapter_seeds.py`` (set ``"chapter-seeds"``, records ``"td3"``, ``"twin"``...),
+    which hold every seed of an experiment in one file, with the command that regenerates it."""
+    file = path(name) / f"{record}.json"
+    if not file.is_file():
+        have = sorted(p.stem for p in path(name).glob("*.json"))
+        raise ValueError(f"no record {record!r} in the result set {name!r}; available: {have}")
+    return json.loads(file.read_text())
