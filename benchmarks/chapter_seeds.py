@@ -135,7 +135,9 @@ def main(argv=None) -> int:
     torch.set_num_threads(1)
     OUT.mkdir(parents=True, exist_ok=True)
     made_by = {"commit": commit(), "cpu": cpu_summary()}
-    command = "python benchmarks/td3_knobs.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = f"python benchmarks/{Path(__file__).name} " + " ".join(
+        sys.argv[1:] if argv is None else argv
+    )
     done: dict = {}
     for name in names:
         if name in MAIN:
@@ -152,9 +154,7 @@ def main(argv=None) -> int:
             continue
         variants = {}
         for variant, changes in experiments[name].items():
-            key = json.dumps(
-                {**changes, "tau": changes.get("tau", KNOB_TD3["tau"])}, sort_keys=True
-            )
+            key = td3.TD3Config(**{**KNOB_TD3, "total_steps": args.steps, **changes})
             if key in done:  # tau = 0.02 is the twin record's TD3 run
                 variants[variant] = done[key]
                 continue
