@@ -35,7 +35,6 @@ import torch
 from .agent import (
     OffPolicyAgent,
     OffPolicyConfig,
-    adam,
     check_target_update,
     critic_loss,
     gradient_step,
@@ -130,8 +129,8 @@ class DDPG(OffPolicyAgent):
         c = self.config
         self.q_params = list(self.q.parameters())
         self.policy_params = list(self.policy.parameters())
-        self.q_optimizer = adam(self.q_params, c.lr_q)
-        self.policy_optimizer = adam(self.policy_params, c.lr_pi)
+        self.q_optimizer = self.adam(self.q_params, c.lr_q)
+        self.policy_optimizer = self.adam(self.policy_params, c.lr_pi)
 
     def make_noise(self):
         c = self.config

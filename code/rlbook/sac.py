@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .agent import OffPolicyAgent, OffPolicyConfig, adam, critic_loss, gradient_step, train_agent
+from .agent import OffPolicyAgent, OffPolicyConfig, critic_loss, gradient_step, train_agent
 from .loop import Result, SeedResults
 from .networks import QEnsemble, SquashedGaussianActor, mlp
 from .targets import ema_update, make_target
@@ -131,9 +131,9 @@ class SAC(OffPolicyAgent):
         c = self.config
         self.q_params = list(self.q.parameters())
         self.policy_params = list(self.policy.parameters())
-        self.q_optimizer = adam(self.q_params, c.lr_q)
-        self.policy_optimizer = adam(self.policy_params, c.lr_pi)
-        self.alpha_optimizer = adam([self.log_alpha], c.lr_alpha or c.lr_pi)
+        self.q_optimizer = self.adam(self.q_params, c.lr_q)
+        self.policy_optimizer = self.adam(self.policy_params, c.lr_pi)
+        self.alpha_optimizer = self.adam([self.log_alpha], c.lr_alpha or c.lr_pi)
 
     @property
     def alpha(self) -> float | np.ndarray:
@@ -216,7 +216,7 @@ class SACValueNetwork(SAC):
         super().make_optimizers()
         if hasattr(self, "v"):  # SAC's __init__ calls this before v exists
             self.v_params = list(self.v.parameters())
-            self.v_optimizer = adam(self.v_params, self.config.lr_q)
+            self.v_optimizer = self.adam(self.v_params, self.config.lr_q)
 
     def update(self) -> dict:
         c = self.config
