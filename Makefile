@@ -65,6 +65,7 @@ EMULATED_CPUS := EPYC-Rome=AVX2 Nehalem-v1=DEFAULT
 EMULATED_TESTS := tests/test_euler.py tests/test_lqr_ground_truth.py tests/test_pcl.py \
 	tests/test_fqi.py tests/test_checks.py tests/test_dqn.py tests/test_targets_noise.py \
 	tests/test_networks.py tests/test_identities.py tests/test_pendulum_optimum.py \
+	tests/test_seed_batch.py::test_a_short_batch_does_not_depend_on_the_other_runs \
 	tests/test_properties.py::test_ema_update_weights_the_online_parameters_by_tau \
 	tests/test_properties.py::test_episode_replay_priorities_are_a_stable_softmax_and_removal_is_oldest_first
 unit-emulated: setup qemu-deps
@@ -113,7 +114,7 @@ test: setup
 # download button, JupyterLab and nbval open: the book's markup rendered as plain Markdown, the
 # code cells the .md's; tools/reader_notebooks.py says how). A test fails when one is stale.
 sync: setup
-	.venv/bin/jupytext --pipe ".venv/bin/ruff format -" chapters/*.md
+	.venv/bin/jupytext --pipe ".venv/bin/ruff format --line-length 88 -" chapters/*.md
 	$(PY) tools/reader_notebooks.py
 
 # The committed benchmark results the Benchmarks and PCL chapters plot (hours on a laptop, not part
@@ -127,6 +128,7 @@ benchmarks: setup
 	$(PY) benchmarks/pendulum.py --algos ddpg sb3-ddpg td3 sb3-td3 sac sb3-sac \
 		--precision bfloat16 --seeds 5 --jobs $(JOBS) --threads 1 \
 		--out code/rlbook/results/pendulum-bf16
+	$(PY) benchmarks/chapter_seeds.py
 
 # Mutation testing of the modules whose mistakes a reader would not see (issue 26): mutmut mutates
 # the functions tools/mutation.py lists and runs the fast tests that cover them, one worker at a

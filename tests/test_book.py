@@ -324,3 +324,22 @@ def test_implemented_algorithms_have_code_beside_their_box(label):
                 )
                 return
     pytest.fail(f"algorithm {label} not found")
+
+
+#: a chapter's code line fits a code cell of the book's column at the 1366 px layout (88
+#: characters of the 13 px code font, web/static/rlbook.css) and a notebook without scrolling
+MAX_CODE_LINE = 88
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.stem)
+def test_no_code_line_of_a_chapter_is_longer_than_88_characters(md):
+    """Every code cell, the hidden ones included (they are in the reader's notebook)."""
+    lines = md.read_text(encoding="utf8").splitlines()
+    long, at = [], 0  # at: where the search for the next line of the .md starts
+    for cell in jupytext.read(md).cells:
+        if cell.cell_type == "code":
+            for line in cell.source.splitlines():
+                if len(line) > MAX_CODE_LINE:
+                    at = lines.index(line, at) + 1 if line in lines[at:] else at
+                    long.append(f"line {at} ({len(line)} characters)")
+    assert not long, f"{md.name}: {len(long)} code lines over {MAX_CODE_LINE}: {', '.join(long)}"

@@ -94,6 +94,17 @@ def test_a_run_of_a_batch_does_not_depend_on_the_other_runs(module, extra):
     assert batch[0].curve != batch[1].curve
 
 
+@pytest.mark.parametrize("module", [td3, sac], ids=["td3", "sac"])
+def test_a_short_batch_does_not_depend_on_the_other_runs(module):  # 50 updates
+    """The same check, short enough for the emulated CPUs of ``make unit-emulated`` (AVX2 without
+    AVX-512, and SSE4.2), whose vector kernels have other widths and other tails."""
+    kw = {**SMALL, "total_steps": 250, "warmup_steps": 200, "eval_every": 250, "eval_episodes": 1}
+    seeds = [3, 1, 4]
+    batch = module.train("Pendulum-v1", seeds=seeds, **kw)
+    for i, seed in enumerate(seeds):
+        _same_run(batch[i], module.train("Pendulum-v1", seeds=[seed], **kw)[0])
+
+
 @pytest.mark.parametrize("module,extra", ALGOS)
 def test_a_run_of_a_batch_starts_as_the_one_seed_run(module, extra):
     """Updates off (warm-up to the end): the batch's run i and train(seed=i) see the same
@@ -252,3 +263,34 @@ def test_every_run_of_a_batch_reaches_the_ground_truth_gain(module, kwargs):
     gains = [_gain(run.agent) for run in batch]
     errors = [abs(k - k_star) / k_star for k in gains]
     assert max(errors) < TOLERANCE, f"gains {np.round(gains, 3)} vs {k_star:.3f}"
+
+
+def test_the_records_summaries_use_each_seed_and_the_second_half():
+    from rlbook import knobs
+
+    steps = [1000, 2000, 3000, 4000]
+    runs = [
+        {
+            "seed": s,
+            "step": steps,
+            "return": [-900.0, -500.0, -200.0 + s, -150.0 - s],
+            "estimate": [0.0, 0.0, 10.0 + s, 20.0 + s],
+            "mc_return": [0.0, 0.0, 0.0, 0.0],
+        }
+        for s in range(5)
+    ]
+    bias = knobs.bias_summary({"min": {"runs": runs}})["min"]
+    # the second half: evaluations after step 2,000, so (10 + s + 20 + s) / 2 = 15 + s per seed
+    np.testing.assert_allclose(bias[3], 15.0 + np.arange(5))
+    assert bias[0] == pytest.approx(17.0) and bias[1] <= 17.0 <= bias[2]
+    tau = knobs.tau_summary({"0.1": {"runs": runs}})["0.1"]
+    assert tau["early_step"] == 4000  # the first evaluation at or after 6,000 steps, or the last
+    np.testing.assert_allclose(tau["final"][3], -150.0 - np.arange(5))
+
+
+def test_seed_results_stack_the_runs_curves():
+    batch = td3.train("Pendulum-v1", seeds=[0, 1], **{**SMALL, "total_steps": 400})
+    steps, returns = batch.curves()
+    assert list(steps) == [200, 400] and returns.shape == (2, 2)
+    np.testing.assert_array_equal(batch.final_returns, returns[:, -1])
+    assert batch.steps_per_second > 0

@@ -55,41 +55,46 @@ CELLS = [
     assert live.image.value != first
     assert live.result["lag_measured"] == knobs.ema_lag_experiment(0.01)["lag_measured"]
     """,
-    # tau curves (TD3), behind a Run button
+    # tau (TD3): the five-seed record behind toggle buttons; five seeds trained on Run
     """
-    grid = knobs.tau_curves((0.005, 1.0))
-    k = widgets.tau_curves_knob(grid)
+    tiny = {"0.005": knobs.td3_seeds(range(2), tau=0.005), "1": knobs.td3_seeds(range(2), tau=1.0)}
+    k = widgets.tau_record_knob(tiny)
     assert k.static.pngs[0] != k.static.pngs[1]
+    assert type(k.static.slider).__name__ == "ToggleButtons"
     live = k.live
     live.controls["tau"].value = 0.1
+    live.controls["first_seed"].value = 3
     assert live.result is None, "an expensive knob must wait for Run"
+    # the steps slider starts at 2,000: the test trains 300 steps through the same compute
+    live.compute = (lambda f: (lambda tau, first_seed, steps: f(tau, first_seed, 300)))(
+        live.compute
+    )
     live.button.click()
-    curves, tau = live.result
-    assert tau == 0.1 and set(curves) == {0.005, 1.0, 0.1}
-    # the runs are memoised (knobs.td3_runs._RUNS): empty the memo, so that the direct call
-    # trains afresh instead of returning the very object the panel holds
-    shown = curves[0.1]
-    knobs.td3_runs._RUNS.clear()
-    direct = knobs.tau_curves((0.1,))[0.1]
-    assert direct is not shown and direct.curve == shown.curve
+    variants, tau = live.result
+    assert tau == "0.1" and set(variants) == {"0.005", "1", "0.1"}
+    direct = knobs.tau_seeds(0.1, range(3, 8), 300)["0.1"]
+    assert [r["seed"] for r in direct["runs"]] == [3, 4, 5, 6, 7]
+    assert direct["runs"] == variants["0.1"]["runs"]
     assert live.image.value[:4] == b"\\x89PNG"
     """,
-    # twin-min
+    # twin critics: the record's rules behind toggle buttons; five seeds of any rule on Run
     """
-    runs = [knobs.overestimation(t) for t in knobs.TWINS]
-    k = widgets.twin_min_knob(runs)
-    assert len(set(k.static.pngs)) == 3
+    tiny = {r: knobs.rule_seeds(r, range(2))[r] for r in ("ddpg", "min")}
+    k = widgets.twin_record_knob(tiny)
+    assert len(set(k.static.pngs)) == 2
     live = k.live
-    live.controls["twin"].value = "mean"
-    live.controls["seed"].value = 3
+    live.controls["rule"].value = "mean"
+    live.controls["first_seed"].value = 1
+    live.compute = (lambda f: (lambda rule, first_seed, steps: f(rule, first_seed, 300)))(
+        live.compute
+    )
     live.button.click()
     first = live.image.value
-    knobs.td3_runs._RUNS.clear()  # a fresh run, not the memoised one the panel used
-    direct = knobs.overestimation("mean", seed=3)
-    assert direct["estimate"] is not live.result["estimate"]
-    np.testing.assert_array_equal(live.result["estimate"], direct["estimate"])
-    np.testing.assert_array_equal(live.result["mc_return"], direct["mc_return"])
-    live.controls["twin"].value = "none"
+    variants, rule = live.result
+    assert rule == "mean" and set(variants) == {"ddpg", "min", "mean"}
+    direct = knobs.rule_seeds("mean", range(1, 6), 300)["mean"]
+    assert direct["runs"] == variants["mean"]["runs"]
+    live.controls["rule"].value = "none"
     live.button.click()
     assert live.image.value != first
     """,
@@ -142,3 +147,4 @@ def test_every_knob_in_a_real_kernel(tmp_path):
     state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     models = {m["model_name"] for m in state.values()}
     assert {"StackModel", "ImageModel", "SelectionSliderModel", "LinkModel"} <= models
+    assert "ToggleButtonsModel" in models

@@ -186,7 +186,7 @@ HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$", re.M)
 
 @dataclass
 class Entry:
-    kind: str  # algorithm, exercise, equation, section, target
+    kind: str  # algorithm, exercise, equation, section, target, figure
     doc: str  # chapters/ddpg
     number: int | None = None
     title: str = ""
@@ -217,6 +217,20 @@ def toc_docs() -> list[str]:
     return docs
 
 
+def figures_of(doc: str) -> list[tuple[str, str]]:
+    """``(label, caption)`` of each figure of a document, in order: the code cells whose metadata
+    names a myst-nb figure (``mystnb: figure: name:``)."""
+    path = ROOT / f"{doc}.md"
+    if not path.exists():
+        return []
+    found = []
+    for cell in jupytext.read(path).cells:
+        figure = (cell.metadata.get("mystnb") or {}).get("figure") or {}
+        if cell.cell_type == "code" and figure.get("name"):
+            found.append((figure["name"], str(figure.get("caption", "")).strip()))
+    return found
+
+
 def markdown_of(doc: str) -> str:
     """The Markdown of a document, code cells left out."""
     path = ROOT / f"{doc}.md"
@@ -229,8 +243,13 @@ def markdown_of(doc: str) -> str:
 def load_book() -> Book:
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf8"))
     book = Book(docs=toc_docs(), config=config)
-    counters = {"algorithm": 0, "exercise": 0, "equation": 0}
+    counters = {"algorithm": 0, "exercise": 0, "equation": 0, "figure": 0}
     for doc in book.docs:
+        for label, caption in figures_of(doc):  # numbered through the book, as Sphinx's numfig
+            counters["figure"] += 1
+            if label in book.labels:
+                raise ValueError(f"label {label!r} defined twice ({doc})")
+            book.labels[label] = Entry("figure", doc, counters["figure"], caption)
         blocks = list(walk(parse_blocks(markdown_of(doc))))
         for i, b in enumerate(blocks):
             entry = None
@@ -335,15 +354,18 @@ class Renderer:
             shown = f"Algorithm {entry.number}"
             return f"[{shown}]({self.href(target)})", len(word[0]) if word else 0
         if name in ("ref", "numref"):
-            entry = self.label(target, ("algorithm", "exercise", "section", "target", "equation"))
+            kinds = ("algorithm", "exercise", "section", "target", "equation", "figure")
+            entry = self.label(target, kinds)
             if text and name == "ref":
                 return f"[{self.inline(text)}]({self.href(target)})", 0
             if entry.kind == "exercise" or name == "numref":
-                kind = {"exercise": "Exercise", "algorithm": "Algorithm"}.get(entry.kind)
+                kind = {"exercise": "Exercise", "algorithm": "Algorithm", "figure": "Fig."}.get(
+                    entry.kind
+                )
                 if kind is None or entry.number is None:
                     raise ValueError(f"{self.doc}: cannot number {target!r}")
                 fmt = text.replace("%s", str(entry.number)) if text else f"{kind} {entry.number}"
-                word = re.search(rf"({kind})\s$", before, flags=re.I)
+                word = re.search(rf"({re.escape(kind)})\s$", before, flags=re.I)
                 if word and not text:
                     fmt = f"{word[1]} {entry.number}"
                 return f"[{fmt}]({self.href(target)})", len(word[0]) if word and not text else 0
@@ -684,6 +706,13 @@ def reader_notebook(
                 metadata.update({"jupyter": {"source_hidden": True}, "cellView": "form"})
             new.metadata = nbformat.from_dict(metadata)
             cells.append(new)
+            figure = (metadata.get("mystnb") or {}).get("figure") or {}
+            if figure.get("name") and not state.get("solution"):
+                # the caption under the figure, as the book shows it, with its anchor
+                entry = book.labels[figure["name"]]
+                caption = tidy(r.blocks(entry.title, state)) if entry.title else ""
+                text = f"{anchor(figure['name'])}**Fig. {entry.number}.** {caption}".strip()
+                cells.append(nbformat.v4.new_markdown_cell(text))
         else:
             raise ValueError(f"{md.name}: a {cell.cell_type} cell")
     if r.cited:

@@ -31,9 +31,9 @@ __all__ = [
     "knob",
     "ou_knob",
     "path_length_knob",
-    "tau_curves_knob",
+    "tau_record_knob",
     "tau_lag_knob",
-    "twin_min_knob",
+    "twin_record_knob",
 ]
 
 
@@ -50,8 +50,9 @@ def _image(png: bytes = b"") -> w.Image:
 
 
 class StaticKnob(w.VBox):
-    """A ``SelectionSlider`` over ``values``, linked in the browser to a ``Stack`` of the figures
-    ``render(value)`` computed now, one per value. Works with no kernel (static HTML)."""
+    """A ``SelectionSlider`` over ``values`` (``ToggleButtons`` with ``toggle=True``), linked in
+    the browser to a ``Stack`` of the figures ``render(value)`` computed now, one per value.
+    Works with no kernel (static HTML)."""
 
     def __init__(
         self,
@@ -60,6 +61,7 @@ class StaticKnob(w.VBox):
         render: Callable[[Any], Any],
         labels: Sequence[str] | None = None,
         value: Any = None,
+        toggle: bool = False,
     ):
         values = list(values)
         if not values:
@@ -72,14 +74,22 @@ class StaticKnob(w.VBox):
         self.pngs = [figure_png(render(v)) for v in values]
         self.images = [_image(png) for png in self.pngs]
         self.stack = w.Stack(self.images, selected_index=index)
-        self.slider = w.SelectionSlider(
-            options=labels,
-            index=index,
-            description=description,
-            continuous_update=True,
-            style={"description_width": "initial"},
-            layout=w.Layout(width="480px"),
-        )
+        if toggle:  # a choice between a few named options, not a scale: buttons
+            self.slider = w.ToggleButtons(
+                options=labels,
+                index=index,
+                description=description,
+                style={"description_width": "initial", "button_width": "auto"},
+            )
+        else:
+            self.slider = w.SelectionSlider(
+                options=labels,
+                index=index,
+                description=description,
+                continuous_update=True,
+                style={"description_width": "initial"},
+                layout=w.Layout(width="480px"),
+            )
         self.link = w.jslink((self.slider, "index"), (self.stack, "selected_index"))
         super().__init__([self.slider, self.stack])
         self.add_class("rlbook-static-knob")
@@ -166,6 +176,9 @@ def knob(title: str, static: StaticKnob, live: LivePanel | None = None) -> w.VBo
     if live is not None:
         acc = w.Accordion([live], selected_index=None)
         acc.set_title(0, "Recompute for any value (needs a running kernel)")
+        acc.add_class(
+            "rlbook-live"
+        )  # kernel-only: the static page hides it (web/static/rlbook.css)
         parts.append(acc)
     box = w.VBox(parts)
     box.static, box.live = static, live
@@ -224,62 +237,77 @@ def tau_lag_knob(taus: Sequence[float] = (0.001, 0.005, 0.02, 0.1, 0.5, 1.0)) ->
     return knob("EMA target lag", static, live)
 
 
-def tau_curves_knob(results: dict) -> w.VBox:
-    """tau: TD3 learning curves; ``results`` is :func:`rlbook.knobs.tau_curves`'s output (the
-    static grid), and the live panel trains one more run for any tau, drawn beside the grid."""
-    taus = list(results)
+def _steps_slider(value: int) -> w.IntSlider:
+    return _slider(w.IntSlider, "steps", value, min=2_000, max=20_000, step=1_000)
+
+
+def _seed_text() -> w.BoundedIntText:
+    return w.BoundedIntText(value=5, min=0, max=10**6, description="first seed")
+
+
+def tau_record_knob(variants: dict) -> w.VBox:
+    """tau: TD3's five-seed record for several tau (``knobs.seed_record("tau")["variants"]``);
+    the buttons show each tau's seeds; the live panel trains five seeds (one batch) for any tau."""
+    taus = list(variants)
     static = StaticKnob(
         "EMA rate τ",
         taus,
-        lambda tau: knobs.draw_tau_curves(results, highlight=tau),
-        [f"{t:g}" for t in taus],
+        lambda tau: knobs.draw_tau_record(variants, highlight=tau),
+        [f"τ = {t}" for t in taus],
+        toggle=True,
     )
 
-    def compute(tau, seed):
-        with_new = dict(results)
-        with_new[tau] = knobs.tau_curves((tau,), seed=seed, progress=True)[tau]
-        return with_new, tau
+    def compute(tau, first_seed, steps):
+        seeds = range(first_seed, first_seed + 5)
+        new = knobs.tau_seeds(tau, seeds, steps, progress=True)
+        return {**variants, **new}, next(iter(new))
 
     live = LivePanel(
         {
             "tau": _slider(w.FloatLogSlider, "τ", 0.02, base=10, min=-3, max=0, step=0.05),
-            "seed": w.BoundedIntText(value=0, min=0, max=10**6, description="seed"),
+            "first_seed": _seed_text(),
+            "steps": _steps_slider(knobs.KNOB_TD3["total_steps"]),
         },
         compute,
-        lambda data: knobs.draw_tau_curves(data[0], highlight=data[1]),
+        lambda data: knobs.draw_tau_record(data[0], highlight=data[1]),
         run_button=True,
     )
-    return knob("EMA rate τ in TD3", static, live)
+    return knob("EMA rate τ in TD3, five seeds", static, live)
 
 
-def twin_min_knob(runs: Sequence[dict]) -> w.VBox:
-    """twin-min: critic bias for each rule; ``runs`` are :func:`rlbook.knobs.overestimation`'s
-    outputs (the static grid); the live panel trains any rule with any seed."""
-    twins = [run["twin"] for run in runs]
+def twin_record_knob(variants: dict) -> w.VBox:
+    """Twin critics: the five-seed record of each target rule
+    (``knobs.seed_record("twin")["variants"]``); the buttons show each rule's seeds; the live
+    panel trains five seeds (one batch) of any rule."""
+    rules = list(variants)
     static = StaticKnob(
-        "critics",
-        twins,
-        lambda twin: knobs.draw_overestimation(runs, highlight=twin),
-        [knobs.TWIN_LABELS[t] for t in twins],
+        "target rule",
+        rules,
+        lambda rule: knobs.draw_twin_record(variants, highlight=rule),
+        [knobs.RULE_LABELS[r] for r in rules],
+        toggle=True,
     )
 
-    def compute(twin, seed):
-        return knobs.overestimation(twin, seed=seed, progress=True)
+    def compute(rule, first_seed, steps):
+        seeds = range(first_seed, first_seed + 5)
+        return {**variants, **knobs.rule_seeds(rule, seeds, steps, progress=True)}, rule
 
     live = LivePanel(
         {
-            "twin": w.Dropdown(
-                options=[(knobs.TWIN_LABELS[t], t) for t in knobs.TWINS],
+            "rule": w.ToggleButtons(
+                options=[(knobs.RULE_LABELS[r], r) for r in knobs.RULES],
                 value="min",
-                description="critics",
+                description="target rule",
+                style={"description_width": "initial", "button_width": "auto"},
             ),
-            "seed": w.BoundedIntText(value=1, min=0, max=10**6, description="seed"),
+            "first_seed": _seed_text(),
+            "steps": _steps_slider(knobs.KNOB_TD3["total_steps"]),
         },
         compute,
-        lambda run: knobs.draw_overestimation([run]),
+        lambda data: knobs.draw_twin_record(data[0], highlight=data[1]),
         run_button=True,
     )
-    return knob("Twin critics and overestimation", static, live)
+    return knob("Twin critics and the critic's bias, five seeds", static, live)
 
 
 def path_length_knob(runs: Sequence[dict]) -> w.VBox:

@@ -1,8 +1,8 @@
 """Every static knob of the built book moved in headless Chromium, with no kernel.
 
-A static knob (``rlbook.widgets.StaticKnob``) is a slider linked in the browser to a stack of
-figures computed during the build. Pressing the slider's arrow keys must switch the figure shown,
-through every value of its grid.
+A static knob (``rlbook.widgets.StaticKnob``) is a slider, or a row of toggle buttons, linked in
+the browser to a stack of figures computed during the build. Pressing the slider's arrow keys, or
+each button in turn, must switch the figure shown, through every value of its grid.
 """
 
 import pytest
@@ -29,12 +29,36 @@ def test_moving_each_static_knob_switches_its_figure(browser, server, name):
     page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(server) else r.abort())
     try:
         page.goto(f"{server}/{name}", wait_until="load")
-        page.wait_for_selector(".rlbook-static-knob .noUi-handle", timeout=30_000)
+        page.wait_for_selector(
+            ".rlbook-static-knob .noUi-handle, .rlbook-static-knob .widget-toggle-button",
+            timeout=30_000,
+        )
         knobs = page.locator(".rlbook-static-knob")
         assert knobs.count() >= 1
         for k in range(knobs.count()):
             knob = knobs.nth(k)
             knob.scroll_into_view_if_needed()
+            buttons = knob.locator(".widget-toggle-button")
+            if buttons.count():  # toggle buttons: press each of the others in turn
+                page.wait_for_function(
+                    f"k => ({VISIBLE_IMAGES})(k).length === 1", arg=knob.element_handle()
+                )
+                seen = knob.evaluate(VISIBLE_IMAGES)
+                active = buttons.evaluate_all(
+                    "bs => bs.findIndex(b => b.classList.contains('mod-active'))"
+                )
+                for b in range(buttons.count()):
+                    if b == active:
+                        continue
+                    buttons.nth(b).click()
+                    page.wait_for_function(
+                        f"([k, s]) => {{ const v = ({VISIBLE_IMAGES})(k);"
+                        " return v.length === 1 && v[0] !== s }",
+                        arg=[knob.element_handle(), seen[-1]],
+                    )
+                    seen.append(knob.evaluate(VISIBLE_IMAGES)[0])
+                assert len(set(seen)) == buttons.count(), f"knob {k} of {name}: no switch"
+                continue
             handle = knob.locator(".noUi-handle")
             n_values = round(float(handle.get_attribute("aria-valuemax"))) + 1
             seen = []

@@ -13,8 +13,8 @@ writes a small notebook, named after its chapter, with the cells a reader needs 
 import, and the knob built from cheap inputs):
 
 - ddpg: ``ou_knob((0.15, 1.5))``;
-- td3: ``tau_lag_knob((0.01, 0.5))``; ``twin_min_knob`` over two precomputed runs (single critic,
-  min of two) and ``tau_curves_knob`` over two (tau 0.005 and 1), with the TD3 runs behind both
+- td3: ``tau_lag_knob((0.01, 0.5))``; ``twin_record_knob`` and ``tau_record_knob`` over the
+  committed five-seed records, their live panels training five seeds with the TD3 runs
   (``rlbook.knobs.KNOB_TD3``, which their live panels do not expose) shrunk to 1000 steps, as
   tests/test_widgets.py does, so that a Run press trains for about a second;
 - pcl: ``path_length_knob`` over two precomputed 40-episode runs (d = 1, 4); its live panel runs
@@ -29,7 +29,7 @@ then opens the collapsed live panel, which must show no figure yet. A training k
 is run first with its cheapest setting: a progress bar must appear and advance (sampled every
 20 ms) and the run must leave a result figure. Then each slider of the live panel moves one step
 (keyboard, on its handle) and its figure must change (after pressing Run, for a training knob);
-the twin-min panel has no slider, its menu takes the next rule instead.
+toggle buttons (the twin panel's target rule) press their next option instead.
 
 Last, a student's edit: the TD3 chapter's exercise skeleton and check cell (read from
 chapters/td3.md) run as given reports "not implemented yet"; its text replaced (select all, type)
@@ -80,18 +80,17 @@ KNOBS = {
         ["from rlbook import widgets", "widgets.tau_lag_knob((0.01, 0.5))"],
         False,
     ),
-    "td3-twin_min_knob": (
+    "td3-twin_record_knob": (
         [
             f"{SETUP}\n\n{SHRINK_TD3}",
-            "twin_runs = [knobs.overestimation(twin) for twin in ('none', 'min')]\n"
-            "widgets.twin_min_knob(twin_runs)",
+            'widgets.twin_record_knob(knobs.seed_record("twin")["variants"])',
         ],
         True,
     ),
-    "td3-tau_curves_knob": (
+    "td3-tau_record_knob": (
         [
             f"{SETUP}\n\n{SHRINK_TD3}",
-            "tau_results = knobs.tau_curves((0.005, 1.0))\nwidgets.tau_curves_knob(tau_results)",
+            'widgets.tau_record_knob(knobs.seed_record("tau")["variants"])',
         ],
         True,
     ),
@@ -400,6 +399,14 @@ def check_outputs(page, widgets: int = 1):
 
 
 def move(page, slider, key: str = "ArrowRight"):
+    """One step of a slider (keyboard, on its handle); for toggle buttons, press the next one."""
+    buttons = slider.locator(".widget-toggle-button")
+    if not slider.locator(".noUi-handle").count() and buttons.count():
+        pressed = buttons.evaluate_all(
+            "bs => bs.findIndex(b => b.classList.contains('mod-active'))"
+        )
+        buttons.nth((pressed + 1) % buttons.count()).click()
+        return
     handle = slider.locator(".noUi-handle")
     handle.focus()
     page.keyboard.press(key)
@@ -509,7 +516,15 @@ def test_knob_in_jupyterlab(page, lab, name):
         figure = computed(figure)
         steps.done(f"live slider {label} moved one step, figure changed", panel)
 
-    menus = panel.locator("select")  # the twin-min panel's rule
+    toggles = panel.locator(".widget-toggle-buttons")  # the twin panel's target rule
+    for k in range(toggles.count()):
+        move(page, toggles.nth(k))
+        if training:
+            button.click()
+        figure = computed(figure)
+        steps.done("live toggle set to the next option, figure changed", panel)
+
+    menus = panel.locator("select")
     for k in range(menus.count()):
         options = menus.nth(k).locator("option").all_inner_texts()
         choice = options[(menus.nth(k).evaluate("s => s.selectedIndex") + 1) % len(options)]

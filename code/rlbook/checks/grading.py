@@ -80,7 +80,7 @@ def _grade(name, student, reference, cases, mistakes=(), hint="", rtol=1e-5, ato
             actual_raw = student(*(args[k] for k in order))
         except NotImplementedError:
             return report(
-                f"{name}: not implemented yet. Fill in the function and run this cell again.",
+                f"{name}: not implemented yet.\nFill in the function and run this cell again.",
                 False,
                 n - 1,
             )

@@ -109,8 +109,11 @@ def ou_experiment(
 
 
 def draw_ou(data: dict):
-    """Three panels: sample paths, autocorrelation, pendulum trajectories driven by the noise."""
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.2))
+    """Three panels: sample paths, autocorrelation, pendulum trajectories driven by the noise
+    (two above, one below beside the settings, so that the figure fits the book's column)."""
+    fig, grid = plt.subplots(2, 2, figsize=(7.5, 5.8))
+    axes = [grid[0, 0], grid[0, 1], grid[1, 0]]
+    grid[1, 1].axis("off")
     ax = axes[0]
     for e in range(data["paths"]["ou"].shape[0]):
         ax.plot(
@@ -122,14 +125,14 @@ def draw_ou(data: dict):
         )
         ax.plot(data["paths"]["ou"][e], color="tab:blue", lw=1.2, label="OU" if e == 0 else None)
     ax.set(xlabel="step in the episode", ylabel=r"noise $\eta_t$", title="sample paths")
-    ax.legend(frameon=False, fontsize=8)
+    ax.legend(frameon=False)
     ax = axes[1]
     ax.plot(data["lags"], data["acf_gaussian"], color="tab:gray", label="Gaussian")
     ax.plot(data["lags"], data["acf_ou"], color="tab:blue", label="OU (sampled)")
     ax.plot(data["lags"], data["acf_ou_exact"], "k--", lw=1, label=r"$(1-\kappa\,\Delta t)^k$")
     low = min(-0.2, float(data["acf_ou_exact"].min()) - 0.05)  # theta dt > 1: it alternates
     ax.set(xlabel="lag k", ylabel="autocorrelation", ylim=(low, 1.05), title="autocorrelation")
-    ax.legend(frameon=False, fontsize=8)
+    ax.legend(frameon=False)
     ax = axes[2]
     for name, color in (("gaussian", "tab:gray"), ("ou", "tab:blue")):
         for e, (angle, speed) in enumerate(data["trajectories"][name]):
@@ -145,13 +148,19 @@ def draw_ou(data: dict):
     ax.set(
         xlabel="angle from the bottom (rad)",
         ylabel="angular velocity (rad/s)",
-        title="pendulum driven by the noise alone",
+        title="pendulum driven by the noise",
     )
-    ax.legend(frameon=False, fontsize=8, markerscale=5)
-    fig.suptitle(
-        rf"OU $\kappa$={data['theta']:g}, $\sigma$={data['sigma']:g}, $\mu$={data['mu']:g}, "
-        rf"$\Delta t$={data['dt']:g}; stationary std {data['stationary_std']:.3g}, "
-        f"RMS over the episode {data['episode_rms']:.3g} (the Gaussian's std)",
+    ax.legend(frameon=False, markerscale=5)
+    grid[1, 1].text(
+        0.05,
+        0.5,
+        rf"OU: $\kappa$ = {data['theta']:g}, $\sigma$ = {data['sigma']:g}, "
+        rf"$\mu$ = {data['mu']:g}, $\Delta t$ = {data['dt']:g}"
+        f"\nstationary std {data['stationary_std']:.3g}"
+        f"\nRMS over the episode {data['episode_rms']:.3g}"
+        "\n(the Gaussian's std)",
+        transform=grid[1, 1].transAxes,
+        va="center",
         fontsize=10,
     )
     fig.tight_layout()
@@ -167,7 +176,7 @@ def draw_ou_grid(runs: Sequence[dict]):
     """The comparison across a grid of OU settings: autocorrelations, and how far each noise alone
     swings the pendulum from hanging at rest (largest angle from the bottom per episode, mean
     over episodes), each OU setting beside the Gaussian noise of its own episode RMS."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+    fig, axes = plt.subplots(1, 2, figsize=(7.5, 3.6))
     for k, run in enumerate(runs):
         axes[0].plot(
             run["lags"],
@@ -177,19 +186,19 @@ def draw_ou_grid(runs: Sequence[dict]):
         )
     axes[0].plot(runs[0]["lags"], runs[0]["acf_gaussian"], color="tab:gray", label="Gaussian")
     axes[0].set(xlabel="lag k", ylabel="autocorrelation", title="autocorrelation")
-    axes[0].legend(frameon=False, fontsize=8)
+    axes[0].legend(frameon=False)
     x = np.arange(len(runs))
     ou = [swing_angle(run["trajectories"]["ou"]) for run in runs]
     gauss = [swing_angle(run["trajectories"]["gaussian"]) for run in runs]
     axes[1].bar(x - 0.2, ou, width=0.4, color=[f"C{k}" for k in range(len(runs))], label="OU")
     axes[1].bar(x + 0.2, gauss, width=0.4, color="tab:gray", label="Gaussian, same RMS")
     names = [rf"$\kappa$={run['theta']:g}" + f"\nRMS {run['episode_rms']:.3f}" for run in runs]
-    axes[1].set_xticks(x, names, fontsize=8)
+    axes[1].set_xticks(x, names)
     axes[1].set(
         ylabel="largest angle from the bottom,\nmean over episodes (rad)",
-        title="how hard the noise alone swings the pendulum",
+        title="swing from the noise alone",
     )
-    axes[1].legend(frameon=False, fontsize=8)
+    axes[1].legend(frameon=False)
     for ax in axes:
         ax.title.set_fontsize(10)
     fig.tight_layout()

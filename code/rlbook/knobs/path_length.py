@@ -11,6 +11,9 @@ from .. import pcl
 from ..validation import check_int
 from .layout import _finish
 
+#: one dash pattern per d (the book's, rlbook.plotting.BOOK_LINESTYLES, when its style is on)
+LINESTYLES = ("-", (0, (6, 2)), (0, (1, 1.5)), (0, (6, 2, 1, 2)), (0, (3, 1.5)))
+
 
 # --------------------------------------------------------------------------------------------
 # path length d
@@ -24,8 +27,8 @@ def pcl_path_length(
     progress: bool = False,
 ) -> dict:
     """PCL on the corridor of the PCL chapter (``DeterministicMDP.chain(15, step_cost=0.01)``,
-    gamma 0.95, alpha 0.1, episodes of 30 steps from the left end) with ``demonstrations`` expert episodes in
-    the replay buffer, for path length ``d``. Returns, every 20 episodes, the distance of v and pi
+    gamma 0.95, alpha 0.1, episodes of 30 steps from the left end) with ``demonstrations``
+    expert episodes in the replay buffer, for path length ``d``. Returns, every 20 episodes, the distance of v and pi
     to the exact soft optimum and the mean consistency loss ``C^2 / 2`` of the updates since the
     previous point."""
     d = check_int("d", d, 1)
@@ -72,16 +75,24 @@ def pcl_path_length(
 
 
 def draw_pcl_path_length(runs: Sequence[dict], highlight: int | None = None):
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.3))
+    """Left: the distance of v to the exact optimum; right: the consistency loss; one line per
+    run (a colour and a dash pattern per d), one legend above both panels. ``highlight``: the d
+    drawn strong, the others faint."""
+    fig, axes = plt.subplots(1, 2, figsize=(7.5, 3.6))
     for k, run in enumerate(runs):
         strong = highlight is None or run["d"] == highlight
-        style = dict(color=f"C{k}", alpha=1 if strong else 0.25, lw=2 if strong else 1)
+        style = dict(
+            color=f"C{k}",
+            ls=LINESTYLES[k % len(LINESTYLES)],
+            alpha=1 if strong else 0.25,
+            lw=2 if strong else 1,
+        )
         axes[0].semilogy(run["episode"], run["v_error"], label=f"d = {run['d']}", **style)
         axes[1].semilogy(run["episode"], run["loss"], label=f"d = {run['d']}", **style)
     axes[0].set(
         xlabel="iterations (episodes)",
         ylabel=r"$\max_s |v(s) - v^*(s)|$",
-        title="distance to the exact optimum",
+        title="distance to the optimum",
     )
     axes[1].set(
         xlabel="iterations (episodes)",

@@ -9,9 +9,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..plotting import bootstrap_band, plot_seed_band
 from ..targets import ema_update, make_target
 from ..validation import check_int, check_real
-from .td3_runs import _td3_run
+from .layout import _finish
+from .td3_runs import late_mean, td3_seeds, variant_arrays
 
 
 # --------------------------------------------------------------------------------------------
@@ -92,31 +94,55 @@ def draw_ema_lag_grid(runs: Sequence[dict]):
     return fig
 
 
-def tau_curves(
-    taus: Sequence[float] = (0.005, 0.02, 1.0), seed: int = 0, progress: bool = False
+def tau_seeds(
+    tau: float, seeds=range(5), total_steps: int | None = None, progress: bool = False
 ) -> dict:
-    """TD3 learning curves (settings :data:`KNOB_TD3`) for each EMA rate in ``taus``."""
-    taus = [check_real("tau", t, 0.0, 1.0, low_open=True) for t in taus]
-    return {tau: _td3_run(seed, progress, tau=tau) for tau in taus}
+    """Five seeds (one batch) of TD3 with the knobs' settings and EMA rate ``tau``: a variant in
+    the format of the tau record, for the live panel."""
+    tau = check_real("tau", tau, 0.0, 1.0, low_open=True)
+    return {f"{tau:g}": td3_seeds(seeds, total_steps, progress, tau=tau)}
 
 
-def draw_tau_curves(results: dict, highlight: float | None = None):
-    fig, ax = plt.subplots(figsize=(6.5, 3.4))
-    for tau, res in results.items():
-        steps, mean, _ = res.curve_arrays()
+def tau_summary(variants: dict) -> dict:
+    """Per tau: each seed's return at the first evaluation after 6,000 steps (or the last) and
+    at the end, the mean bias over the second half, and bootstrap intervals of their means."""
+    out = {}
+    for tau, variant in variants.items():
+        a = variant_arrays(variant)
+        early = int(np.searchsorted(a["step"], min(6_000, a["step"][-1])))
+        row = {"early_step": int(a["step"][early])}
+        for key, values in (
+            ("early", a["returns"][:, early]),
+            ("final", a["returns"][:, -1]),
+            ("bias", late_mean(a["bias"], a["step"])),
+        ):
+            mean, lo, hi = bootstrap_band(np.asarray(values)[:, None])
+            row[key] = (float(mean[0]), float(lo[0]), float(hi[0]), np.asarray(values))
+        out[tau] = row
+    return out
+
+
+#: tau = 0.02 is the twin figure's "min of two (TD3)" run: the same colour in both figures, and
+#: the other rates in colours the twin figure does not use
+TAU_COLORS = {"0.005": "C4", "0.02": "C3", "0.1": "C5", "1": "C6"}
+
+
+def draw_tau_record(variants: dict, highlight: str | None = None):
+    """Left: TD3's learning curves for each tau; right: the first critic's bias; per tau, the
+    mean over seeds and its 95% bootstrap interval. The tau ``highlight`` also shows each seed."""
+    fig, axes = plt.subplots(1, 2, figsize=(7.5, 3.6))
+    for k, (tau, variant) in enumerate(variants.items()):
+        a = variant_arrays(variant)
         strong = highlight is None or tau == highlight
-        ax.plot(
-            steps,
-            mean,
-            marker="o",
-            ms=3,
-            lw=2 if strong else 1,
-            alpha=1 if strong else 0.3,
-            label=rf"$\tau$ = {tau:g}",
-        )
-    ax.set(xlabel="environment steps", ylabel="evaluation return (10 starts)")
-    ax.set_title("TD3 on Pendulum-v1 for several EMA rates", fontsize=10)
-    ax.legend(frameon=False, fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
+        style = dict(color=TAU_COLORS.get(tau, f"C{k}"), ls="-", alpha=1 if strong else 0.3)
+        label = rf"$\tau$ = {tau}"
+        plot_seed_band(axes[0], a["step"], a["returns"], label, runs=tau == highlight, **style)
+        plot_seed_band(axes[1], a["step"], a["bias"], label, runs=tau == highlight, **style)
+    axes[1].axhline(0, color="k", lw=0.8)
+    axes[0].set(xlabel="environment steps", ylabel="return (10 starts)", title="learning curves")
+    axes[1].set(
+        xlabel="environment steps",
+        ylabel="estimate - MC return",
+        title="bias of the first critic",
+    )
+    return _finish(fig, axes)

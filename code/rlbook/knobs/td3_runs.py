@@ -1,4 +1,10 @@
-"""The TD3 runs the tau and twin-min knobs share, and the critic's bias they measure."""
+"""The TD3 runs the tau and twin-min knobs share, and the critic's bias they measure.
+
+The chapter's static figures show the committed five-seed records of
+``benchmarks/chapter_seeds.py`` (:func:`seed_record`: :data:`KNOB_TD3` with 20,000 steps); the
+live panels train five seeds as one batch with :data:`KNOB_TD3` (:func:`td3_seeds`; 6,000 steps
+by default, up to 20,000 with their slider), in the records' format.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,12 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from .. import td3
+from .. import results, td3
+from ..agent import check_seeds
 
-#: settings of the TD3 runs behind the tau and twin-min knobs: small networks and a short budget,
-#: so that a grid of runs fits the chapter's execution budget on a laptop CPU
+#: settings of the TD3 runs behind the tau and twin-critic knobs: small networks; the records
+#: train them for 20,000 steps, the live panels for ``total_steps`` by default (five seeds in a
+#: batch take about 2.5 times one seed's time)
 KNOB_TD3 = dict(
     total_steps=6_000,
     warmup_steps=1_000,
@@ -19,19 +27,6 @@ KNOB_TD3 = dict(
     eval_every=1_000,
     eval_episodes=10,
 )
-_RUNS: dict = {}
-
-
-def _td3_run(seed: int, progress: bool = False, **changes):
-    """A TD3 run with :data:`KNOB_TD3` and ``changes``, with the critic bias measured at every
-    evaluation; runs are cached, so the tau and twin-min knobs share the run they have in common."""
-    config = td3.TD3Config(**{**KNOB_TD3, **changes})
-    key = (seed, config)  # a frozen dataclass: equal settings, one run
-    if key not in _RUNS:
-        _RUNS[key] = td3.train(
-            "Pendulum-v1", config, seed=seed, progress=progress, callback=critic_bias
-        )
-    return _RUNS[key]
 
 
 def critic_bias(agent, step: int = 0, starts: int = 10, horizon: int = 500) -> dict:
@@ -60,3 +55,55 @@ def critic_bias(agent, step: int = 0, starts: int = 10, horizon: int = 500) -> d
     for env in envs:
         env.close()
     return {"estimate": float(estimate.mean()), "mc_return": float(returns.mean())}
+
+
+def seed_record(name: str) -> dict:
+    """A committed five-seed record of ``benchmarks/chapter_seeds.py`` (``"twin"``, ``"tau"``,
+    ``"ddpg"``, ``"td3"``, ``"sac"``): settings, command, CPU, commit, and per variant the runs."""
+    return results.load_json("chapter-seeds", name)
+
+
+def td3_seeds(
+    seeds=range(5), total_steps: int | None = None, progress: bool = False, **changes
+) -> dict:
+    """TD3 with :data:`KNOB_TD3` and ``changes`` for the ``seeds``, trained as one batch, the
+    critic's bias measured at every evaluation: one variant of a record, in its format.
+    ``total_steps`` defaults to :data:`KNOB_TD3`'s."""
+    seeds = check_seeds(seeds)
+    steps = KNOB_TD3["total_steps"] if total_steps is None else total_steps
+    config = td3.TD3Config(**{**KNOB_TD3, "total_steps": steps, **changes})
+    batch = td3.train("Pendulum-v1", config, seeds=seeds, progress=progress, callback=critic_bias)
+    return {
+        "changes": changes,
+        "runs": [
+            {
+                "seed": seed,
+                "step": [row["step"] for row in run.curve],
+                "return": [row["mean"] for row in run.curve],
+                "estimate": [log["estimate"] for log in run.logs],
+                "mc_return": [log["mc_return"] for log in run.logs],
+            }
+            for seed, run in zip(seeds, batch, strict=True)
+        ],
+    }
+
+
+def variant_arrays(variant: dict) -> dict:
+    """A record variant's runs as arrays: ``step`` (evaluations), and one row per seed of
+    ``returns`` and, where measured, ``bias`` (the first critic's estimate minus the Monte Carlo
+    return, at the 10 start states)."""
+    runs = variant["runs"]
+    out = {
+        "step": np.asarray(runs[0]["step"]),
+        "returns": np.array([r["return"] for r in runs]),
+        "seeds": [r["seed"] for r in runs],
+    }
+    if "estimate" in runs[0]:
+        out["bias"] = np.array([np.subtract(r["estimate"], r["mc_return"]) for r in runs])
+    return out
+
+
+def late_mean(values: np.ndarray, step: np.ndarray) -> np.ndarray:
+    """Each seed's mean over the evaluations of the second half of training (rows: seeds)."""
+    late = step > step[-1] / 2
+    return np.asarray(values)[:, late].mean(axis=1)

@@ -2,62 +2,73 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import matplotlib.pyplot as plt
-import numpy as np
 
+from ..plotting import bootstrap_band, plot_seed_band
 from ..validation import check_choice
 from .layout import _finish
-from .td3_runs import _td3_run
+from .td3_runs import late_mean, td3_seeds, variant_arrays
 
 # --------------------------------------------------------------------------------------------
 # twin-min
 # --------------------------------------------------------------------------------------------
 TWINS = ("none", "min", "mean")
 TWIN_LABELS = {
-    "none": "single critic (DDPG)",
+    "none": "single critic",
     "min": "min of two (TD3)",
     "mean": "mean of two",
 }
+#: the rules of the five-seed record, in the figures' order: DDPG's target (one critic, no target
+#: smoothing, no policy delay), then TD3 with one critic, the mean of two and the minimum of two
+RULES = ("ddpg", "none", "mean", "min")
+RULE_LABELS = {"ddpg": "DDPG's target", **TWIN_LABELS}
+RULE_CHANGES = {
+    "ddpg": dict(twin="none", smoothing=False, policy_delay=1),
+    "none": dict(twin="none"),
+    "mean": dict(twin="mean"),
+    "min": dict(twin="min"),
+}
 
 
-def overestimation(twin: str = "min", seed: int = 0, progress: bool = False) -> dict:
-    """A TD3 run (settings :data:`KNOB_TD3`) with the given ``twin`` rule, everything else equal;
-    returns the steps, the critic's estimate and the Monte Carlo return at each evaluation."""
-    check_choice("twin", twin, TWINS)
-    res = _td3_run(seed, progress, twin=twin)
-    return dict(
-        twin=twin,
-        step=np.array([log["step"] for log in res.logs]),
-        estimate=np.array([log["estimate"] for log in res.logs]),
-        mc_return=np.array([log["mc_return"] for log in res.logs]),
-        result=res,
-    )
+def rule_seeds(
+    rule: str, seeds=range(5), total_steps: int | None = None, progress: bool = False
+) -> dict:
+    """Five seeds (one batch) of one rule of :data:`RULES` with the knobs' settings: a variant in
+    the format of the twin record, for the live panel."""
+    check_choice("rule", rule, RULES)
+    return {rule: td3_seeds(seeds, total_steps, progress, **RULE_CHANGES[rule])}
 
 
-def draw_overestimation(runs: Sequence[dict], highlight: str | None = None):
-    """Left: estimate (solid) and Monte Carlo return (dashed) per rule; right: their gap."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.3))
-    for run in runs:
-        color = f"C{TWINS.index(run['twin'])}"
-        strong = highlight is None or run["twin"] == highlight
-        style = dict(color=color, alpha=1 if strong else 0.25, lw=2 if strong else 1)
-        label = TWIN_LABELS[run["twin"]]
-        axes[0].plot(run["step"], run["estimate"], marker="o", ms=3, label=label, **style)
-        axes[0].plot(run["step"], run["mc_return"], ls="--", **style)
-        axes[1].plot(
-            run["step"], run["estimate"] - run["mc_return"], marker="o", ms=3, label=label, **style
-        )
+def bias_summary(variants: dict) -> dict:
+    """Per rule: the bias over the second half of training, one value per seed, and the mean over
+    seeds with its 95% bootstrap interval, ``(mean, low, high, per_seed)``."""
+    out = {}
+    for rule, variant in variants.items():
+        a = variant_arrays(variant)
+        per_seed = late_mean(a["bias"], a["step"])
+        mean, lo, hi = bootstrap_band(per_seed[:, None])
+        out[rule] = (float(mean[0]), float(lo[0]), float(hi[0]), per_seed)
+    return out
+
+
+def draw_twin_record(variants: dict, highlight: str | None = None):
+    """Left: the first critic's bias (estimate minus Monte Carlo return) against steps; right:
+    the learning curves; per rule, the mean over seeds and its 95% bootstrap interval. The rule
+    ``highlight`` also shows each seed (thin lines); the others are drawn faint."""
+    fig, axes = plt.subplots(1, 2, figsize=(7.5, 3.6))
+    for k, (rule, variant) in enumerate(variants.items()):
+        a = variant_arrays(variant)
+        strong = highlight is None or rule == highlight
+        style = dict(color=f"C{RULES.index(rule) if rule in RULES else k}", ls="-")
+        style["alpha"] = 1 if strong else 0.3
+        label = RULE_LABELS.get(rule, rule)
+        plot_seed_band(axes[0], a["step"], a["bias"], label, runs=rule == highlight, **style)
+        plot_seed_band(axes[1], a["step"], a["returns"], label, runs=rule == highlight, **style)
+    axes[0].axhline(0, color="k", lw=0.8)
     axes[0].set(
         xlabel="environment steps",
-        ylabel="value at the start states",
-        title="critic estimate (solid) vs Monte Carlo return (dashed)",
+        ylabel="estimate - MC return",
+        title="bias of the first critic (> 0: over)",
     )
-    axes[1].axhline(0, color="k", lw=0.8)
-    axes[1].set(
-        xlabel="environment steps",
-        ylabel="estimate - Monte Carlo return",
-        title="bias of the critic (> 0: overestimation)",
-    )
+    axes[1].set(xlabel="environment steps", ylabel="return (10 starts)", title="learning curves")
     return _finish(fig, axes)
