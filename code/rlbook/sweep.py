@@ -274,9 +274,9 @@ def threshold_table(
     steps until they did (:func:`time_to_threshold`), the final return (mean +- std over seeds)
     and steps per second; then SB3's time over rlbook's, of the means and per seed (a seed that
     never reached it counts as an infinite time)."""
-    lines = [
-        f"{'algo':5s} {'library':16s} {'seeds':>5s} {'reached':>7s} {'seconds to ' + f'{threshold:g}':>20s} "
-        f"{'steps':>7s} {'final return':>16s} {'steps/s':>8s}"
+    lines = [  # at most 80 characters a line (the book's code column)
+        f"{'algo':4s} {'library':13s} {'seeds':>5s} {'hit':>3s} {'s to ' + f'{threshold:g}':>19s} "
+        f"{'steps':>6s} {'final return':>14s} {'step/s':>6s}"
     ]
     ratios = []
     for algo in algos:
@@ -293,9 +293,9 @@ def threshold_table(
             final = np.array([r["final_return"] for r in rs])
             sps = np.mean([r["steps_per_second"] for r in rs])
             lines.append(
-                f"{algo:5s} {lib:16s} {len(rs):5d} {len(reached):7d} "
-                f"{secs.mean():8.1f} ({secs.min():4.1f}-{secs.max():4.1f}) {steps.mean():7.0f} "
-                f"{final.mean():8.1f} +- {final.std():4.1f} {sps:8.0f}"
+                f"{algo:4s} {lib:13s} {len(rs):5d} {len(reached):3d} "
+                f"{secs.mean():6.1f} ({secs.min():4.1f}-{secs.max():4.1f}) {steps.mean():6.0f} "
+                f"{final.mean():7.1f} +- {final.std():4.1f} {sps:6.0f}"
             )
         if len(times) == 2:
             ours, peer = times[algo], times[f"sb3-{algo}"]
@@ -307,8 +307,8 @@ def threshold_table(
             per_seed = [ratio(peer[s], ours[s]) for s in seeds]
             mean = ratio(np.mean([peer[s] for s in seeds]), np.mean([ours[s] for s in seeds]))
             ratios.append(
-                f"{algo}: SB3-zoo / rlbook-laptop time to {threshold:g}: {mean}x "
-                f"(per seed {', '.join(per_seed)})"
+                f"{algo}: SB3-zoo / rlbook-laptop time to {threshold:g}: {mean}x\n"
+                f"    (per seed {', '.join(per_seed)})"
             )
     note = "(seconds and steps: mean and range over the seeds that reached the threshold)"
     return "\n".join([*lines, note, "", *ratios])
