@@ -273,6 +273,13 @@ def load_book() -> Book:
                 label = b.label
                 nxt = blocks[i + 1] if i + 1 < len(blocks) else ""
                 heading = HEADING.match(nxt.lstrip("\n")) if isinstance(nxt, str) else None
+                after = next(
+                    (x for x in blocks[i + 1 :] if not (isinstance(x, str) and not x.strip())), ""
+                )
+                if isinstance(after, Math) and not after.label:
+                    # a target on an unlabelled display equation gives it an id, and Sphinx
+                    # numbers every display equation with an id (no number is shown for it)
+                    counters["equation"] += 1
                 if heading:
                     entry = Entry("section", doc, title=heading[2])
                 elif isinstance(nxt, Directive) and nxt.name == "admonition":
