@@ -1,9 +1,11 @@
 """Paths and page discovery shared by the browser tests."""
 
+import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-HTML = ROOT / "_build" / "html"
+# RLBOOK_HTML: another build to check (e.g. a cached build in another folder)
+HTML = Path(os.environ.get("RLBOOK_HTML", ROOT / "_build" / "html"))
 SHOTS = ROOT / "screenshots"
 
 
