@@ -24,7 +24,13 @@ plot these five seeds (thin lines, their mean and its 95% bootstrap interval). T
 
 Records go to ``code/rlbook/results/chapter-seeds/NAME.json`` (the chapters read them with
 ``rlbook.results.load_json("chapter-seeds", NAME)``), with the settings, the command, and the
-CPU and commit that made them.
+CPU and commit that made them. The main runs also keep each seed's final actor (its parameters,
+float32, ``NAME-actors.npz`` beside the record, keys ``"SEED/PARAMETER"``) and that actor's
+returns on the 10 evaluation starts (``actor_returns``): :func:`rlbook.replay.recorded_actor`
+builds it back, for the chapters' replays of the best and the worst seed. The batch's curve
+and the actor alone round float32 differently (one stacked matrix product against one per
+seed); where a policy is on the edge between two ways of swinging up, that changes a return by
+hundreds, so the record keeps the returns of the actor as it is rebuilt.
 """
 
 from __future__ import annotations
@@ -36,11 +42,13 @@ import sys
 import time
 from pathlib import Path
 
+import gymnasium as gym
 import numpy as np
 import torch
 
 from rlbook import ddpg, sac, td3
 from rlbook.knobs import KNOB_TD3, critic_bias
+from rlbook.loop import evaluate
 from rlbook.runners import LAPTOP
 from rlbook.sweep import cpu_summary
 
@@ -55,6 +63,11 @@ TWIN = {
 }
 TAU = {"0.005": dict(tau=0.005), "0.02": dict(tau=0.02), "0.1": dict(tau=0.1), "1": dict(tau=1.0)}
 MAIN = {"ddpg": ddpg, "td3": td3, "sac": sac}
+EVAL_STARTS = range(10)  # the evaluation starts of the curves (the configs' eval_episodes)
+
+
+def make_env():
+    return gym.make("Pendulum-v1")
 
 
 def commit() -> str:
@@ -81,21 +94,36 @@ def run_main(name: str) -> dict:
     """A chapter's main run (:data:`LAPTOP` settings), five seeds."""
     module = MAIN[name]
     config = module.train.__globals__[f"{name.upper()}Config"](**LAPTOP[name], eval_every=1_000)
-    return _record(module, config, {}, None)
+    return _record(module, config, {}, None, actors=OUT / f"{name}-actors.npz")
 
 
-def _record(module, config, changes: dict, callback) -> dict:
+def _record(module, config, changes: dict, callback, actors: Path | None = None) -> dict:
     start = time.perf_counter()
     seeds = MAIN_SEEDS if callback is None else SEEDS
     batch = module.train("Pendulum-v1", config, seeds=seeds, progress=False, callback=callback)
+    seconds = time.perf_counter() - start
+    if actors is not None:  # each seed's final actor, taken out of the batch (``run.agent``)
+        np.savez_compressed(
+            actors,
+            **{
+                f"{seed}/{key}": value.detach().cpu().numpy()
+                for seed, run in zip(batch.seeds, batch, strict=True)
+                for key, value in run.agent.policy.state_dict().items()
+            },
+        )
     return {
         "changes": changes,
-        "seconds": time.perf_counter() - start,
+        "seconds": seconds,
         "runs": [
             {
                 "seed": seed,
                 "step": [row["step"] for row in run.curve],
                 "return": [row["mean"] for row in run.curve],
+                **(
+                    {"actor_returns": evaluate(run.agent.act_batch, make_env, EVAL_STARTS).tolist()}
+                    if actors is not None
+                    else {}
+                ),
                 **(
                     {
                         "estimate": [log["estimate"] for log in run.logs],
@@ -150,6 +178,7 @@ def main(argv=None) -> int:
                 "settings": {**LAPTOP[name], "eval_every": 1_000},
                 "seeds": list(MAIN_SEEDS),
                 "variants": {name: main_run},
+                "actors": f"{name}-actors.npz",
             }
             (OUT / f"{name}.json").write_text(json.dumps(record) + "\n")
             print(f"{name}: {main_run['seconds']:.0f} s", flush=True)

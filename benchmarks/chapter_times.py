@@ -15,9 +15,7 @@ import argparse
 import json
 from pathlib import Path
 
-import torch
-
-from rlbook.sweep import machine_name
+from rlbook.provenance import cpu_summary
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,14 +38,7 @@ def main() -> None:
     files = sorted(args.dir.glob("*.ipynb"))
     if not files:
         raise SystemExit(f"no recorded notebooks in {args.dir}: run `make notebooks` first")
-    flags = sorted(
-        set(Path("/proc/cpuinfo").read_text().split())
-        & {"avx2", "avx512f", "avx512_bf16", "amx_bf16"}
-    )
-    print(
-        f"CPU: {machine_name()} ({' '.join(flags) or 'no avx2'}); torch CPU capability "
-        f"{torch.backends.cpu.get_cpu_capability()}"
-    )
+    print(f"CPU: {cpu_summary()}")
     rows = []
     for path in files:
         nb = json.loads(path.read_text(encoding="utf8"))

@@ -4,7 +4,7 @@
 
 Where ``torch.cuda.is_available()``: runs the unit tests whose agents take the default device
 (``device="auto"`` is CUDA there) on the GPU, trains TD3 and SAC on Pendulum-v1 for ``--steps``
-steps with the zoo settings (``rlbook.runners.pendulum_settings``) on ``cuda`` and on ``cpu``, and
+steps with the zoo settings (``rlbook.presets.pendulum_settings``) on ``cuda`` and on ``cpu``, and
 stable-baselines3's on the same GPU if it is installed (``pip install -e ".[bench]"``), and prints
 steps per second side by side, with the precision that ``precision="auto"`` picks on each device
 (``rlbook.agent.resolve_precision``). Without CUDA it says so and exits 0: it has nothing to check.
@@ -21,16 +21,16 @@ from pathlib import Path
 
 import torch
 
-from rlbook import runners, sac, td3
+from rlbook import presets, runners, sac, td3
 from rlbook.agent import resolve_precision
-from rlbook.sweep import cpu_summary
+from rlbook.provenance import cpu_summary
 
 ROOT = Path(__file__).resolve().parent.parent
 DEVICE_TESTS = ["tests/test_actor_critic.py", "tests/test_reliability.py", "tests/test_networks.py"]
 
 
 def rlbook_rate(module, algo: str, device: str, steps: int, seed: int = 0) -> float:
-    settings = runners.pendulum_settings(algo)
+    settings = presets.pendulum_settings(algo)
     settings.update(total_steps=steps, eval_every=steps, eval_episodes=10, device=device)
     result = module.train("Pendulum-v1", seed=seed, progress=False, **settings)
     return result.steps_per_second

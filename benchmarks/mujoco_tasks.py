@@ -36,20 +36,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
-
-from rlbook.plotting import confidence_band
-from rlbook.sweep import Job, cpu_summary, load_records, sweep
+from rlbook.presets import HALFCHEETAH
+from rlbook.provenance import cpu_summary
+from rlbook.sweep import Job, load_records, sweep
 
 RESULTS = Path(__file__).resolve().parents[1] / "code" / "rlbook" / "results"
-COMMON = dict(buffer_size=1_000_000, batch_size=256, gamma=0.99, tau=0.005, warmup_steps=10_000)
-#: the zoo's HalfCheetah settings in rlbook's names (SB3's runner translates them)
-SETTINGS = {
-    "td3": dict(
-        COMMON, hidden=(400, 300), lr_q=1e-3, lr_pi=1e-3, noise="gaussian", noise_sigma=0.1
-    ),
-    "sac": dict(COMMON, hidden=(256, 256), lr_q=3e-4, lr_pi=3e-4, alpha="auto"),
-}
 
 
 def jobs_for(task, algos, seeds, steps, eval_every, threads):
@@ -59,30 +50,13 @@ def jobs_for(task, algos, seeds, steps, eval_every, threads):
         for algo in algos:
             for name in (algo, f"sb3-{algo}"):
                 settings = {
-                    **SETTINGS[algo],
+                    **HALFCHEETAH[algo],  # the zoo's settings (rlbook.presets)
                     **evaluation,
                     "threads": threads,
                     "final_episodes": 10,
                 }
                 jobs.append(Job(name, seed, env=task, settings=settings, label=name))
     return jobs
-
-
-def table(groups) -> str:
-    lines = [f"{'run':8s} {'seeds':>5s} {'final return [95% CI]':>30s} {'steps/s':>8s}"]
-    sps = {}
-    for name, rs in groups.items():
-        m, lo, hi = confidence_band([[r["final_return"]] for r in rs])
-        sps[name] = np.mean([r["steps_per_second"] for r in rs])
-        lines.append(
-            f"{name:8s} {len(rs):5d} {m[0]:10.1f} [{lo[0]:8.1f}, {hi[0]:8.1f}] {sps[name]:8.1f}"
-        )
-    for algo in ("td3", "sac"):
-        if algo in sps and f"sb3-{algo}" in sps:
-            lines.append(
-                f"{algo}: rlbook / SB3 steps per second {sps[algo] / sps[f'sb3-{algo}']:.2f}"
-            )
-    return "\n".join(lines)
 
 
 def main():
@@ -109,7 +83,9 @@ def main():
         for r in sweep(jobs, n_jobs=args.jobs, out=out, verbose=10):
             if r["error"]:
                 print(f"FAILED {r['name']} seed {r['seed']}:\n{r['error']}")
-    print(table(load_records(out)))
+    from tables import final_ci_table  # benchmarks/tables.py, beside this script
+
+    print(final_ci_table(load_records(out)))
 
 
 if __name__ == "__main__":

@@ -8,13 +8,14 @@ Usage (from the repository root, after `make setup`; the SB3 peers also need
 runs, for each seed, at the same budget of 20,000 environment steps:
 
 - online: DDPG, TD3 and SAC of rlbook and of stable-baselines3 with the rl-baselines3-zoo settings
-  (``rlbook.runners.PENDULUM_TD3`` for DDPG and TD3, ``PENDULUM_SAC`` for SAC), and PCL with a
-  Gaussian policy (``rlbook.pcl.PENDULUM``), for several path lengths d (``--pcl-d``);
+  (``rlbook.presets.PENDULUM_TD3`` for DDPG and TD3, ``PENDULUM_SAC`` for SAC), and PCL with a
+  Gaussian policy (``rlbook.presets.PCL_PENDULUM``), for several path lengths d (``--pcl-d``);
 - offline: explicit-maximization FQI and NFQCA on 20,000 transitions of uniformly random torques
   (30 iterations of 100 full-batch Adam steps, gamma 0.98, 64-wide networks).
 
 Every run is evaluated deterministically on the 100 episodes started by reset(seed=i), i < 100, the
-same starts for all, every 2,000 steps (online) or 5 iterations (offline), and after training.
+same starts for all, every 2,000 steps (online; ``--eval-every``, ``--eval-episodes``) or 5
+iterations (offline), and after training.
 Each job writes ``OUT/NAME-seedS.json`` as soon as it finishes (curve, final return, wall time,
 steps per second, versions, commit, machine), so an interrupted run keeps what it finished, and
 ``--skip-done`` continues it. ``--precision bfloat16`` runs rlbook's DDPG, TD3 and SAC with
@@ -26,6 +27,14 @@ Dask cluster). ``--threads`` is torch's thread count inside each job. Jobs start
 order seed, then algorithm as listed, and the default lists each rlbook actor-critic next to its
 SB3 peer, so with ``--jobs 2`` each rlbook run overlaps its SB3 peer for most of its length (only
 the first pair starts exactly together: rlbook's shorter runs let its side of the queue run ahead).
+At the end it prints every run's final return and steps per second, and each rlbook actor-critic
+beside its SB3 peer with their ratio of steps per second (``benchmarks/tables.py``).
+
+To measure one core of a laptop, run one job at a time, each rlbook run followed by its SB3 peer
+for every seed (ours, SB3, ours, SB3, ... in one process), on the CPU, into a folder of your own::
+
+    .venv/bin/python benchmarks/pendulum.py --algos ddpg sb3-ddpg td3 sb3-td3 sac sb3-sac \
+        --jobs 1 --threads 1 --device cpu --out /tmp/pendulum-laptop
 
 The Benchmarks and PCL chapters read the files from inside the package (``rlbook.results.load``),
 so the default ``--out`` is the package's record folder in this repository:
@@ -37,16 +46,14 @@ actor-critics with ``--precision bfloat16`` and their SB3 peers.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
-
-import numpy as np
 
 import rlbook.results
 from rlbook.agent import resolve_precision
 from rlbook.loop import resolve_device
-from rlbook.runners import pendulum_settings
-from rlbook.sweep import Job, sweep
+from rlbook.presets import pendulum_settings
+from rlbook.provenance import cpu_summary
+from rlbook.sweep import Job, load_records, sweep
 
 ONLINE = ("ddpg", "sb3-ddpg", "td3", "sb3-td3", "sac", "sb3-sac")  # pairs run side by side
 ALL = (*ONLINE, "pcl", "fqi", "nfqca")
@@ -55,14 +62,28 @@ RESULTS = Path(__file__).resolve().parents[1] / "code" / "rlbook" / "results"
 SETS = {"float32": "pendulum", "bfloat16": "pendulum-bf16"}  # the record set of each precision
 
 
-def jobs_for(algos, seeds, steps, pcl_d, threads, precision="float32"):
+def jobs_for(
+    algos,
+    seeds,
+    steps,
+    pcl_d,
+    threads,
+    precision="float32",
+    eval_every=2_000,
+    eval_episodes=100,
+    device=None,
+):
+    """The jobs, in the order seed, then algorithm as listed; ``eval_every``, ``eval_episodes``
+    and ``device`` (None: the runners' default, ``"auto"``) apply to the online actor-critics."""
     jobs = []
     for seed in range(seeds):
         for algo in algos:
             common = dict(threads=threads)
             if algo in ONLINE:
                 s = pendulum_settings(algo)
-                s.update(total_steps=steps, eval_every=2_000, eval_episodes=100)
+                s.update(total_steps=steps, eval_every=eval_every, eval_episodes=eval_episodes)
+                if device is not None:
+                    s["device"] = device
                 label = algo
                 if precision != "float32" and algo in ("ddpg", "td3", "sac"):
                     s["precision"] = precision
@@ -91,6 +112,11 @@ def main():
     parser.add_argument("--pcl-d", type=int, nargs="+", default=[1, 5, 20])
     parser.add_argument("--jobs", type=int, default=1, help="runs at once (local processes)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
+    parser.add_argument("--eval-every", type=int, default=2_000, help="steps (online runs)")
+    parser.add_argument("--eval-episodes", type=int, default=100, help="fixed starts (online)")
+    parser.add_argument(
+        "--device", default=None, help="of the online runs, e.g. cpu (default: their 'auto')"
+    )
     parser.add_argument(
         "--out",
         type=Path,
@@ -107,7 +133,7 @@ def main():
     )
     args = parser.parse_args()
     try:  # not one failed record per job: the runs use the default device="auto"
-        resolve_precision(args.precision, resolve_device("auto"))
+        resolve_precision(args.precision, resolve_device(args.device or "auto"))
     except ValueError as err:
         parser.error(str(err))
     if args.out is None:
@@ -119,7 +145,17 @@ def main():
                 flush=True,
             )
 
-    jobs = jobs_for(args.algos, args.seeds, args.steps, args.pcl_d, args.threads, args.precision)
+    jobs = jobs_for(
+        args.algos,
+        args.seeds,
+        args.steps,
+        args.pcl_d,
+        args.threads,
+        args.precision,
+        args.eval_every,
+        args.eval_episodes,
+        args.device,
+    )
     if args.skip_done:
         jobs = [j for j in jobs if not (args.out / f"{j.name}-seed{j.seed}.json").exists()]
     print(f"{len(jobs)} jobs, {args.jobs} at a time -> {args.out}", flush=True)
@@ -128,16 +164,13 @@ def main():
     for r in failed:
         print(f"FAILED {r['name']} seed {r['seed']}:\n{r['error']}")
 
-    table = {}
-    for path in sorted(args.out.glob("*.json")):
-        r = json.loads(path.read_text())
-        if not r["error"]:
-            table.setdefault(r["name"], []).append(r)
-    print(f"\n{'run':10s} {'seeds':>5s} {'final return':>18s} {'steps/s':>9s}")
-    for name, rs in table.items():
-        ret = np.array([r["final_return"] for r in rs])
-        sps = np.mean([r["steps_per_second"] for r in rs])
-        print(f"{name:10s} {len(rs):5d} {ret.mean():9.1f} +- {ret.std():5.1f} {sps:9.1f}")
+    from tables import final_table, peer_table  # benchmarks/tables.py, beside this script
+
+    groups = load_records(args.out)
+    print("\n" + final_table(groups))
+    peers = peer_table(groups)
+    if peers:
+        print(f"\nrlbook beside SB3 ({cpu_summary()}):\n{peers}")
     raise SystemExit(1 if failed else 0)
 
 

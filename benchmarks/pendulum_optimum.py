@@ -40,7 +40,7 @@ Learned policies' returns on each start (the Benchmarks chapter's gap figure):
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/pendulum_optimum.py --learned --seeds 5
 
-trains rlbook's DDPG, TD3 and SAC with the chapters' laptop settings (``rlbook.runners.LAPTOP``,
+trains rlbook's DDPG, TD3 and SAC with the chapters' laptop settings (``rlbook.presets.LAPTOP``,
 as the DDPG, TD3 and SAC chapters train), one thread, seeds 0..S-1, and evaluates each final
 deterministic policy on the 100 starts, writing the returns per start to
 ``code/rlbook/results/pendulum-optimum/learned.json`` (``rlbook.optimum.learned_returns()``);
@@ -65,7 +65,7 @@ import scipy.linalg
 import scipy.sparse
 
 from rlbook.optimum import LEARNED, RECORD, replay
-from rlbook.sweep import provenance
+from rlbook.provenance import record_header
 
 T = 200  # steps per episode (the TimeLimit of Pendulum-v1)
 DT, MAX_SPEED, MAX_TORQUE = 0.05, 8.0, 2.0  # Pendulum-v1's dt, max_speed, max_torque
@@ -435,7 +435,7 @@ def optimum(args) -> dict:
             ),
         },
         "seconds": {k: round(v, 1) for k, v in clock.items()},
-        **provenance(),
+        **record_header(),
         "worktree_changes": worktree_changes(),
         "scipy": scipy.__version__,
         "python_platform": platform.platform(),
@@ -470,7 +470,7 @@ def learned(args) -> None:
 
     from rlbook import ddpg, sac, td3
     from rlbook.loop import evaluate
-    from rlbook.runners import LAPTOP
+    from rlbook.presets import LAPTOP
 
     torch.set_num_threads(1)
     modules = {"ddpg": (ddpg, ddpg.DDPGConfig), "td3": (td3, td3.TD3Config)}
@@ -508,7 +508,7 @@ def learned(args) -> None:
                     f"--learned --seeds {args.seeds}"
                 ),
                 starts=list(range(100)),
-                **provenance(),
+                **record_header(),
                 worktree_changes=worktree_changes(),
             )
             rec["runs"].sort(key=lambda r: (r["algo"], r["seed"]))

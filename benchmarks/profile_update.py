@@ -32,7 +32,8 @@ from torch.profiler import ProfilerActivity, profile
 
 from rlbook import ddpg, sac, td3
 from rlbook.agent import resolve_precision
-from rlbook.runners import pendulum_settings, sb3_model
+from rlbook.presets import pendulum_settings
+from rlbook.runners import sb3_model
 
 MATMUL = ("aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm")
 

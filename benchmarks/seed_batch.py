@@ -4,8 +4,8 @@ Usage (from the repository root, after `make setup` and `.venv/bin/pip install -
 
     .venv/bin/python benchmarks/seed_batch.py --seeds 5 --steps 3000
 
-For each algorithm (TD3, SAC) and each size, the chapters' (:data:`rlbook.runners.LAPTOP`:
-64-wide networks) and the zoo's (:data:`rlbook.runners.PENDULUM_TD3` / ``PENDULUM_SAC``:
+For each algorithm (TD3, SAC) and each size, the chapters' (:data:`rlbook.presets.LAPTOP`:
+64-wide networks) and the zoo's (:data:`rlbook.presets.PENDULUM_TD3` / ``PENDULUM_SAC``:
 400x300 or 256x256), it trains ``--steps`` environment steps (1,000 of them warm-up, evaluation
 off, batch 256, Pendulum-v1) and times, on one torch thread per process:
 
@@ -34,8 +34,9 @@ import torch
 from joblib import Parallel, delayed
 
 from rlbook import sac, td3
-from rlbook.runners import LAPTOP, pendulum_settings, sb3_model
-from rlbook.sweep import cpu_summary
+from rlbook.presets import LAPTOP, pendulum_settings
+from rlbook.provenance import cpu_summary
+from rlbook.runners import sb3_model
 
 MODULES = {"td3": td3, "sac": sac}
 OUT = Path(__file__).resolve().parents[1] / "code" / "rlbook" / "results" / "seed-batch"

@@ -6,11 +6,11 @@ Usage (from the repository root, after `make setup` and `.venv/bin/pip install -
 
 trains, for each seed, TD3 and SAC of
 
-- rlbook with :data:`rlbook.runners.LAPTOP` (the settings of the chapters' training cells, chosen
+- rlbook with :data:`rlbook.presets.LAPTOP` (the settings of the chapters' training cells, chosen
   for the time to a good policy on a laptop CPU: 64-wide networks, gamma 0.99, a short warm-up),
   for the chapter's step budget;
-- stable-baselines3 with the rl-baselines3-zoo settings (:data:`rlbook.runners.PENDULUM_TD3`,
-  :data:`~rlbook.runners.PENDULUM_SAC`: 400x300 or 256x256 networks, 20,000 steps),
+- stable-baselines3 with the rl-baselines3-zoo settings (:data:`rlbook.presets.PENDULUM_TD3`,
+  :data:`~rlbook.presets.PENDULUM_SAC`: 400x300 or 256x256 networks, 20,000 steps),
 
 each job starting beside its peer (``--jobs 2``: the rlbook run and the SB3 run of one algorithm
 and seed start together, one torch thread each, ``--threads``). Every 500 steps each run is
@@ -38,8 +38,9 @@ import argparse
 from pathlib import Path
 
 from rlbook.optimum import pendulum_optimum
-from rlbook.runners import LAPTOP, pendulum_settings
-from rlbook.sweep import Job, cpu_summary, load_records, sweep, threshold_table
+from rlbook.presets import LAPTOP, pendulum_settings
+from rlbook.provenance import cpu_summary
+from rlbook.sweep import Job, load_records, sweep, threshold_table
 
 ALGOS = ("td3", "sac")
 CEILING = round(pendulum_optimum().mean, 1)  # the best control found on the 100 fixed starts

@@ -1,4 +1,5 @@
-"""Batch FQI, flattened NFQI with EMA targets, DQN and Double DQN on finite action sets."""
+"""Batch FQI and flattened NFQI with EMA targets (rlbook.fqi_discrete), DQN and Double DQN
+(rlbook.dqn) on finite action sets."""
 
 import numpy as np
 import pytest
@@ -6,7 +7,8 @@ import torch
 from torch import nn
 
 from helpers import TableQ
-from rlbook import dqn, pcl
+from rlbook import dqn, fqi_discrete, mdp
+from rlbook.fqi import FQIResult
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -35,26 +37,27 @@ def test_batch_fqi_and_nfqi_ema_recover_the_exact_q_star():
     (seed 0, gamma 0.8): FQI 3e-5 after 53 iterations, NFQI-EMA 2e-5 after 5,000 steps. Each fit
     is a convex least-squares problem inside a contraction, so float32 rounding (another kernel
     set) is damped, not amplified: the tolerance 1e-3 bounds the convergence, not the digits."""
-    mdp = pcl.DeterministicMDP.random(6, 3, seed=0)
-    q_star = dqn.q_value_iteration(mdp, 0.8)
-    data = dqn.mdp_dataset(mdp)
+    problem = mdp.DeterministicMDP.random(6, 3, seed=0)
+    q_star = mdp.q_value_iteration(problem, 0.8)
+    data = mdp.mdp_dataset(problem)
     torch.manual_seed(0)
     q = nn.Linear(6, 3, bias=False)
-    res = dqn.fitted_q_iteration(data, q, 0.8, iterations=80, fit_steps=200, lr=0.1)
+    res = fqi_discrete.fitted_q_iteration(data, q, 0.8, iterations=80, fit_steps=200, lr=0.1)
     assert np.abs(q.weight.detach().numpy().T - q_star).max() < 1e-3
     assert res.deltas[0] > res.deltas[-1]
     q = nn.Linear(6, 3, bias=False)
-    out = dqn.nfqi_ema(data, q, 0.8, steps=5_000, tau=0.05, batch_size=8, lr=0.05)
+    out = fqi_discrete.nfqi_ema(data, q, 0.8, steps=5_000, tau=0.05, batch_size=8, lr=0.05)
     assert np.abs(q.weight.detach().numpy().T - q_star).max() < 1e-3
-    assert out["losses"][-1][1] < out["losses"][0][1]
+    assert out.losses[-1] < out.losses[0]
 
 
 def test_q_value_iteration_satisfies_the_bellman_equation():
-    mdp = pcl.DeterministicMDP.random(5, 2, seed=3)
-    q = dqn.q_value_iteration(mdp, 0.9)
+    problem = mdp.DeterministicMDP.random(5, 2, seed=3)
+    q = mdp.q_value_iteration(problem, 0.9)
     # float64, stopped at a step below 1e-13: the Bellman residual is below 0.9e-13 plus a few
     # ulp of |Q| < 6 (measured 8e-14); rtol=0, so that the default rtol (1e-5) does not swamp it
-    assert np.allclose(q, mdp.reward + 0.9 * q.max(1)[mdp.next_state], rtol=0, atol=1e-12)
+    bellman = problem.reward + 0.9 * q.max(1)[problem.next_state]
+    assert np.allclose(q, bellman, rtol=0, atol=1e-12)
 
 
 @pytest.mark.heavy
@@ -144,6 +147,27 @@ def test_dqn_refuses_continuous_actions_and_bad_settings():
     with pytest.raises(ValueError, match="epsilon_end"):
         dqn.DQNConfig(epsilon_end=1.5)
     with pytest.raises(ValueError, match="tau"):
-        dqn.nfqi_ema(
-            dqn.mdp_dataset(pcl.DeterministicMDP.random(3, 2)), nn.Linear(3, 2), 0.9, tau=0.0
+        fqi_discrete.nfqi_ema(
+            mdp.mdp_dataset(mdp.DeterministicMDP.random(3, 2)), nn.Linear(3, 2), 0.9, tau=0.0
         )
+
+
+def test_offline_discrete_algorithms_return_fqi_results_and_call_back_per_iteration():
+    """Batch FQI and NFQI-EMA return the offline algorithms' FQIResult and call the offline
+    callback ``callback(n, q, policy)``: after every outer iteration of batch FQI, every
+    ``eval_every`` gradient steps of NFQI-EMA, with ``policy`` None (the greedy policy of q)."""
+    data = mdp.mdp_dataset(mdp.DeterministicMDP.random(4, 2, seed=1))
+    calls = []
+    q = nn.Linear(4, 2)
+    res = fqi_discrete.fitted_q_iteration(
+        data, q, 0.9, iterations=3, tol=0.0, fit_steps=2, callback=lambda *a: calls.append(a)
+    )
+    assert isinstance(res, FQIResult) and res.q is q and len(res.deltas) == 3
+    assert [(n, qq is q, p) for n, qq, p in calls] == [(n, True, None) for n in (1, 2, 3)]
+    calls.clear()
+    out = fqi_discrete.nfqi_ema(
+        data, q, 0.9, steps=10, eval_every=4, callback=lambda *a: calls.append(a)
+    )
+    assert isinstance(out, FQIResult) and out.q is q and out.q_target is not q
+    assert out.steps == [4, 8] and len(out.losses) == 2
+    assert [(n, qq is q, p) for n, qq, p in calls] == [(4, True, None), (8, True, None)]

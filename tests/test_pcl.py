@@ -13,6 +13,8 @@ for PCL, 0.15 / 0.05 for Unified PCL. (With 0.998 for d = 5, seeds 1 and 7 misse
 tolerance, and seeds 1, 2 and 5 Unified PCL's: the seed 0 of the test had passed by chance.)
 """
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -116,15 +118,12 @@ def _train(agent_kind, d, solved):
         replay_updates=2,
         lr_decay=0.998 if d == 1 else 0.999,
     )
-    if agent_kind == "pcl":
-        agent = P.PCL(P.Table(6, 3), P.Table(6, 1), cfg, seed=0)
-    else:
-        agent = P.UnifiedPCL(P.Table(6, 3), cfg, seed=0)
+    cfg = cfg.replace(unified=agent_kind == "unified", total_steps=2000 * 20, eval_every=2000 * 20)
     rng = np.random.default_rng(1)
     explore = [P.rollout(mdp, None, 20, rng, actions=rng.integers(0, 3, 20)) for _ in range(100)]
-    result = P.train_tabular(
-        mdp, agent, 2000, demonstrations=explore, evaluate_every=2000, reference=(v, pi)
-    )
+    result = P.train(mdp, cfg, seed=0, demonstrations=explore, progress=False)
+    # train measures against the exact optimum of the MDP it is given: the fixture's (v*, pi*)
+    assert len(result.curve) == 1 and result.curve[0]["iteration"] == 2000
     return tuple(P.distances(result)[-1])
 
 
@@ -205,11 +204,9 @@ def test_gaussian_pcl_density_sampling_and_determinism():
     # clamped: log pi stays bounded (exp of log 0.1 in float32: a few ulp)
     assert torch.allclose(policy.std(), torch.tensor([0.1]), **FLOAT32)
     config = P.PCLConfig(gamma=0.9, alpha=0.1, d=3, lr_pi=1e-3, lr_v=1e-3, optimizer="adam")
+    config = config.replace(total_steps=120, eval_every=60, hidden=(8,))
     runs = [
-        P.train_env(
-            lambda: LQREnv(horizon=20), config, episodes=6, eval_every=3, seed=s, hidden=(8,)
-        ).curve
-        for s in (1, 1, 2)
+        P.train(lambda: LQREnv(horizon=20), config, seed=s, progress=False).curve for s in (1, 1, 2)
     ]
     assert runs[0] == runs[1] and runs[0] != runs[2]  # bit-identical: same run, same machine
     assert [c["step"] for c in runs[0]] == [60, 120]
@@ -237,3 +234,136 @@ def test_reward_scale_multiplies_the_rewards_the_updates_see(solved):
     # doubling is exact in floating point, but the doubled C's are summed and squared in float32:
     # a few ulp of the mean (eps = 1.2e-7)
     assert errors[1] == pytest.approx(4 * errors[0], rel=1e-5)
+
+
+# --- the trainer's contract: train(env, config=None, *, seed, progress, callback, **overrides) ---
+def _small(**changes):
+    return P.PCLConfig(d=3, episode_length=10, total_steps=200, eval_every=50).replace(**changes)
+
+
+def test_train_builds_validates_and_replaces_its_config(solved):
+    mdp = solved[0]
+    by_overrides = P.train(mdp, seed=1, progress=False, d=3, episode_length=10, total_steps=200)
+    assert by_overrides.config == P.PCLConfig(d=3, episode_length=10, total_steps=200)
+    replaced = P.train(mdp, _small(), seed=1, progress=False, eval_every=100)
+    assert replaced.config == _small(eval_every=100)
+    with pytest.raises(ValueError, match="total_steps"):
+        P.train(mdp, _small(), total_steps=0)
+    with pytest.raises(ValueError, match="config must be a PCLConfig"):
+        P.train(mdp, {"d": 3})
+    with pytest.raises(ValueError, match="start"):
+        P.train(mdp, _small(start=6))  # 6 states: 0..5
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        _small().d = 2
+    with pytest.raises(ValueError, match="unified"):
+        P.PCLConfig(unified=1)
+
+
+def test_tabular_curve_rows_every_eval_every_steps_and_same_seed_same_run(solved):
+    """Episodes of 10 steps, an evaluation each time the steps pass a multiple of 50; the loss
+    column is the mean of the iterations' losses since the previous row; the run is the one the
+    former train_tabular makes with the same agent (kept for one release)."""
+    mdp, v_star, _, pi_star = solved
+    runs = [P.train(mdp, _small(), seed=s, progress=False) for s in (4, 4, 5)]
+    a = runs[0]
+    assert [r["step"] for r in a.curve] == [50, 100, 150, 200]
+    assert [r["iteration"] for r in a.curve] == [5, 10, 15, 20]
+    assert a.curve == runs[1].curve and a.curve != runs[2].curve
+    assert a.steps == 200 and len(a.episodes) == 20 and a.final_return == a.curve[-1]["mean"]
+    # not a multiple of the episode length: a row after each iteration that passes a multiple
+    uneven = P.train(mdp, _small(eval_every=45), seed=4, progress=False)
+    assert [r["step"] for r in uneven.curve] == [50, 90, 140, 180]
+    former = P.train_tabular(
+        mdp,
+        P.PCL(P.Table(6, 3), P.Table(6, 1), _small(), seed=4),
+        20,
+        evaluate_every=5,
+        reference=(v_star, pi_star),
+    )
+    assert np.array_equal(P.distances(a), P.distances(former))
+    losses = [row["loss"] for row in former.logs]
+    assert [r["loss"] for r in a.curve] == [
+        float(np.mean(losses[i : i + 5])) for i in (0, 5, 10, 15)
+    ]
+    assert a.episodes == former.episodes
+
+
+def test_tabular_curve_mean_and_std_are_the_exact_return_moments():
+    """The curve's mean and std: of the return of an episode under the current policy table,
+    from a uniformly random state (or ``start``), computed exactly; here against enumerating
+    every start and action sequence of a 3-step episode."""
+    import itertools
+
+    mdp = P.DeterministicMDP.random(3, 2, seed=5)
+    pi = np.random.default_rng(0).dirichlet(np.ones(2), size=3)
+    for start in (None, 1):
+        starts = range(3) if start is None else [start]
+        values, weights = [], []
+        for s0 in starts:
+            for actions in itertools.product(range(2), repeat=3):
+                s, ret, w = s0, 0.0, 1.0 / len(starts)
+                for a in actions:
+                    ret, w, s = ret + mdp.reward[s, a], w * pi[s, a], mdp.next_state[s, a]
+                values.append(ret)
+                weights.append(w)
+        values, weights = np.array(values), np.array(weights)
+        mean = (weights * values).sum()
+        std = np.sqrt((weights * (values - mean) ** 2).sum())
+        got = P._return_moments(mdp, pi, 3, start)
+        # float64 sums of 8-24 terms of order 1: a few ulp
+        assert got == pytest.approx((mean, std), rel=1e-12, abs=1e-12)
+
+
+def test_ctrl_c_stops_after_the_iteration_and_keeps_the_run_so_far(solved):
+    import signal
+
+    mdp = solved[0]
+    straight = P.train(mdp, _small(), seed=2, progress=False)
+
+    def press_ctrl_c(agent, step):
+        if step == 100:
+            signal.raise_signal(signal.SIGINT)
+        return {"probs_sum": float(agent.probs(torch.arange(6)).detach().sum())}
+
+    part = P.train(mdp, _small(), seed=2, progress=False, callback=press_ctrl_c)
+    assert part.interrupted and not straight.interrupted
+    assert part.steps == 100 and part.curve == straight.curve[:2]
+    assert [row["step"] for row in part.logs] == [50, 100]
+    assert part.logs[0]["probs_sum"] == pytest.approx(6.0)  # float32: 6 sums of 3
+
+
+def test_a_nan_loss_raises_training_diverged_with_the_run_so_far():
+    from rlbook.loop import TrainingDiverged
+
+    mdp = P.DeterministicMDP.random(4, 2, seed=0)
+    broken = P.DeterministicMDP(mdp.next_state, np.where(mdp.next_state == 3, np.nan, mdp.reward))
+    with pytest.raises(TrainingDiverged, match="consistency loss") as info:
+        P.train(broken, _small(), seed=0, progress=False)
+    assert info.value.result.agent is not None
+
+
+def test_a_nan_reward_stops_continuous_pcl_too():
+    """GaussianPCL: a NaN reward makes C NaN at the first update; train raises TrainingDiverged
+    (not a ValueError from inside the Gaussian's argument checks)."""
+    import gymnasium as gym
+
+    from rlbook.loop import TrainingDiverged
+
+    def make():
+        return gym.wrappers.TransformReward(gym.make("Pendulum-v1"), lambda r: float("nan"))
+
+    config = _small(total_steps=200, replay_updates=0, hidden=(8,))
+    with pytest.raises(TrainingDiverged, match="consistency loss"):
+        P.train(make, config, seed=0, progress=False)
+    # once the weights are NaN, log pi is NaN (which train reports), not a ValueError
+    policy = P.GaussianPolicy(3, [-2.0], [2.0], hidden=(8,))
+    with torch.no_grad():
+        for p in policy.body.parameters():
+            p.fill_(float("nan"))
+    assert torch.isnan(policy.log_prob(torch.zeros(2, 3), torch.zeros(2, 1))).all()
+
+
+def test_progress_bar_counts_environment_steps(solved, capsys):
+    P.train(solved[0], _small(), seed=0, progress=True)
+    err = capsys.readouterr().err
+    assert "PCL:" in err and "/200 " in err  # a bar over the 200 environment steps

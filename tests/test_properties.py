@@ -129,6 +129,12 @@ DOMAINS = {
         "optimizer": _one_of("sgd", "adam"),
         "lr_decay": _real(0, 1, low_open=True),
         "reward_scale": _real(0, low_open=True),
+        "total_steps": _int(1),
+        "eval_every": _int(0),
+        "eval_episodes": _int(1),
+        "hidden": _sizes,
+        "start": _or_none(_int(0)),
+        "unified": _bool,
     },
 }
 

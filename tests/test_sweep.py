@@ -6,7 +6,8 @@ import joblib
 import pytest
 
 from rlbook import td3
-from rlbook.sweep import CPU_FLAGS, Job, load_records, sweep
+from rlbook.provenance import CPU_FLAGS
+from rlbook.sweep import Job, load_records, sweep
 
 TINY = dict(
     total_steps=300,

@@ -5,9 +5,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p _build
 report=_build/test-stages.txt
-cpu=$(sed -n 's/^model name\s*:\s*//p' /proc/cpuinfo 2>/dev/null | head -n 1)
-flags=$(grep -o -w -E 'avx2|avx512f|avx512_bf16|amx_bf16' /proc/cpuinfo 2>/dev/null | sort -u | paste -sd ' ')
-echo "make test stages on ${cpu:-unknown CPU} (${flags:-no avx2}), $(nproc) cores" >"$report"
+# the CPU and its flags as every record and the tests' header name them (rlbook.provenance)
+cpu=$(.venv/bin/python -m rlbook.provenance --cpu 2>/dev/null) || cpu="unknown CPU (no rlbook)"
+echo "make test stages on $cpu, $(nproc) cores" >"$report"
 total=0
 stages=("$@")
 for i in "${!stages[@]}"; do

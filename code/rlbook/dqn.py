@@ -1,9 +1,8 @@
-"""The background chapter's algorithms for finite action sets: batch FQI, flattened NFQI with EMA
-targets, DQN and Double DQN (Algorithms {prf:ref}`fitted-q-iteration-batch`,
-{prf:ref}`nfqi-flattened-ema`, {prf:ref}`dqn`, {prf:ref}`double-dqn`).
+"""The background chapter's online algorithms for finite action sets: DQN and Double DQN
+(Algorithms {prf:ref}`dqn` and {prf:ref}`double-dqn`), and the target and loss they share with
+the two offline ones, batch FQI and flattened NFQI with EMA targets (:mod:`rlbook.fqi_discrete`).
 
-A Q-network maps a state to one value per action, ``q(s) -> (n_actions,)``. The two batch
-algorithms take a dataset ``(s, a, r, s', terminated)`` with integer actions; DQN and Double DQN
+A Q-network maps a state to one value per action, ``q(s) -> (n_actions,)``. DQN and Double DQN
 are agents of the shared interaction loop (:mod:`rlbook.loop`), so they get its warm-up,
 evaluation on fixed starts, Ctrl-C handling and checkpoints. Departures from the pseudocode:
 
@@ -18,38 +17,23 @@ evaluation on fixed starts, Ctrl-C handling and checkpoints. Departures from the
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import gymnasium as gym
 import numpy as np
 import torch
-from torch import nn
 
 from .agent import OffPolicyAgent, OffPolicyConfig, adam, gradient_step, train_agent
-from .buffer import dataset_tensors
-from .fqi import FQIResult, fit_regression
 from .loop import Result
-from .mdp import mdp_dataset, q_value_iteration
 from .networks import Float32OutputMLP, mlp
-from .targets import ema_update, hard_update, make_target
+from .targets import hard_update, make_target
 from .validation import check_int, check_real
 
-__all__ = [
-    "DQN",
-    "DQNConfig",
-    "dqn_target",
-    "fitted_q_iteration",
-    "mdp_dataset",
-    "nfqi_ema",
-    "q_value_iteration",
-    "td_loss",
-    "train",
-]
+__all__ = ["DQN", "DQNConfig", "dqn_target", "td_loss", "train"]
 
 
 # ------------------------------------------------------------------------------------------------
-# targets and loss, shared by all four algorithms
+# targets and loss, shared with batch FQI and NFQI-EMA (rlbook.fqi_discrete)
 # ------------------------------------------------------------------------------------------------
 def dqn_target(
     q_target, batch_rew, batch_next_obs, batch_terminated, gamma: float, q_online=None
@@ -69,101 +53,6 @@ def dqn_target(
 def td_loss(q, obs: torch.Tensor, act: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """``mean_i (q(s_i)[a_i] - y_i)^2`` (the loss of DQN line 4.6 and NFQI-EMA line 2.3)."""
     return ((q(obs).gather(-1, act.long().reshape(-1, 1)).squeeze(-1) - y) ** 2).mean()
-
-
-class _Chosen(nn.Module):
-    """``(s, a) -> q(s)[a]``: a Q-network seen as the regression model ``fit`` trains."""
-
-    def __init__(self, q: nn.Module):
-        super().__init__()
-        self.q = q
-
-    def forward(self, obs, act):
-        return self.q(obs).gather(-1, act.long().reshape(-1, 1)).squeeze(-1)
-
-
-# ------------------------------------------------------------------------------------------------
-# batch algorithms
-# ------------------------------------------------------------------------------------------------
-def fitted_q_iteration(
-    data,
-    q: nn.Module,
-    gamma: float,
-    iterations: int = 100,
-    tol: float = 1e-10,
-    fit_steps: int | None = None,
-    lr: float = 1e-2,
-) -> FQIResult:
-    """Algorithm {prf:ref}`fitted-q-iteration-batch` with ``fit`` = warm-started Adam steps
-    (``fit_steps``, or until the regression loss stalls when ``None``): NFQI. ``q`` (as passed in)
-    is theta_0; ``result.deltas`` holds the stopping measure of line 4 per iteration."""
-    gamma = check_real("gamma", gamma, 0.0, 1.0, high_open=True)
-    check_int("iterations", iterations, 1)
-    obs, act, rew, next_obs, term = dataset_tensors(data, discrete=True)
-    model = _Chosen(q)
-    result = FQIResult(q=q)  # fitted-q-iteration-batch 1
-    for _ in range(iterations):  # fitted-q-iteration-batch 3
-        start = time.perf_counter()
-        y = dqn_target(q, rew, next_obs, term, gamma)  # fitted-q-iteration-batch 3.2.1
-        result.target_seconds.append(time.perf_counter() - start)
-        with torch.no_grad():
-            before = model(obs, act).clone()
-        fit_regression(model, (obs, act), y, fit_steps, lr)  # fitted-q-iteration-batch 3.3
-        with torch.no_grad():
-            result.deltas.append(float(((model(obs, act) - before) ** 2).mean()))
-        if result.deltas[-1] < tol:  # fitted-q-iteration-batch 4
-            break
-    return result
-
-
-def nfqi_ema(
-    data,
-    q: nn.Module,
-    gamma: float,
-    steps: int = 5_000,
-    tau: float = 0.01,
-    batch_size: int = 32,
-    lr: float = 1e-2,
-    seed: int = 0,
-    record_every: int = 100,
-    monitor=None,
-    optimizer: str = "adam",
-) -> dict:
-    """Algorithm {prf:ref}`nfqi-flattened-ema`: one gradient step per mini-batch on a fixed
-    dataset, targets from an EMA copy with rate ``tau``. Returns ``q``, ``q_target`` and, every
-    ``record_every`` steps, ``losses`` (step, mini-batch loss) and, with ``monitor`` (a function of
-    ``q``), ``monitored`` (step, monitor(q)).
-
-    ``optimizer``: ``"adam"`` (the default, and a departure from line 2.3, which is a plain
-    gradient step) or ``"sgd"`` (line 2.3 as written: ``theta -= lr * gradient``). Near
-    convergence the gradients are tiny, and Adam's running mean of their squares ``v_hat`` keeps
-    decaying, so its effective step ``lr / sqrt(v_hat)`` keeps growing until the iteration turns
-    unstable and the error jumps back up by orders of magnitude; this needs no bootstrapping (it
-    happens with ``gamma = 0`` too). Plain gradient steps have a fixed step size and keep
-    shrinking the error; a decaying ``lr`` or a larger Adam ``eps`` also avoids the jumps."""
-    gamma = check_real("gamma", gamma, 0.0, 1.0, high_open=True)
-    tau = check_real("tau", tau, 0.0, 1.0, low_open=True)
-    check_int("steps", steps, 1)
-    check_int("batch_size", batch_size, 1)
-    obs, act, rew, next_obs, term = dataset_tensors(data, discrete=True)
-    rng = np.random.default_rng(seed)
-    q_target = make_target(q)  # nfqi-flattened-ema 1
-    params = list(q.parameters())
-    if optimizer not in ("adam", "sgd"):
-        raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
-    opt = adam(params, lr) if optimizer == "adam" else torch.optim.SGD(params, lr=lr)
-    losses, monitored = [], []
-    for t in range(steps):  # nfqi-flattened-ema 2
-        i = torch.as_tensor(rng.integers(0, len(rew), batch_size))  # nfqi-flattened-ema 2.1
-        y = dqn_target(q_target, rew[i], next_obs[i], term[i], gamma)  # nfqi-flattened-ema 2.2
-        loss = td_loss(q, obs[i], act[i], y)
-        gradient_step(opt, loss, params)  # nfqi-flattened-ema 2.3
-        ema_update(q_target, q, tau)  # nfqi-flattened-ema 2.4
-        if (t + 1) % record_every == 0:
-            losses.append((t + 1, float(loss.detach())))
-            if monitor is not None:
-                monitored.append((t + 1, float(monitor(q))))
-    return {"q": q, "q_target": q_target, "losses": losses, "monitored": monitored}
 
 
 # ------------------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from .buffer import dataset_tensors
 from .envs import pendulum_dataset
 from .loop import seeded_torch
 from .networks import mlp
+from .presets import FQI_PENDULUM as PENDULUM  # the preset's old name, kept for the chapters
 from .validation import check_int, check_real
 
 __all__ = [
@@ -353,15 +354,11 @@ def compare_maximizers(q: nn.Module, states: torch.Tensor, maximizers: dict, rep
     ]
 
 
-#: the offline Pendulum-v1 setting of the embedded-optimization chapter and of
-#: benchmarks/maximizers.py: 3,000 random-torque transitions, gamma 0.9, a 64-wide tanh Q-network,
-#: 15 iterations of 100 warm-started Adam steps, targets by batched gradient ascent (2 x 20)
-PENDULUM = dict(n=3_000, gamma=0.9, iterations=15, fit_steps=100, lr=3e-3, hidden=(64, 64))
-
-
 def pendulum_q(seed: int = 0, **changes):
-    """Explicit-maximization FQI on the offline Pendulum-v1 dataset (settings :data:`PENDULUM`,
-    overridable); returns ``(q, data, result)``. Deterministic under ``seed``."""
+    """Explicit-maximization FQI on the offline Pendulum-v1 dataset (settings
+    :data:`rlbook.presets.FQI_PENDULUM`, also named ``rlbook.fqi.PENDULUM``, overridable), its
+    targets by batched gradient ascent (2 restarts x 20 steps); returns ``(q, data, result)``.
+    Deterministic under ``seed``."""
     s = {**PENDULUM, **changes}
     data = pendulum_dataset(s["n"], seed=seed)
     with seeded_torch(seed):  # initial weights from the seed; the caller's generator kept

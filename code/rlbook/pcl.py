@@ -1,8 +1,6 @@
-"""Algorithm {prf:ref}`pcl`: Path Consistency Learning and Unified PCL {cite}`Nachum2017`.
+"""Algorithm {prf:ref}`pcl`: Path Consistency Learning and Unified PCL {cite}`Nachum2017`, for
+discrete and for continuous actions. Everything PCL is in this module:
 
-- :class:`DeterministicMDP` and :func:`soft_value_iteration` (from :mod:`rlbook.mdp`): the ground
-  truth, a small deterministic MDP solved exactly for ``(v*, pi*)`` of the entropy-regularised
-  problem.
 - :func:`consistency_error`: the d-step soft consistency error ``C(s_i:s_{i+d})`` for a batch of
   paths, given ``v`` and ``log pi`` along them; :func:`path_windows`: which paths an episode gives.
 - :class:`EpisodeReplay`: whole episodes, sampled with probability proportional to
@@ -10,12 +8,16 @@
   ``B`` with oldest-first removal.
 - :class:`PCL` (separate policy ``pi_phi`` and value ``v_psi``) and :class:`UnifiedPCL` (one
   ``q_theta`` with ``v = alpha logsumexp(q/alpha)``, ``pi = exp((q - v)/alpha)``) for discrete
-  actions, :class:`Table` (a tabular parameterisation) and :func:`train_tabular` (the loop of the
-  box on a :class:`DeterministicMDP`).
-- Continuous actions, in :mod:`rlbook.pcl_continuous` and importable from here:
-  :class:`~rlbook.pcl_continuous.GaussianPCL` (a Gaussian policy, unsquashed, bounded mean),
-  :func:`~rlbook.pcl_continuous.train_env` on gymnasium environments, its default settings
-  :data:`~rlbook.pcl_continuous.PENDULUM`.
+  actions, with :class:`Table` (a tabular parameterisation); :class:`GaussianPCL` for a bounded
+  continuous action space (:class:`GaussianPolicy`: unsquashed, bounded mean).
+- :func:`train`: the loop of the box, on a :class:`~rlbook.mdp.DeterministicMDP` (tabular) or on
+  a gymnasium environment with a Box action space (:class:`GaussianPCL`), settings
+  :class:`PCLConfig`; :func:`distances` reads a tabular run's distances to the exact optimum.
+
+The ground truth (:class:`~rlbook.mdp.DeterministicMDP`, :func:`~rlbook.mdp.soft_value_iteration`,
+:func:`~rlbook.mdp.rollout`, :class:`~rlbook.mdp.Episode`) lives in :mod:`rlbook.mdp`; this module
+imports those names from there, so ``rlbook.pcl.DeterministicMDP`` is the same object.
+:mod:`rlbook.pcl_continuous` only re-exports the continuous names of this module.
 
 Pseudocode line -> code (``# pcl N`` tags): 4.2 sample an episode with the current policy;
 4.3 store it; 4.5-4.5.3 :meth:`PCL.update_on_episode` on it; 4.7-4.8 the same on a replayed one;
@@ -38,7 +40,10 @@ of plain gradient steps, and a learning-rate decay.
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,27 +51,42 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .loop import Result
+from .envs import check_box_env, env_factory
+from .loop import (
+    Result,
+    _DeferredInterrupt,
+    check_finite,
+    eval_row,
+    evaluate,
+    seeded_torch,
+)
 from .mdp import DeterministicMDP, Episode, rollout, soft_value_iteration
-from .validation import check_int, check_real
+from .networks import BoxRescale, mlp
+from .presets import PCL_PENDULUM as PENDULUM
+from .validation import check_int, check_real, check_sizes
 
-#: the continuous-action names, defined in rlbook.pcl_continuous (see ``__getattr__`` at the end)
-_CONTINUOUS = ("GaussianPCL", "GaussianPolicy", "PENDULUM", "rollout_env", "train_env")
 __all__ = [
-    "DeterministicMDP",
-    "Episode",
     "EpisodeReplay",
+    "GaussianPCL",
+    "GaussianPolicy",
     "PCL",
     "PCLConfig",
     "Table",
     "UnifiedPCL",
     "consistency_error",
+    "distances",
     "path_windows",
+    "rollout_env",
+    "train",
+    # re-exported (defined elsewhere; the chapters use these paths)
+    "DeterministicMDP",
+    "Episode",
+    "PENDULUM",
     "rollout",
     "soft_value_iteration",
-    "distances",
+    # the former forms of train, kept for one release
+    "train_env",
     "train_tabular",
-    *_CONTINUOUS,
 ]
 
 
@@ -136,25 +156,40 @@ class EpisodeReplay:
         return self.episodes[self.rng.choice(len(self.episodes), p=self.probabilities())]
 
 
-# --- agents ---------------------------------------------------------------------------------------
+# --- settings -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PCLConfig:
-    """PCL settings (names follow Algorithm {prf:ref}`pcl`)."""
+    """PCL settings (names follow Algorithm {prf:ref}`pcl`).
 
-    gamma: float = 0.9
-    alpha: float = 0.5  # temperature
-    d: int = 5  # rollout (path) length
-    lr_pi: float = 0.05  # eta_pi
-    lr_v: float = 0.1  # eta_v
-    capacity: int = 1000  # replay capacity B
-    lam: float = 0.0  # prioritisation lambda
-    episode_length: int = 30
-    replay_updates: int = 1  # off-policy updates per new episode (line 4.7)
+    The first group are the box's and its options; the second say how long :func:`train` runs and
+    how it evaluates, in environment steps (as ``rlbook.agent.OffPolicyConfig``); the last apply
+    to one kind of environment only. A wrong value raises ``ValueError`` naming the field and its
+    allowed range; :meth:`replace` gives a validated copy with some fields changed.
+    """
+
+    gamma: float = 0.9  # discount, in [0, 1)
+    alpha: float = 0.5  # temperature, > 0
+    d: int = 5  # rollout (path) length, >= 1
+    lr_pi: float = 0.05  # eta_pi, > 0
+    lr_v: float = 0.1  # eta_v, > 0
+    capacity: int = 1000  # replay capacity B, >= 1
+    lam: float = 0.0  # prioritisation lambda, >= 0 (0: uniform replay)
+    episode_length: int = 30  # steps of a tabular episode (a gymnasium env ends its own), >= 1
+    replay_updates: int = 1  # off-policy updates per new episode (line 4.7), >= 0
     optimizer: str = "sgd"  # "sgd" as in the box, or "adam"
-    lr_decay: float = 1.0  # learning rates are multiplied by this after every iteration
+    lr_decay: float = 1.0  # learning rates are multiplied by this after every iteration, (0, 1]
     reward_scale: float = 1.0  # the updates see c * r (the replay's priorities use raw returns)
+    # how long, and evaluation (environment steps; an iteration is one whole episode)
+    total_steps: int = 12_000  # train until this many environment steps, rounded up to episodes
+    eval_every: int = 1_000  # evaluate each time the steps pass a multiple of this (0: never)
+    eval_episodes: int = 10  # gymnasium: evaluation episodes start from reset(seed=i), i < this
+    # one kind of environment only
+    hidden: tuple[int, ...] = (64, 64)  # gymnasium: hidden widths of the policy and value MLPs
+    start: int | None = None  # tabular: the start state of every episode (None: uniform)
+    unified: bool = False  # tabular: Unified PCL (one Q-table) instead of policy and value tables
 
     def __post_init__(self):
+        object.__setattr__(self, "hidden", check_sizes("hidden", self.hidden))
         check_real("gamma", self.gamma, 0.0, 1.0, high_open=True)
         check_real("alpha", self.alpha, 0.0, low_open=True)
         check_int("d", self.d, 1)
@@ -168,8 +203,20 @@ class PCLConfig:
         check_real("reward_scale", self.reward_scale, 0.0, low_open=True)
         if self.optimizer not in ("sgd", "adam"):
             raise ValueError(f"optimizer must be 'sgd' or 'adam'; got {self.optimizer!r}")
+        check_int("total_steps", self.total_steps, 1)
+        check_int("eval_every", self.eval_every, 0)
+        check_int("eval_episodes", self.eval_episodes, 1)
+        if self.start is not None:
+            check_int("start", self.start, 0)
+        if not isinstance(self.unified, bool):
+            raise ValueError(f"unified must be True or False; got {self.unified!r}")
+
+    def replace(self, **changes) -> PCLConfig:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
 
 
+# --- agents ---------------------------------------------------------------------------------------
 class _PCLBase:
     """Shared episode handling; subclasses provide ``log_pi(obs, act)``, ``values(obs)`` and
     ``_step(C, logp_sum, v_start, v_end_disc)``."""
@@ -315,6 +362,340 @@ class Table(nn.Module):
         return self.theta[s]
 
 
+# --- continuous actions ---------------------------------------------------------------------------
+class GaussianPolicy(nn.Module):
+    """``N(mu(s), sigma^2)`` with ``mu(s) = center + scale * tanh(mlp(s))`` inside the action box
+    and a state-independent ``log sigma`` (learned, clamped to ``[log(0.05 scale), log(scale)]``).
+
+    Unlike SAC's squashed Gaussian, samples are not squashed: the environment clips them. The
+    density therefore stays bounded (by the smallest sigma), which PCL needs: its policy update
+    raises ``log pi`` of actions on good paths, and a squashed density can grow without bound by
+    pushing its mass against the edge of the box (tried: the policy then saturates).
+    """
+
+    def __init__(self, obs_dim: int, low, high, hidden=(64, 64)):
+        super().__init__()
+        self.rescale = BoxRescale(low, high)  # the actors' map from [-1, 1] onto the box
+        self.body = mlp(obs_dim, self.rescale.scale.numel(), hidden, activation=nn.Tanh)
+        self.log_std = nn.Parameter(torch.log(self.rescale.scale.clone() * 0.5))
+
+    def forward(self, obs):
+        """The mean action (used for evaluation)."""
+        return self.rescale(torch.tanh(self.body(obs)))
+
+    def std(self):
+        scale = self.rescale.scale
+        return self.log_std.clamp(torch.log(0.05 * scale), torch.log(scale)).exp()
+
+    def log_prob(self, obs, act):
+        # no argument validation: a NaN mean gives a NaN log pi, which train reports as
+        # divergence (TrainingDiverged), instead of a ValueError from inside the distribution
+        normal = torch.distributions.Normal(self(obs), self.std(), validate_args=False)
+        return normal.log_prob(act).sum(-1)
+
+    def sample(self, obs, generator=None):
+        mu = self(obs)
+        eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype)
+        return mu + self.std() * eps
+
+
+class GaussianPCL(PCL):
+    """PCL for a bounded continuous action space: ``pi_phi`` a :class:`GaussianPolicy`, ``v_psi``
+    an MLP. The updates are PCL's (lines 4.5.1-4.5.3) unchanged: only ``log pi(a|s)`` differs
+    from the discrete case. Episodes store the sampled (unclipped) actions, whose log-density the
+    consistency error uses; the environment receives them clipped to the box."""
+
+    def __init__(self, obs_dim: int, low, high, config: PCLConfig, hidden=(64, 64), seed: int = 0):
+        with seeded_torch(seed):  # initial weights from the run's seed; the caller's generator kept
+            policy = GaussianPolicy(obs_dim, low, high, hidden)
+            value = mlp(obs_dim, 1, hidden, activation=nn.Tanh)
+        super().__init__(policy, value, config, seed)  # pcl 1
+        self.low = np.asarray(low, dtype=np.float32)
+        self.high = np.asarray(high, dtype=np.float32)
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def log_pi(self, obs, act):
+        return self.policy.log_prob(obs, act)
+
+    def probs(self, obs):
+        raise NotImplementedError("a continuous policy has a density, not a table of probabilities")
+
+    @torch.no_grad()
+    def act_batch(self, obs) -> np.ndarray:
+        """The mean action (for evaluation)."""
+        return self.policy(torch.as_tensor(np.asarray(obs, dtype=np.float32))).numpy()
+
+    @torch.no_grad()
+    def sample(self, obs) -> np.ndarray:
+        o = torch.as_tensor(np.asarray(obs, dtype=np.float32))[None]
+        return self.policy.sample(o, self.generator)[0].numpy()
+
+
+def rollout_env(env, agent: GaussianPCL, seed: int | None = None) -> Episode:
+    """One episode of ``env`` with actions sampled from the agent's policy (line 4.2)."""
+    obs, _ = env.reset(seed=seed)
+    states, acts, rews = [obs], [], []
+    while True:
+        act = agent.sample(obs)
+        obs, rew, terminated, truncated, _ = env.step(np.clip(act, agent.low, agent.high))
+        states.append(obs)
+        acts.append(act)
+        rews.append(rew)
+        if terminated or truncated:
+            break
+    return Episode(
+        np.array(states, dtype=np.float32),
+        np.array(acts, dtype=np.float32),
+        np.array(rews, dtype=float),
+        bool(terminated),
+    )
+
+
+# --- training ---------------------------------------------------------------------------------
+def train(
+    env="Pendulum-v1",
+    config: PCLConfig | None = None,
+    *,
+    seed: int = 0,
+    progress: bool | None = None,
+    callback: Callable | None = None,
+    demonstrations=(),
+    **overrides,
+) -> Result:
+    """Train PCL (Algorithm {prf:ref}`pcl`) on ``env`` and return a :class:`~rlbook.loop.Result`.
+
+    ``env`` is a :class:`~rlbook.mdp.DeterministicMDP` (tabular: :class:`PCL` with two
+    :class:`Table` s, or with ``unified=True`` :class:`UnifiedPCL` with one, all zero at the
+    start; episodes of ``episode_length`` steps from ``start``, or from a uniformly random state),
+    or a gymnasium environment with a Box action space, its id or a function that makes it
+    (:class:`GaussianPCL` with ``hidden`` MLPs). Each iteration samples an episode with the
+    current policy, stores it, updates on it, then on ``replay_updates`` replayed episodes, until
+    ``total_steps`` environment steps (rounded up to whole episodes).
+
+    ``train(mdp, total_steps=6_000, d=3)`` builds the config from keyword overrides (on top of
+    :data:`PENDULUM` for a gymnasium environment, the default ones for an MDP);
+    ``train(env, config)`` uses a config as given (overrides, if any, are applied to it).
+    ``demonstrations`` (episodes) are put in the replay buffer first. ``seed`` sets the agent's
+    generators (and the initial weights and the episodes' ``reset`` seeds of a gymnasium run);
+    the caller's global generators are left as they are.
+
+    Each time the environment steps pass a multiple of ``eval_every``, ``curve`` gets a row:
+    ``step`` (environment steps so far) and the ``mean`` and ``std`` of the return; on a gymnasium
+    environment, of the mean action's returns on the episodes started by ``reset(seed=i)``,
+    ``i < eval_episodes`` (evaluation time in ``eval_time``, excluded from ``steps_per_second``);
+    on an MDP, of the exact return distribution of an episode under the current policy, plus
+    ``iteration``, ``v_error`` and ``pi_error`` (``max|v - v*|`` and ``max|pi - pi*|`` to the
+    exact soft optimum of the rewards the updates see, :func:`distances`) and ``loss`` (the mean
+    ``C^2/2`` of the updates since the previous row). ``episodes`` holds ``(environment steps so
+    far, return)`` of every on-policy episode. ``callback(agent, step)``, if given, runs after
+    every evaluation; the dicts it returns are collected in ``logs``. ``progress`` shows a tqdm
+    bar; ``None`` (default) shows it unless the environment variable ``RLBOOK_PROGRESS`` is ``0``.
+    Ctrl-C finishes the current iteration and returns the run so far (``interrupted``); a NaN or
+    infinite consistency loss raises :class:`~rlbook.loop.TrainingDiverged`.
+    """
+    tabular = isinstance(env, DeterministicMDP)
+    if config is None:
+        config = PCLConfig(**overrides) if tabular else PCLConfig(**{**PENDULUM, **overrides})
+    elif overrides:
+        config = config.replace(**overrides)
+    if not isinstance(config, PCLConfig):
+        raise ValueError(f"config must be a PCLConfig; got {type(config).__name__}")
+    seed = check_int("seed", seed, 0)
+    if progress is None:  # the book's build sets RLBOOK_PROGRESS=0: no bar in static pages
+        progress = os.environ.get("RLBOOK_PROGRESS", "1") != "0"
+    if tabular:
+        return _train_tabular(env, config, seed, progress, callback, demonstrations)
+    return _train_gym(env, config, seed, progress, callback, demonstrations)
+
+
+def _train_tabular(mdp: DeterministicMDP, c: PCLConfig, seed, progress, callback, demonstrations):
+    if c.start is not None and c.start >= mdp.n_states:
+        raise ValueError(f"start must be a state of the MDP, in [0, {mdp.n_states - 1}]")
+    if c.unified:
+        agent = UnifiedPCL(Table(mdp.n_states, mdp.n_actions), c, seed=seed)
+    else:
+        agent = PCL(Table(mdp.n_states, mdp.n_actions), Table(mdp.n_states, 1), c, seed=seed)
+    # the optimum of the problem the updates see: rewards c * r, temperature alpha
+    seen = DeterministicMDP(mdp.next_state, mdp.reward * c.reward_scale)
+    v_star, _, pi_star = soft_value_iteration(seen, c.gamma, c.alpha)
+    result = Result(agent=agent, config=c, env=mdp)
+    since: list[float] = []  # the iterations' losses since the previous evaluation
+
+    def evaluate_tabular(n: int, start: float) -> None:
+        with torch.no_grad():
+            states = torch.arange(mdp.n_states)
+            v, pi = agent.values(states).numpy(), agent.probs(states).numpy()
+        mean, std = _return_moments(mdp, pi.astype(float), c.episode_length, c.start)
+        row = {"step": result.steps, "mean": mean, "std": std, "iteration": n}
+        row["v_error"] = float(np.abs(v - v_star).max())
+        row["pi_error"] = float(np.abs(pi - pi_star).max())
+        row["loss"] = float(np.nanmean(since)) if _finite_any(since) else float("nan")
+        result.curve.append(row)
+        since.clear()
+
+    _run(
+        agent,
+        lambda n: rollout(mdp, agent, c.episode_length, agent.rng, start=c.start),  # pcl 4.2
+        result,
+        demonstrations,
+        stop=lambda n: result.steps >= c.total_steps,
+        evaluate_due=_crossed(c.eval_every, result),
+        evaluate=evaluate_tabular,
+        callback=callback,
+        progress=progress,
+        total=c.total_steps,
+        on_iteration=lambda n, loss: since.append(loss),
+    )
+    return result
+
+
+def _train_gym(env, c: PCLConfig, seed, progress, callback, demonstrations):
+    make_env = env_factory(env)
+    e = make_env()
+    space = check_box_env(e, "GaussianPCL")
+    obs_dim = int(np.prod(e.observation_space.shape))
+    agent = GaussianPCL(obs_dim, space.low, space.high, c, c.hidden, seed)
+    e.action_space.seed(seed)
+    result = Result(agent=agent, config=c, env=env)
+    try:
+        _run(
+            agent,
+            lambda n: rollout_env(e, agent, seed=seed * 100_003 + n - 1),  # pcl 4.2
+            result,
+            demonstrations,
+            stop=lambda n: result.steps >= c.total_steps,
+            evaluate_due=_crossed(c.eval_every, result),
+            evaluate=_gym_evaluation(agent, make_env, range(c.eval_episodes), result),
+            callback=callback,
+            progress=progress,
+            total=c.total_steps,
+        )
+    finally:
+        e.close()
+    return result
+
+
+def _crossed(every: int, result: Result) -> Callable[[int], bool]:
+    """``due(n)``: whether the steps passed a multiple of ``every`` in the last iteration."""
+    last = [0]
+
+    def due(n: int) -> bool:
+        crossed = every > 0 and result.steps // every > last[0] // every
+        last[0] = result.steps
+        return crossed
+
+    return due
+
+
+def _gym_evaluation(agent, make_env, seeds, result: Result) -> Callable[[int, float], None]:
+    """``evaluate(n, start)``: the mean action's returns from ``reset(seed=i)``, ``i`` in ``seeds``,
+    a ``curve`` row; the training time so far (since ``start``, evaluations excluded) in
+    ``curve_seconds``."""
+
+    def evaluate_gym(n: int, start: float) -> None:
+        t0 = time.perf_counter()
+        result.curve_seconds.append(t0 - start - result.eval_time)
+        returns = evaluate(agent.act_batch, make_env, seeds)
+        result.curve.append(eval_row(result.steps, returns))
+        result.eval_time += time.perf_counter() - t0
+
+    return evaluate_gym
+
+
+def _run(
+    agent,
+    sample: Callable[[int], Episode],
+    result: Result,
+    demonstrations,
+    *,
+    stop: Callable[[int], bool],
+    evaluate_due: Callable[[int], bool],
+    evaluate: Callable[[int, float], None],
+    callback,
+    progress: bool,
+    total: int | None,
+    on_iteration: Callable[[int, float], None] | None = None,
+) -> None:
+    """The loop of the box, shared by every PCL trainer: iteration ``n`` (from 1) samples an
+    episode (``sample(n)``), stores it, updates on it and on ``replay_updates`` replayed ones,
+    until ``stop(n)``; evaluates when ``evaluate_due(n)``, then calls ``callback``. Ctrl-C ends the
+    run after the current iteration; a NaN or infinite loss raises TrainingDiverged."""
+    c = agent.config
+    for ep in demonstrations:
+        agent.replay.add(ep)
+    start = time.perf_counter()
+    bar = tqdm(total=total, disable=not progress, desc="PCL", leave=False, mininterval=0.02)
+    n = 0
+    try:
+        with _DeferredInterrupt() as interrupt:
+            while not stop(n) and not interrupt.requested:
+                n += 1
+                ep = sample(n)  # pcl 4.2
+                agent.replay.add(ep)  # pcl 4.3
+                loss = [_update(agent, ep, result)]  # pcl 4.5
+                for _ in range(c.replay_updates):
+                    loss.append(_update(agent, agent.replay.sample(), result))  # pcl 4.7-4.8
+                agent.decay_learning_rates()
+                result.steps += len(ep.rewards)
+                result.episodes.append((result.steps, ep.ret))
+                if on_iteration is not None:
+                    on_iteration(n, float(np.nanmean(loss)) if _finite_any(loss) else float("nan"))
+                if evaluate_due(n):
+                    evaluate(n, start)
+                    if callback is not None:
+                        log = callback(agent, result.steps)
+                        if log is not None:
+                            result.logs.append({"step": result.steps, **log})
+                bar.update(len(ep.rewards))
+            result.interrupted = interrupt.requested
+    except KeyboardInterrupt:  # a second Ctrl-C, or outside the main thread
+        result.interrupted = True
+    finally:
+        bar.close()
+        result.wall_time = time.perf_counter() - start
+
+
+def _finite_any(values) -> bool:
+    return any(v == v for v in values)  # a NaN is the loss of an episode too short for a path
+
+
+def _update(agent, ep: Episode, result: Result) -> float:
+    """Lines 4.5.1-4.5.3 on ``ep``; a NaN or infinite loss of a real path raises."""
+    loss = agent.update_on_episode(ep)
+    if len(path_windows(len(ep.rewards), agent.config.d, ep.terminated)[0]):
+        check_finite({"consistency loss C^2/2": loss}, result.steps, result)
+    return loss
+
+
+def _return_moments(mdp: DeterministicMDP, pi: np.ndarray, length: int, start) -> tuple:
+    """Mean and std of the (undiscounted) return of an episode of ``length`` steps under the
+    policy table ``pi``, from ``start`` or a uniformly random state: exact, by recursion on the
+    steps to go of the first two moments."""
+    m1 = np.zeros(mdp.n_states)  # E[return to go | s]
+    m2 = np.zeros(mdp.n_states)  # E[(return to go)^2 | s]
+    r, nxt = mdp.reward, mdp.next_state
+    for _ in range(length):
+        m1, m2 = (
+            (pi * (r + m1[nxt])).sum(1),
+            (pi * (r**2 + 2 * r * m1[nxt] + m2[nxt])).sum(1),
+        )
+    if start is None:
+        mean, second = m1.mean(), m2.mean()
+    else:
+        mean, second = m1[start], m2[start]
+    return float(mean), float(np.sqrt(max(second - mean**2, 0.0)))
+
+
+def distances(result: Result) -> np.ndarray:
+    """``(iteration, max|v - v*|, max|pi - pi*|)`` rows of a tabular run's evaluations (of
+    :func:`train`'s ``curve``, or of the former :func:`train_tabular`'s ``logs``)."""
+    rows = [(r["iteration"], r["v_error"], r["pi_error"]) for r in result.curve if "v_error" in r]
+    if not rows:
+        rows = [(r["step"], r["v_error"], r["pi_error"]) for r in result.logs if "v_error" in r]
+    return np.array(rows, dtype=float).reshape(-1, 3)
+
+
+# --- the former forms of train, kept for one release ----------------------------------------------
 def train_tabular(
     mdp: DeterministicMDP,
     agent,
@@ -325,64 +706,78 @@ def train_tabular(
     start: int | None = None,
     progress: bool = False,
 ) -> Result:
-    """Algorithm {prf:ref}`pcl` on a tabular MDP: each iteration samples an episode on-policy,
-    stores it, updates on it, then updates on ``replay_updates`` replayed episodes.
-
-    ``demonstrations`` (episodes) are put in the replay first; episodes start in ``start`` (default:
-    a uniformly random state). Returns a :class:`~rlbook.loop.Result`: ``episodes`` holds
-    ``(environment steps so far, return of the on-policy episode)``, ``logs`` one row per iteration,
-    ``{"step": iteration, "loss": mean C^2/2 of its updates}``, to which, with
-    ``reference=(v*, pi*)``, every ``evaluate_every`` iterations adds ``v_error`` and
-    ``pi_error`` (``max|v - v*|`` and ``max|pi - pi*|``); ``steps`` counts environment steps.
-    ``progress`` shows a tqdm bar over the iterations (a widget in Jupyter: the PCL knob's).
-    """
+    """The former tabular trainer (use :func:`train`): ``episodes`` iterations of a given agent.
+    ``logs`` holds one row per iteration, ``{"step": iteration, "loss": mean C^2/2 of its
+    updates}``, to which, with ``reference=(v*, pi*)``, every ``evaluate_every`` iterations adds
+    ``v_error`` and ``pi_error``; ``curve`` stays empty."""
     check_int("episodes", episodes, 0)
     c = agent.config
-    for ep in demonstrations:
-        agent.replay.add(ep)
-    result = Result(agent=agent, config=c)
     states = torch.arange(mdp.n_states)
-    begin = time.perf_counter()
-    bar = tqdm(
-        range(1, episodes + 1), disable=not progress, desc="PCL", leave=False, mininterval=0.02
-    )
-    for n in bar:  # updates every 20 ms: a short run still shows its bar advance
-        ep = rollout(mdp, agent, c.episode_length, agent.rng, start=start)  # pcl 4.2
-        agent.replay.add(ep)  # pcl 4.3
-        loss = [agent.update_on_episode(ep)]  # pcl 4.5
-        for _ in range(c.replay_updates):
-            loss.append(agent.update_on_episode(agent.replay.sample()))  # pcl 4.7-4.8
-        agent.decay_learning_rates()
-        result.steps += len(ep.rewards)
-        result.episodes.append((result.steps, ep.ret))
-        row = {"step": n, "loss": float(np.nanmean(loss))}
+    result = Result(agent=agent, config=c)
+
+    def log(n: int, loss: float) -> None:
+        row = {"step": n, "loss": loss}
         if reference is not None and evaluate_every and n % evaluate_every == 0:
             with torch.no_grad():
-                v = agent.values(states).numpy()
-                pi = agent.probs(states).numpy()
+                v, pi = agent.values(states).numpy(), agent.probs(states).numpy()
             row["v_error"] = float(np.abs(v - reference[0]).max())
             row["pi_error"] = float(np.abs(pi - reference[1]).max())
         result.logs.append(row)
-    result.wall_time = time.perf_counter() - begin
+
+    _run(
+        agent,
+        lambda n: rollout(mdp, agent, c.episode_length, agent.rng, start=start),  # pcl 4.2
+        result,
+        demonstrations,
+        stop=lambda n: n >= episodes,
+        evaluate_due=lambda n: False,
+        evaluate=lambda n, start: None,
+        callback=None,
+        progress=progress,
+        total=episodes * c.episode_length,
+        on_iteration=log,
+    )
     return result
 
 
-def distances(result: Result) -> np.ndarray:
-    """``(iteration, max|v - v*|, max|pi - pi*|)`` rows of :func:`train_tabular`'s evaluations."""
-    rows = [(r["step"], r["v_error"], r["pi_error"]) for r in result.logs if "v_error" in r]
-    return np.array(rows, dtype=float).reshape(-1, 3)
-
-
-# --- continuous actions: rlbook.pcl_continuous, importable from here ----------------------------
-def __getattr__(name: str):
-    """The names of :mod:`rlbook.pcl_continuous`, loaded on first use: that module builds on
-    :class:`PCL` and imports this one, so importing it here at the top would be circular."""
-    if name in _CONTINUOUS:
-        from . import pcl_continuous
-
-        return getattr(pcl_continuous, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted([*globals(), *_CONTINUOUS])
+def train_env(
+    env="Pendulum-v1",
+    config: PCLConfig | None = None,
+    episodes: int = 60,
+    seed: int = 0,
+    hidden=(64, 64),
+    eval_every: int = 5,
+    eval_episodes: int = 10,
+    demonstrations=(),
+) -> Result:
+    """The former continuous trainer (use :func:`train`): ``episodes`` iterations, evaluation
+    every ``eval_every`` iterations; the same run as :func:`train` with ``hidden``,
+    ``eval_episodes``, ``total_steps = episodes * T`` and ``eval_every = eval_every * T`` for
+    episodes of a fixed length ``T``."""
+    check_int("episodes", episodes, 0)
+    check_int("eval_every", eval_every, 1)
+    config = PCLConfig(**PENDULUM) if config is None else config
+    config = config.replace(hidden=hidden, eval_episodes=eval_episodes)
+    make_env = env_factory(env)
+    e = make_env()
+    space = check_box_env(e, "GaussianPCL")
+    obs_dim = int(np.prod(e.observation_space.shape))
+    agent = GaussianPCL(obs_dim, space.low, space.high, config, config.hidden, seed)
+    e.action_space.seed(seed)
+    result = Result(agent=agent, config=config, env=env)
+    try:
+        _run(
+            agent,
+            lambda n: rollout_env(e, agent, seed=seed * 100_003 + n - 1),  # pcl 4.2
+            result,
+            demonstrations,
+            stop=lambda n: n >= episodes,
+            evaluate_due=lambda n: n % eval_every == 0,
+            evaluate=_gym_evaluation(agent, make_env, range(eval_episodes), result),
+            callback=None,
+            progress=False,
+            total=None,
+        )
+    finally:
+        e.close()
+    return result

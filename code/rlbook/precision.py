@@ -5,11 +5,9 @@ picks float32."""
 
 from __future__ import annotations
 
-import platform
-from pathlib import Path
-
 import torch
 
+from .provenance import cpu_bf16_instructions, cpu_bf16_missing
 from .validation import check_choice
 
 __all__ = ["BF16_SLOW", "PRECISIONS", "bf16_native", "resolve_precision"]
@@ -25,43 +23,9 @@ BF16_SLOW = (
 
 
 def _cpu_bf16_flags() -> set[str]:
-    """The CPU's bfloat16 instruction sets among AVX512-BF16, AMX-BF16 (x86) and BF16 (Arm):
-    from ``torch.cpu.get_capabilities()`` (torch 2.8 on), else the older private queries, else
-    the kernel's ``/proc/cpuinfo`` flags."""
-    names = {"avx512_bf16": "AVX512-BF16", "amx_bf16": "AMX-BF16", "bf16": "BF16"}
-    get_capabilities = getattr(torch.cpu, "get_capabilities", None)
-    if get_capabilities is not None:
-        try:
-            caps = get_capabilities()
-            return {label for key, label in names.items() if caps.get(key)}
-        except Exception:  # noqa: BLE001 - a capability query must not break training
-            pass
-    found = set()
-    for query, label in (
-        ("_is_avx512_bf16_supported", "AVX512-BF16"),
-        ("_is_amx_tile_supported", "AMX-BF16"),
-    ):
-        fn = getattr(torch.cpu, query, None)
-        if fn is not None and fn():
-            found.add(label)
-    try:  # the kernel's flags (x86 "flags", Arm "Features"), on Linux
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith(("flags", "features")):
-                flags = set(line.split(":", 1)[1].split())
-                found |= {label for key, label in names.items() if key in flags}
-                break
-    except OSError:
-        pass
-    return found
-
-
-def _cpu_name() -> str:
-    get_capabilities = getattr(torch.cpu, "get_capabilities", None)
-    try:
-        name = get_capabilities().get("cpu_name") if get_capabilities else None
-    except Exception:  # noqa: BLE001
-        name = None
-    return name or platform.processor() or platform.machine() or "unknown CPU"
+    """The CPU's bfloat16 instruction sets (:func:`rlbook.provenance.cpu_bf16_instructions`): the
+    one place :func:`bf16_native` asks, which tests replace to stand for another CPU."""
+    return cpu_bf16_instructions()
 
 
 def _bf16_missing(device: torch.device) -> str | None:
@@ -80,23 +44,7 @@ def _bf16_missing(device: torch.device) -> str | None:
             )
         return None
     if device.type == "cpu":
-        name = _cpu_name()
-        if not _cpu_bf16_flags():
-            return f"the CPU ({name}) has no AVX512-BF16, AMX-BF16 or Arm BF16 instructions"
-        # torch's bf16 products use those instructions only through oneDNN (mkldnn), and only
-        # while oneDNN is enabled and allowed an ISA with bf16 (ONEDNN_MAX_CPU_ISA=AVX2, e.g.,
-        # turns that off: measured 14x slower). ATEN_CPU_CAPABILITY does not matter here: it
-        # picks ATen's own vectorized kernels, not oneDNN's (measured: no change in speed).
-        mkldnn = torch.backends.mkldnn
-        if not (mkldnn.is_available() and mkldnn.enabled):
-            return f"torch's oneDNN backend (torch.backends.mkldnn) is off on this CPU ({name})"
-        try:
-            supported = torch.ops.mkldnn._is_mkldnn_bf16_supported()
-        except (AttributeError, RuntimeError):
-            supported = True  # an older torch without the query: the instructions decide
-        if not supported:
-            return f"oneDNN does not use the CPU's ({name}) bf16 instructions (ONEDNN_MAX_CPU_ISA?)"
-        return None
+        return cpu_bf16_missing(_cpu_bf16_flags())
     return f"rlbook does not know whether {device.type} devices run bfloat16 natively"
 
 

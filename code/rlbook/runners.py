@@ -35,8 +35,11 @@ from .envs import pendulum_dataset
 from .loop import eval_row, evaluate, keeps_global_state, resolve_device, seeded_torch
 from .networks import DeterministicActor
 from .nfqca import nfqca as nfqca_fn
+from .presets import LAPTOP, PCL_PENDULUM, PENDULUM_SAC, PENDULUM_TD3, pendulum_settings
 from .validation import check_int
 
+# the presets live in rlbook.presets; LAPTOP, PENDULUM_TD3/SAC and pendulum_settings are re-exported
+# here, where the chapters, the benchmarks and the committed records name them
 __all__ = [
     "LAPTOP",
     "PENDULUM_SAC",
@@ -49,70 +52,6 @@ __all__ = [
     "sb3_model",
     "sb3_peer",
 ]
-
-#: the rl-baselines3-zoo settings of TD3 and DDPG for Pendulum-v1 (rlbook's names)
-PENDULUM_TD3 = dict(
-    total_steps=20_000,
-    gamma=0.98,
-    lr_q=1e-3,
-    lr_pi=1e-3,
-    buffer_size=200_000,
-    warmup_steps=10_000,
-    noise="gaussian",
-    noise_sigma=0.1,
-    hidden=(400, 300),
-    batch_size=256,
-    tau=0.005,
-)
-#: SB3's SAC defaults with learning rate 1e-3 (rlbook's names)
-PENDULUM_SAC = dict(
-    total_steps=20_000,
-    gamma=0.99,
-    lr_q=1e-3,
-    lr_pi=1e-3,
-    buffer_size=1_000_000,
-    warmup_steps=100,
-    hidden=(256, 256),
-    batch_size=256,
-    tau=0.005,
-    alpha="auto",
-)
-
-
-#: The chapters' settings for Pendulum-v1, chosen for the time to a good policy on a laptop CPU
-#: (a 2-core machine without AVX-512), not for a like-for-like comparison (the benchmarks keep
-#: the zoo's, above): 64-wide networks, whose updates cost a fraction of the zoo's 400x300 or
-#: 256x256 and still represent the swing-up policy; gamma 0.99; a warm-up of 1,000 random steps
-#: (the zoo's TD3 waits 10,000); the step budget at which five seeds end near the ceiling.
-#: ``benchmarks/time_to_threshold.py`` measures them against SB3 with the zoo's settings.
-#: DDPG keeps its box's Ornstein-Uhlenbeck noise, with hard target copies every 200 updates (the
-#: variant ``target_update="hard"``, not the box's soft update); PCL's entry holds the
-#: arguments of :func:`rlbook.pcl.train_env` in its chapter (50 episodes of 200 steps).
-LAPTOP = {
-    "ddpg": dict(
-        total_steps=10_000,
-        warmup_steps=1_000,
-        hidden=(64, 64),
-        gamma=0.99,
-        noise="ou",
-        noise_sigma=0.2,
-        target_update="hard",
-        target_period=200,
-    ),
-    "td3": dict(total_steps=14_000, warmup_steps=1_000, hidden=(64, 64), gamma=0.99),
-    "sac": dict(total_steps=10_000, warmup_steps=1_000, hidden=(64, 64), gamma=0.99),
-    "pcl": dict(episodes=50, hidden=(64, 64)),
-}
-
-
-def pendulum_settings(algo: str) -> dict:
-    """A copy of the zoo settings of ``algo`` (``"ddpg"``, ``"td3"``, ``"sac"`` or an SB3 peer
-    ``"sb3-..."``) in rlbook's names: :data:`PENDULUM_SAC` for SAC, :data:`PENDULUM_TD3` otherwise;
-    rlbook's DDPG also gets EMA targets (``target_update="ema"``), as SB3's and the DDPG paper's."""
-    s = dict(PENDULUM_SAC if algo.removeprefix("sb3-") == "sac" else PENDULUM_TD3)
-    if algo == "ddpg":
-        s["target_update"] = "ema"
-    return s
 
 
 def _set_threads(threads):
@@ -189,8 +128,8 @@ def _sb3_config(algo: str, s: dict):
 
 def sb3_model(algo: str, env: str, seed: int, **settings):
     """A stable-baselines3 ``DDPG``, ``TD3`` or ``SAC`` model on ``gym.make(env)``, with rlbook's
-    setting names on top of the zoo settings (:data:`PENDULUM_TD3`, :data:`PENDULUM_SAC`); returns
-    the model and the settings used. See :func:`sb3_peer` for the names."""
+    setting names on top of the zoo settings (:data:`rlbook.presets.PENDULUM_TD3`,
+    :data:`~rlbook.presets.PENDULUM_SAC`); returns the model and the settings used. See :func:`sb3_peer` for the names."""
     if algo not in _SB3_SETTINGS:
         raise ValueError(f"algo must be one of {sorted(_SB3_SETTINGS)}; got {algo!r}")
     try:
@@ -327,9 +266,9 @@ def pcl_online(
 ) -> dict:
     """Algorithm {prf:ref}`pcl` online (:func:`rlbook.pcl.train_env`) for ``total_steps`` steps,
     rounded up to whole episodes; ``config`` holds :class:`~rlbook.pcl.PCLConfig` fields on top of
-    :data:`rlbook.pcl.PENDULUM`."""
+    :data:`rlbook.presets.PCL_PENDULUM`."""
     _set_threads(threads)
-    config = pcl_module.PCLConfig(**{**pcl_module.PENDULUM, **config})
+    config = pcl_module.PCLConfig(**{**PCL_PENDULUM, **config})
     length = gym.spec(env).max_episode_steps or 1_000
     check_int("total_steps", total_steps, 1)
     check_int("eval_every", eval_every, length)

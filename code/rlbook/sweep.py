@@ -24,9 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import platform
-import subprocess
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -37,25 +35,20 @@ import joblib
 import numpy as np
 
 from . import runners
+from .provenance import cpu_summary as cpu_summary  # re-exported: the exec_stats page names it
+from .provenance import record_header
 from .validation import check_int
 
 __all__ = [
     "ALGORITHMS",
     "Job",
     "load_records",
-    "machine_name",
-    "provenance",
     "run_job",
     "seed_curves",
     "sweep",
     "threshold_table",
     "time_to_threshold",
 ]
-
-#: environment variables that limit torch's, MKL's and oneDNN's kernels (an AVX2 machine
-#: approximated on a newer CPU): a record keeps those set, since its times depend on them
-KERNEL_LIMITS = ("ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS", "ONEDNN_MAX_CPU_ISA")
-
 
 #: what a :class:`Job` may name: a function ``(env, seed, **settings) -> dict`` (see
 #: :mod:`rlbook.runners` for what each runs and the record it returns)
@@ -88,77 +81,6 @@ class Job:
         return self.algorithm if isinstance(self.algorithm, str) else self.algorithm.__name__
 
 
-def provenance() -> dict:
-    """Versions, machine and git commit: what a results file needs to be reproduced.
-    ``cpu_bf16_native`` says whether the CPU runs bfloat16 products natively
-    (:func:`rlbook.agent.bf16_native`): CPUs of one model name differ there, and bf16 speed with
-    them; ``torch_cpu_capability`` is the kernel set torch ran, and ``kernel_limits`` the
-    :data:`KERNEL_LIMITS` variables that were set."""
-    import gymnasium
-    import torch
-
-    from .agent import bf16_native
-
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit = ""
-    return {
-        "commit": commit or "unknown",
-        "versions": {
-            "torch": torch.__version__,
-            "gymnasium": gymnasium.__version__,
-            "numpy": np.__version__,
-            "python": platform.python_version(),
-        },
-        "machine": machine_name(),
-        "cpu_flags": cpu_flags(),
-        "cpu_bf16_native": bf16_native("cpu"),
-        "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
-        "kernel_limits": {k: os.environ[k] for k in KERNEL_LIMITS if k in os.environ},
-    }
-
-
-def machine_name() -> str:
-    """The CPU model and core count (``platform.processor()`` is often empty on Linux)."""
-    name = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{name}, {os.cpu_count()} cores"
-
-
-#: the instruction sets that decide a CPU's speed and digits in this book's computations
-CPU_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
-
-
-def cpu_flags() -> list[str]:
-    """Which of :data:`CPU_FLAGS` the CPU has (from ``/proc/cpuinfo``; empty where unreadable):
-    machines with one model name ("AMD EPYC") differ here, and so do their speeds."""
-    try:
-        words = set(Path("/proc/cpuinfo").read_text().split())
-    except OSError:
-        return []
-    return [flag for flag in CPU_FLAGS if flag in words]
-
-
-def cpu_summary() -> str:
-    """One line for a page or a log: CPU model, cores, the flags above, torch's CPU kernels."""
-    import torch
-
-    flags = " ".join(cpu_flags()) or "none of " + "/".join(CPU_FLAGS)
-    return (
-        f"{machine_name()}; {flags}; torch {torch.__version__} CPU capability "
-        f"{torch.backends.cpu.get_cpu_capability()}"
-    )
-
-
 def run_job(job: Job) -> dict:
     """Run one job; never raises: a failure is reported in the record's ``error``."""
     record = {
@@ -189,8 +111,9 @@ def sweep(
     """Run ``jobs`` with ``joblib.Parallel(n_jobs)`` (``backend=None``: joblib's default, local
     processes, or whatever ``joblib.parallel_config`` set); returns their records in order.
 
-    Records carry :func:`provenance`. With ``out`` (a folder) each record is written to
-    ``out/NAME-seedSEED.json`` as it arrives, so an interrupted sweep keeps what it finished.
+    Records carry :func:`rlbook.provenance.record_header`. With ``out`` (a folder) each record is
+    written to ``out/NAME-seedSEED.json`` as it arrives, so an interrupted sweep keeps what it
+    finished.
     """
     jobs = list(jobs)
     for job in jobs:
@@ -203,7 +126,7 @@ def sweep(
         check_int("seed", job.seed, 0)
     if n_jobs == 0:
         raise ValueError("n_jobs must be a positive number of workers or -1 (all cores); got 0")
-    info = provenance()
+    info = record_header()
     out = Path(out) if out is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)

@@ -36,6 +36,10 @@ chapters/td3.md) run as given reports "not implemented yet"; its text replaced (
 by a wrong answer, the max of the two critics, the check names that mistake; replaced by the
 chapter's solution, it passes.
 
+A replay player (``rlbook.replay.pendulum_player``, the chapters' "Watch it act"), as a cell's
+output: its inline script runs in the trusted output, Play moves the frame, Pause stops it, the
+scrubber moves by keyboard.
+
 Then a chapter as a student and an author open it (no kernel work): chapters/ddpg.ipynb, the
 notebook for readers (numbered algorithm box with its math, package code folded, solutions
 hidden, no raw MyST), and chapters/ddpg.md opened as a Jupytext notebook, whose algorithm box
@@ -688,3 +692,48 @@ def test_chapter_md_renders_with_jupyterlab_myst(page, lab):
         "".join(f"{'yes' if ok else 'NO '}  {what}\n" for what, ok in checks.items())
     )
     assert checks["algorithm box, numbered in the notebook"]
+
+
+REPLAY_CELLS = [
+    "from rlbook.optimum import pendulum_optimum\n"
+    "from rlbook.replay import pendulum_player, rollout\n\n"
+    "best = pendulum_optimum()",
+    'pendulum_player({"optimal": rollout(best.actions[[3, 17]], [3, 17]),\n'
+    '                 "no torque": rollout(lambda obs: 0 * obs[:, :1], [3, 17])})',
+]
+
+
+def test_replay_player_plays_in_jupyterlab(page, lab):
+    """A replay player (``rlbook.replay.pendulum_player``, the chapters' "Watch it act") as a
+    cell's output: after Run All its inline script has run in the trusted output (controls
+    enabled), Play moves the frame (the label's time and the pendulum's rotation change), Pause
+    stops it, and the scrubber moves by keyboard."""
+    steps = Steps(page, "replay-player")
+    open_notebook(page, lab.write_notebook("replay-player", REPLAY_CELLS))
+    run_all(page)
+    check_outputs(page, widgets=0)
+    player = page.locator(".jp-OutputArea-output .rlbook-player")
+    player.wait_for()
+    play, label = player.locator(".rlbook-play"), player.locator(".rlbook-label")
+    page.wait_for_function("b => !b.disabled", arg=play.element_handle())  # the script ran
+    assert label.text_content().startswith("t = 0.00 s")
+    steps.done("player shown", player)
+    rod = "p => p.querySelector('.rlbook-rod').getAttribute('transform')"
+    rod0 = player.evaluate(rod)
+    play.click()
+    page.wait_for_function(
+        f"([p, r]) => ({rod})(p) !== r && !p.querySelector('.rlbook-label')"
+        ".textContent.startsWith('t = 0.00 s')",
+        arg=[player.element_handle(), rod0],
+        timeout=5_000,
+    )
+    play.click()  # pause
+    paused = label.text_content()
+    page.wait_for_timeout(300)
+    assert label.text_content() == paused, "Pause did not stop the player"
+    steps.done("played, then paused", player)
+    player.locator(".rlbook-scrub").focus()
+    page.keyboard.press("End")
+    assert label.text_content().startswith("t = 10.00 s")
+    steps.done("scrubbed to the end", player)
+    assert not page.console_errors, page.console_errors

@@ -34,7 +34,7 @@ def pcl_path_length(
     d = check_int("d", d, 1)
     mdp = pcl.DeterministicMDP.chain(n_states=15, step_cost=0.01)
     gamma, alpha = 0.95, 0.1
-    v_star, _, pi_star = pcl.soft_value_iteration(mdp, gamma, alpha)
+    _, _, pi_star = pcl.soft_value_iteration(mdp, gamma, alpha)  # the expert's actions
     config = pcl.PCLConfig(
         gamma=gamma,
         alpha=alpha,
@@ -45,9 +45,9 @@ def pcl_path_length(
         optimizer="adam",
         episode_length=30,
         replay_updates=1,
-    )
-    agent = pcl.PCL(
-        pcl.Table(mdp.n_states, mdp.n_actions), pcl.Table(mdp.n_states, 1), config, seed=seed
+        start=0,
+        total_steps=episodes * 30,
+        eval_every=20 * 30,  # every 20 iterations
     )
     expert, demos = pi_star.argmax(1), []
     for _ in range(demonstrations):
@@ -55,22 +55,10 @@ def pcl_path_length(
         for _ in range(config.episode_length):
             actions.append(expert[s])
             s = mdp.next_state[s, expert[s]]
-        demos.append(
-            pcl.rollout(mdp, None, config.episode_length, agent.rng, start=0, actions=actions)
-        )
-    result = pcl.train_tabular(
-        mdp,
-        agent,
-        episodes,
-        demonstrations=demos,
-        evaluate_every=20,
-        reference=(v_star, pi_star),
-        start=0,
-        progress=progress,
-    )
-    curve = pcl.distances(result)
-    losses = np.array([row["loss"] for row in result.logs])
-    loss = losses[: 20 * len(curve)].reshape(len(curve), -1).mean(axis=1)  # per 20 iterations
+        demos.append(pcl.rollout(mdp, None, config.episode_length, None, start=0, actions=actions))
+    result = pcl.train(mdp, config, seed=seed, demonstrations=demos, progress=progress)
+    curve = pcl.distances(result)  # the distances to pcl.train's exact (v*, pi*)
+    loss = np.array([row["loss"] for row in result.curve])  # mean C^2/2 per 20 iterations
     return dict(d=d, episode=curve[:, 0], v_error=curve[:, 1], pi_error=curve[:, 2], loss=loss)
 
 

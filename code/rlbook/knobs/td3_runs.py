@@ -14,19 +14,7 @@ import torch
 
 from .. import results, td3
 from ..agent import check_seeds
-
-#: settings of the TD3 runs behind the tau and twin-critic knobs: small networks; the records
-#: train them for 20,000 steps, the live panels for ``total_steps`` by default (five seeds in a
-#: batch take about 2.5 times one seed's time)
-KNOB_TD3 = dict(
-    total_steps=6_000,
-    warmup_steps=1_000,
-    hidden=(64, 64),
-    gamma=0.98,
-    tau=0.02,
-    eval_every=1_000,
-    eval_episodes=10,
-)
+from ..presets import KNOB_TD3  # the preset lives in rlbook.presets; re-exported by rlbook.knobs
 
 
 def critic_bias(agent, step: int = 0, starts: int = 10, horizon: int = 500) -> dict:
