@@ -17,6 +17,7 @@ from rlbook import checkpoint, ddpg, sac, td3
 from rlbook.agent import AGENTS, OffPolicyAgent
 from rlbook.buffer import MemberReplayBuffers, ReplayBuffer
 from rlbook.dqn import DQN
+from rlbook.loop import Learner
 from rlbook.noise import GaussianNoise, MemberNoise, OrnsteinUhlenbeckNoise
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -238,3 +239,13 @@ def test_a_format_4_checkpoint_resumes_as_the_uninterrupted_run(name, module, kw
     straight = module.train("Pendulum-v1", progress=False, **FIXTURE, **kwargs)
     for a, b in zip(_runs(resumed), _runs(straight), strict=True):
         _same(a, b)
+
+
+def test_the_agents_provide_what_the_loops_ask_of_a_learner():
+    """The loops call the :class:`~rlbook.loop.Learner` methods without probing for them:
+    every agent class must provide each (and a batch, ``members`` and ``member``)."""
+    asked = [n for n in vars(Learner) if not n.startswith("_")]
+    assert {"act", "update", "episode_start", "anneal", "autocast"} <= set(asked)
+    for cls in AGENTS.values():
+        assert all(callable(getattr(cls, n, None)) for n in asked), cls
+        assert hasattr(cls, "members") and callable(cls.member)
