@@ -105,6 +105,7 @@ class DDPG(OffPolicyAgent):
     name = "DDPG"
     state_modules = ("policy", "q", "policy_target", "q_target")
     state_optimizers = ("q_optimizer", "policy_optimizer")
+    state_parts = (*OffPolicyAgent.state_parts, "noise")  # ddpg 4: eta, its value and generator
 
     @property
     def n_critics(self) -> int:
