@@ -28,6 +28,7 @@ so that a target is 0 to K - 1 updates old when used, (K - 1) / 2 on average, ag
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import torch
@@ -42,7 +43,7 @@ from .agent import (
 )
 from .loop import Result, SeedResults
 from .networks import DeterministicActor, QEnsemble
-from .noise import GaussianNoise, OrnsteinUhlenbeckNoise
+from .noise import GaussianNoise, MemberNoise, OrnsteinUhlenbeckNoise
 from .targets import ema_update, hard_update, make_target
 from .validation import check_choice, check_int, check_real
 
@@ -102,6 +103,7 @@ class DDPG(OffPolicyAgent):
     """Algorithm {prf:ref}`ddpg`. ``update`` performs lines 6.6 to 6.11 once."""
 
     config_class = DDPGConfig
+    config: DDPGConfig
     name = "DDPG"
     state_modules = ("policy", "q", "policy_target", "q_target")
     state_optimizers = ("q_optimizer", "policy_optimizer")
@@ -142,7 +144,10 @@ class DDPG(OffPolicyAgent):
 
     def episode_start(self, member: int | None = None) -> None:
         # a fresh OU path every episode (of run `member`'s episode, in a batch of runs)
-        self.noise.reset() if self.members is None else self.noise.reset(member)
+        if self.members is None:
+            self.noise.reset()
+        else:
+            cast(MemberNoise, self.noise).reset(member)
 
     @torch.no_grad()
     def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:

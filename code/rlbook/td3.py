@@ -114,6 +114,7 @@ class TD3(DDPG):
     with its own update below, in box order; each of the three changes has its switch."""
 
     config_class = TD3Config
+    config: TD3Config
     name = "TD3"
 
     @property
