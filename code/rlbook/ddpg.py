@@ -41,6 +41,7 @@ from .agent import (
     gradient_step,
     train_agent,
 )
+from .configdoc import documented, trainer_parameters
 from .loop import Result, SeedResults
 from .networks import DeterministicActor, QEnsemble
 from .noise import GaussianNoise, MemberNoise, OrnsteinUhlenbeckNoise
@@ -50,6 +51,7 @@ from .validation import check_choice, check_int, check_real
 __all__ = ["DDPG", "DDPGConfig", "actor_loss", "critic_loss", "critic_target", "train"]
 
 
+@documented
 @dataclass(frozen=True)
 class DDPGConfig(OffPolicyConfig):
     """DDPG settings (on top of :class:`~rlbook.agent.OffPolicyConfig`)."""
@@ -185,6 +187,7 @@ class DDPG(OffPolicyAgent):
         return {"loss_q": loss_q, "target": y.mean(), "loss_pi": loss_pi}  # NaN-checked by the loop
 
 
+@trainer_parameters(DDPGConfig)
 def train(
     env="Pendulum-v1",
     config: DDPGConfig | None = None,
@@ -195,13 +198,9 @@ def train(
     callback=None,
     **overrides,
 ) -> Result | SeedResults:
-    """Train DDPG on ``env`` and return a :class:`~rlbook.loop.Result`.
+    """Train DDPG on ``env``; a :class:`~rlbook.loop.Result` (``SeedResults`` with ``seeds``).
 
     ``train("Pendulum-v1", total_steps=5_000)`` builds the config from keyword overrides;
     ``train(env, config)`` uses a config as given (overrides, if any, are applied to it).
-    ``progress`` shows a tqdm bar; ``None`` (default) shows it unless the environment variable
-    ``RLBOOK_PROGRESS`` is ``0`` (the book's build sets it, so static pages carry no dead bar).
-    ``callback(agent, step)``, if given, runs after every evaluation; the dicts it returns are
-    collected in ``Result.logs``.
     """
     return train_agent(DDPG, env, config, seed, progress, overrides, callback, seeds)

@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from .agent import OffPolicyAgent, OffPolicyConfig, critic_loss, gradient_step, train_agent
+from .configdoc import documented, trainer_parameters
 from .loop import Result, SeedResults
 from .networks import QEnsemble, SquashedGaussianActor, mlp
 from .targets import ema_update, make_target
@@ -48,6 +49,7 @@ __all__ = [
 ]
 
 
+@documented
 @dataclass(frozen=True)
 class SACConfig(OffPolicyConfig):
     """SAC settings (on top of :class:`~rlbook.agent.OffPolicyConfig`)."""
@@ -253,6 +255,7 @@ class SACValueNetwork(SAC):
         return info
 
 
+@trainer_parameters(SACConfig)
 def train(
     env="Pendulum-v1",
     config: SACConfig | None = None,
@@ -263,5 +266,5 @@ def train(
     callback=None,
     **overrides,
 ) -> Result | SeedResults:
-    """Train SAC on ``env``; same calling conventions as :func:`rlbook.ddpg.train`."""
+    """Train SAC on ``env``; a :class:`~rlbook.loop.Result` (``SeedResults`` with ``seeds``)."""
     return train_agent(SAC, env, config, seed, progress, overrides, callback, seeds)
