@@ -321,6 +321,11 @@ def stack_members(modules: list[nn.Module]) -> nn.Module:
     product per layer for all runs instead of one per run. :func:`member_module` undoes it."""
     if not modules:
         raise ValueError("modules must hold at least one network")
+    with torch.random.fork_rng(devices=[]):  # the new layers' initial weights draw from it
+        return _stack_members(modules)
+
+
+def _stack_members(modules: list[nn.Module]) -> nn.Module:
     stacked = copy.deepcopy(modules[0])
     for name, child in list(modules[0].named_modules()):
         if isinstance(child, nn.Linear | EnsembleLinear):
@@ -334,7 +339,14 @@ def stack_members(modules: list[nn.Module]) -> nn.Module:
 
 
 def member_module(stacked: nn.Module, i: int) -> nn.Module:
-    """Run ``i``'s network, taken out of a :func:`stack_members` network (a copy)."""
+    """Run ``i``'s network, taken out of a :func:`stack_members` network (a copy). Leaves torch's
+    global random stream as it was (the new layers' initial weights, overwritten at once, would
+    draw from it)."""
+    with torch.random.fork_rng(devices=[]):
+        return _member_module(stacked, i)
+
+
+def _member_module(stacked: nn.Module, i: int) -> nn.Module:
     single = copy.deepcopy(stacked)
     for name, child in list(stacked.named_modules()):
         if not isinstance(child, EnsembleLinear) or child.run_group is None:
