@@ -29,7 +29,7 @@ import random
 import signal
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import InitVar, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import gymnasium as gym
@@ -273,9 +273,7 @@ class Result:
     episodes as ``(step at its end, undiscounted return)`` (with exploration). ``logs`` holds what
     the ``callback`` of ``train`` returned at each evaluation, with its ``step``.
     ``resume_state`` holds what continuing the run needs (:class:`ResumeState`; ``None`` for a
-    result that cannot be continued). ``Result(..., env=x)`` is short for
-    ``Result(..., resume_state=ResumeState(x))`` (the environment is read back as
-    ``resume_state.env``).
+    result that cannot be continued).
     """
 
     agent: Any
@@ -289,14 +287,6 @@ class Result:
     eval_time: float = 0.0
     interrupted: bool = False
     resume_state: ResumeState | None = field(default=None, repr=False)
-    env: InitVar[Any] = None
-
-    def __post_init__(self, env):
-        if env is None:
-            return
-        if self.resume_state is not None:
-            raise ValueError("pass env or resume_state (which holds the env), not both")
-        self.resume_state = ResumeState(env)
 
     @property
     def steps_per_second(self) -> float:
@@ -329,9 +319,6 @@ class Result:
     def final_return(self) -> float:
         """Mean evaluation return at the last evaluation."""
         return self.curve[-1]["mean"] if self.curve else float("nan")
-
-
-del Result.env  # only a keyword of the constructor: no class attribute that reads as None
 
 
 @dataclass
