@@ -9,6 +9,7 @@ one recorded elsewhere."""
 import math
 import re
 import signal
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -418,9 +419,10 @@ def test_load_puts_the_agent_on_the_device_asked_for(tmp_path):
 
 
 def test_a_version_2_checkpoint_loads_with_unknown_training_seconds(tmp_path):
-    """Files written before curve_seconds existed still load; their seconds are NaN, one per row."""
-    run = td3.train("Pendulum-v1", seed=1, progress=False, **SMALL)
-    path = checkpoint.save(run, tmp_path / "v3.pt")
+    """Files written before curve_seconds existed still load; their seconds are NaN, one per row.
+    Made from a file of format 4 (the layout of formats 2 to 4) by taking curve_seconds out."""
+    path = Path(__file__).parent / "data" / "checkpoint-v4-ddpg-ou.pt"
+    run = checkpoint.load(path)
     payload = torch.load(path, weights_only=False)
     payload["version"] = 2
     del payload["result"]["curve_seconds"]

@@ -294,3 +294,14 @@ def test_seed_results_stack_the_runs_curves():
     assert list(steps) == [200, 400] and returns.shape == (2, 2)
     np.testing.assert_array_equal(batch.final_returns, returns[:, -1])
     assert batch.steps_per_second > 0
+
+
+def test_a_batch_and_its_members_leave_the_callers_random_stream_alone():
+    # stacking the runs' networks and taking a member out build layers whose initial weights
+    # (overwritten at once) drew from torch's global generator
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    batch = td3.train("Pendulum-v1", seeds=[0, 1], **{**SMALL, "total_steps": 200})
+    batch.agent.member(1)
+    assert torch.equal(torch.rand(3), expected)

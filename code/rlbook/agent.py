@@ -20,6 +20,7 @@ from .buffer import MemberReplayBuffers, ReplayBuffer
 from .envs import check_box_env, env_factory
 from .loop import (
     Result,
+    ResumeState,
     SeedResults,
     resolve_device,
     run_members,
@@ -32,6 +33,7 @@ from .noise import MemberNoise
 from .validation import check_choice, check_device, check_int, check_real, check_sizes
 
 __all__ = [
+    "AGENTS",
     "OffPolicyAgent",
     "OffPolicyConfig",
     "adam",
@@ -136,24 +138,47 @@ def gradient_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor, params: 
     optimizer.step()
 
 
+#: Every agent class by its :attr:`~OffPolicyAgent.name`, filled as the classes are defined
+#: (:meth:`OffPolicyAgent.__init_subclass__`): how a checkpoint finds the class that wrote it.
+AGENTS: dict[str, type[OffPolicyAgent]] = {}
+
+
 class OffPolicyAgent:
-    """Scaffolding: device, replay buffer, deterministic evaluation, and the loop's hooks."""
+    """Scaffolding: device, replay buffer, deterministic evaluation, and the loop's hooks (the
+    :class:`~rlbook.loop.Learner` protocol).
+
+    A subclass that sets its own :attr:`name` registers itself in :data:`AGENTS` under it, so
+    that :func:`rlbook.checkpoint.load` can rebuild it from a file that names it.
+    """
 
     config_class = OffPolicyConfig
     name = "agent"
 
     #: What the agent is made of, by attribute name, as Acme's learners declare a training state:
-    #: networks, optimizers, tensors and counters (:meth:`state_dict`), and the random generators
-    #: of its own that a run needs to continue exactly (:meth:`rng_state`). Checkpoints save and
-    #: restore exactly these; a test checks that no network, optimizer or tensor is left out.
+    #: networks, optimizers, tensors and counters (:meth:`state_dict`), the random generators
+    #: of its own that a run needs to continue exactly (:meth:`rng_state`), and the parts that
+    #: keep their own state (:attr:`state_parts`). Checkpoints save and restore exactly these
+    #: (:meth:`training_state`); a test checks that no network, optimizer or tensor is left out.
     state_modules: tuple[str, ...] = ()
     state_optimizers: tuple[str, ...] = ()
     state_tensors: tuple[str, ...] = ()
     state_counters: tuple[str, ...] = ("updates",)
     state_rngs: tuple[str, ...] = ()  # numpy Generators (the noise and buffer have their own)
+    #: objects with ``state_dict(rng)`` / ``load_state_dict(state)`` of their own: the replay
+    #: buffer (DDPG and TD3 add their exploration noise)
+    state_parts: tuple[str, ...] = ("buffer",)
     #: ``None`` for one run; ``S`` for a batch of ``S`` independent runs (:meth:`stack`), whose
     #: networks carry a leading run dimension and whose buffer, noise and generators are per run
     members: int | None = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "name" not in vars(cls):  # a subclass that keeps its parent's name is not a new agent
+            return
+        known = AGENTS.get(cls.name)
+        if known is not None and known.__qualname__ != cls.__qualname__:
+            raise ValueError(f"agent name {cls.name!r} is taken by {known.__qualname__}")
+        AGENTS[cls.name] = cls
 
     def state_dict(self) -> dict:
         """The declared networks, optimizers, tensors and counters (copies of the tensors)."""
@@ -192,16 +217,63 @@ class OffPolicyAgent:
 
     def rng_state(self) -> dict:
         """The states of the agent's own random generators: torch's generator and
-        :attr:`state_rngs` (numpy)."""
+        :attr:`state_rngs` (numpy); in a batch of runs, a list of states (one per run) for each."""
+        if self.members:
+            return {
+                "generator": [g.get_state() for g in self.generator],
+                **{n: [r.bit_generator.state for r in getattr(self, n)] for n in self.state_rngs},
+            }
         return {
             "generator": self.generator.get_state(),
             **{n: getattr(self, n).bit_generator.state for n in self.state_rngs},
         }
 
     def load_rng_state(self, state: dict) -> None:
+        """Put an :meth:`rng_state` back, in place."""
+        if self.members:
+            for g, saved in zip(self.generator, state["generator"], strict=True):
+                g.set_state(saved)
+            for n in self.state_rngs:
+                for r, saved in zip(getattr(self, n), state[n], strict=True):
+                    r.bit_generator.state = saved
+            return
         self.generator.set_state(state["generator"])
         for n in self.state_rngs:
             getattr(self, n).bit_generator.state = state[n]
+
+    def training_state(self, buffer: bool = False, rng: bool = False) -> dict:
+        """Everything the agent owns, as the union of its parts' states (Acme's
+        ``TrainingState``): ``"agent"``, its :meth:`state_dict`; ``"parts"``, the
+        ``state_dict(rng)`` of each of :attr:`state_parts`, the replay buffer's only with
+        ``buffer`` (it may hold a million transitions); with ``rng``, ``"rng"``, its
+        :meth:`rng_state`, and the parts' states include their generators'. ``buffer=True,
+        rng=True`` is what a run needs to continue exactly (:func:`rlbook.checkpoint.resume`)."""
+        parts = {
+            name: getattr(self, name).state_dict(rng)
+            for name in self.state_parts
+            if buffer or name != "buffer"
+        }
+        state = {"agent": self.state_dict(), "parts": parts}
+        if rng:
+            state["rng"] = self.rng_state()
+        return state
+
+    def load_training_state(self, state: dict) -> None:
+        """Put a :meth:`training_state` back, in place. A part the agent does not declare, or a
+        declared one that is missing (the buffer excepted: saving it is optional), is refused."""
+        parts = state["parts"]
+        unknown = set(parts) - set(self.state_parts)
+        missing = set(self.state_parts) - set(parts) - {"buffer"}
+        if unknown or missing:
+            raise ValueError(
+                f"the saved state of {self.name} has the parts {sorted(parts)}; {self.name} "
+                f"has {sorted(self.state_parts)} (the buffer optional)"
+            )
+        self.load_state_dict(state["agent"])
+        for name, part in parts.items():
+            getattr(self, name).load_state_dict(part)
+        if "rng" in state:
+            self.load_rng_state(state["rng"])
 
     def make_optimizers(self) -> None:
         """Build the optimizers over the current networks (``__init__`` and :meth:`stack`)."""
@@ -238,7 +310,7 @@ class OffPolicyAgent:
         for name in cls.state_rngs:
             setattr(batch, name, [getattr(a, name) for a in agents])
         batch.buffer = MemberReplayBuffers([a.buffer for a in agents])
-        if getattr(first, "noise", None) is not None:
+        if "noise" in cls.state_parts:
             batch.noise = MemberNoise([a.noise for a in agents])
         batch.make_optimizers()
         return batch
@@ -262,7 +334,7 @@ class OffPolicyAgent:
         for name in self.state_rngs:
             setattr(single, name, copy.deepcopy(getattr(self, name)[i]))
         single.buffer = self.buffer.member(i)
-        if getattr(self, "noise", None) is not None:
+        if "noise" in self.state_parts:
             single.noise = copy.deepcopy(self.noise.processes[i])
         single.make_optimizers()
         return single
@@ -374,7 +446,7 @@ def train_agent(
     with seeded_torch(seed):  # the networks' initial weights; the caller's generator kept
         agent = agent_class(probe, config, agent_seed)
     probe.close()
-    result = Result(agent=agent, config=config, env=env)
+    result = Result(agent=agent, config=config, resume_state=ResumeState(env))
     return run_config(result, make_env, config.total_steps, loop_seed, progress, callback)
 
 
@@ -423,7 +495,7 @@ def train_seeds(agent_class, env, config, seeds, progress, overrides, callback) 
         loop_seeds.append(loop_seed)
     probe.close()
     agent = agent_class.stack(agents)
-    result = SeedResults(agent=agent, config=config, env=env, seeds=seeds)
+    result = SeedResults(agent=agent, config=config, seeds=seeds, resume_state=ResumeState(env))
     c = config
     return run_members(
         agent,
@@ -440,7 +512,8 @@ def train_seeds(agent_class, env, config, seeds, progress, overrides, callback) 
 
 
 def run_config(result: Result, make_env, total_steps: int, seed_seq, progress, callback) -> Result:
-    """Run (or, when ``result.loop`` is set, continue) the loop with ``result.config``'s settings."""
+    """Run (or, when ``result.resume_state`` holds where a loop stopped, continue) the loop with
+    ``result.config``'s settings."""
     c = result.config
     return run_off_policy(
         result.agent,

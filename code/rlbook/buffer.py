@@ -16,6 +16,9 @@ from .validation import check_int
 
 __all__ = ["Batch", "MemberReplayBuffers", "ReplayBuffer"]
 
+#: the arrays a buffer stores, one row per transition (a leading run dimension in a batch of runs)
+FIELDS = ("obs", "act", "rew", "next_obs", "terminated", "truncated")
+
 
 class Batch(NamedTuple):
     obs: torch.Tensor
@@ -27,7 +30,13 @@ class Batch(NamedTuple):
 
 
 class ReplayBuffer:
-    """Fixed-capacity FIFO store of transitions; ``add`` overwrites the oldest when full."""
+    """Fixed-capacity FIFO store of transitions; ``add`` overwrites the oldest when full.
+
+    :meth:`state_dict` and :meth:`load_state_dict` save and restore everything it holds: the
+    stored transitions, where the next one goes, how many there are, and its generator's state.
+    """
+
+    fields = FIELDS
 
     def __init__(self, obs_dim: int, act_dim: int, capacity: int, seed=None, device="cpu"):
         self.capacity = check_int("capacity", capacity, 1)
@@ -55,6 +64,24 @@ class ReplayBuffer:
         self.truncated[i] = float(truncated)
         self.pos = (i + 1) % self.capacity
         self.size = min(self.size + 1, self.capacity)
+
+    def state_dict(self, rng: bool = True) -> dict:
+        """``pos``, ``size``, copies of the ``size`` stored rows of every field and, with ``rng``,
+        the sampling generator's state: what :meth:`load_state_dict` needs to continue exactly."""
+        state = {"pos": self.pos, "size": self.size}
+        state.update({k: getattr(self, k)[: self.size].copy() for k in self.fields})
+        if rng:
+            state["rng"] = self.rng.bit_generator.state
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        """Put a :meth:`state_dict` back, in place (the generator's state only if it was saved)."""
+        size = _saved_size(state, self.capacity)
+        for k in self.fields:
+            getattr(self, k)[:size] = state[k]
+        self.pos, self.size = int(state["pos"]), size
+        if "rng" in state:
+            self.rng.bit_generator.state = state["rng"]
 
     def sample_indices(self, batch_size: int) -> np.ndarray:
         if self.size == 0:
@@ -89,7 +116,7 @@ class MemberReplayBuffers:
     would draw, and :meth:`sample` returns a :class:`Batch` of shape ``(runs, batch, ...)``.
     """
 
-    fields = ("obs", "act", "rew", "next_obs", "terminated", "truncated")
+    fields = FIELDS
 
     def __init__(self, buffers: list[ReplayBuffer]):
         first = buffers[0]
@@ -115,6 +142,25 @@ class MemberReplayBuffers:
         self.pos = (i + 1) % self.capacity
         self.size = min(self.size + 1, self.capacity)
 
+    def state_dict(self, rng: bool = True) -> dict:
+        """As :meth:`ReplayBuffer.state_dict`, for every run: the fields' stored rows with the run
+        dimension first, and with ``rng`` a list of the runs' generator states."""
+        state = {"pos": self.pos, "size": self.size}
+        state.update({k: getattr(self, k)[:, : self.size].copy() for k in self.fields})
+        if rng:
+            state["rng"] = [r.bit_generator.state for r in self.rngs]
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        """Put a :meth:`state_dict` back, in place (the generators' states only if saved)."""
+        size = _saved_size(state, self.capacity)
+        for k in self.fields:
+            getattr(self, k)[:, :size] = state[k]
+        self.pos, self.size = int(state["pos"]), size
+        if "rng" in state:
+            for r, saved in zip(self.rngs, state["rng"], strict=True):
+                r.bit_generator.state = saved
+
     def sample(self, batch_size: int) -> Batch:
         """``batch_size`` transitions per run, each run's drawn by its own generator."""
         if self.size == 0:
@@ -136,6 +182,15 @@ class MemberReplayBuffers:
         single.pos, single.size = self.pos, self.size
         single.rng.bit_generator.state = self.rngs[i].bit_generator.state
         return single
+
+
+def _saved_size(state: dict, capacity: int) -> int:
+    size = int(state["size"])
+    if size > capacity:
+        raise ValueError(
+            f"the saved buffer holds {size} transitions, more than buffer_size {capacity}"
+        )
+    return size
 
 
 def dataset_tensors(data, discrete: bool = False, device=None):

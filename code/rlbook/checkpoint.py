@@ -1,11 +1,13 @@
 """Save, load and resume DDPG, TD3, SAC (and its V-network variant) and DQN runs.
 
 ``save(result, path)`` writes what the agent declares it is made of
-(:meth:`~rlbook.agent.OffPolicyAgent.state_dict`: networks, their targets, the optimizers' state,
-tensors such as SAC's ``log_alpha``, counters such as the update count and DQN's step count), the
-config and the learning curve; ``buffer=True`` adds the replay buffer, ``rng=True`` every
-random generator of the run's own (the agent's, the buffer's, the noise's, the environment's) and the
-interaction loop's position. ``load(path)`` reads it back with ``torch.load(weights_only=True)``,
+(:meth:`~rlbook.agent.OffPolicyAgent.training_state`: networks, their targets, the optimizers'
+state, tensors such as SAC's ``log_alpha``, counters such as the update count and DQN's step
+count, and the state of each of its parts, such as DDPG's noise), the config and the learning
+curve; ``buffer=True`` adds the replay buffer, ``rng=True`` every random generator of the run's
+own (the agent's, the buffer's, the noise's, the environment's) and the interaction loop's
+position (the result's :class:`~rlbook.loop.ResumeState`). Each object saves and restores its
+own state (``state_dict`` / ``load_state_dict``); this module only puts them in a file. ``load(path)`` reads it back with ``torch.load(weights_only=True)``,
 which runs no code from the file; ``load(path, device="cpu")`` puts the agent on another device
 than its config's (a run saved on CUDA, loaded where there is none). ``resume`` continues a run,
 from a file saved with ``buffer=True, rng=True`` or from a :class:`~rlbook.loop.Result` still in
@@ -21,27 +23,22 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import ddpg, dqn, sac, td3
-from .agent import run_config
+from . import ddpg, dqn, sac, td3  # noqa: F401 - defining their agents registers them in AGENTS
+from .agent import AGENTS, run_config
 from .envs import env_factory
 from .envstate import warn_unrestored
-from .loop import Result, SeedResults, run_members, seeded_torch
+from .loop import Result, ResumeState, SeedResults, run_members, seeded_torch
 from .validation import check_device
 
 __all__ = ["load", "resume", "save"]
 
 FORMAT = "rlbook-checkpoint"
 # 2: the agent's declared state (state_dict), DQN included; 3: curve_seconds; 4: a batch of runs
-# (train(..., seeds=...)) may be saved: its seeds, and one result and loop state per run
-VERSION = 4
-READABLE = (2, 3, 4)  # a version-2 file has no curve_seconds: read as NaN, one per curve row
-ALGORITHMS = {
-    "DDPG": ddpg.DDPG,
-    "TD3": td3.TD3,
-    "SAC": sac.SAC,
-    "SAC-V": sac.SACValueNetwork,
-    "DQN": dqn.DQN,
-}
+# (train(..., seeds=...)) may be saved: its seeds, and one result and loop state per run;
+# 5: the agent's training_state (its state_dict and each part's: noise, buffer), see
+# _upgrade_state for the layout of 2 to 4
+VERSION = 5
+READABLE = (2, 3, 4, 5)  # a version-2 file has no curve_seconds: read as NaN, one per curve row
 
 
 # numpy arrays travel as tagged tensors: weights_only loading refuses numpy objects
@@ -67,98 +64,39 @@ def _decode(x):
     return x
 
 
-def _rng_state(obj):
-    return None if obj is None else obj.rng.bit_generator.state
+def _upgrade_state(state: dict, agent_class, runs: int | None) -> dict:
+    """A version-2 to 4 file's agent state in the layout of
+    :meth:`~rlbook.agent.OffPolicyAgent.training_state` (version 5).
 
-
-def _noise_processes(agent) -> list:
-    """The agent's noise processes: one, or one per run of a batch (none for SAC and DQN)."""
-    noise = getattr(agent, "noise", None)
-    if noise is None:
-        return []
-    return list(getattr(noise, "processes", [noise]))
-
-
-def _generators(agent) -> list:
-    return agent.generator if agent.members else [agent.generator]
-
-
-def _buffer_rngs(agent) -> list:
-    return agent.buffer.rngs if agent.members else [agent.buffer.rng]
-
-
-def agent_state(agent, buffer: bool = False, rng: bool = False) -> dict:
-    """The agent's declared state (:meth:`~rlbook.agent.OffPolicyAgent.state_dict`), its noise
-    state, and on request its replay buffer and random generators."""
-    state = {"agent": agent.state_dict()}
-    noise = getattr(agent, "noise", None)
-    if agent.members:  # a batch of runs: one noise state and one generator per run
-        states = [n.state.copy() for n in _noise_processes(agent) if hasattr(n, "state")]
-        if states:
-            state["noise_state"] = np.stack(states)
-    elif noise is not None and hasattr(noise, "state"):
-        state["noise_state"] = noise.state.copy()
-    if buffer:
-        b = agent.buffer
-        cut = (slice(None), slice(b.size)) if agent.members else slice(b.size)
-        state["buffer"] = {
-            "pos": b.pos,
-            "size": b.size,
-            **{
-                k: getattr(b, k)[cut].copy()
-                for k in ("obs", "act", "rew", "next_obs", "terminated", "truncated")
-            },
-        }
-    if rng:
-        # the agent's, buffer's and noise's own generators: a run draws from nothing global
-        # (torch's global generator only initialises the networks, see loop.seeded_torch), so
-        # resuming needs none, and loading leaves the caller's generators alone
-        if agent.members:
-            state["rng"] = {
-                "agent": [g.get_state() for g in agent.generator],
-                "buffer": [r.bit_generator.state for r in agent.buffer.rngs],
-                "noise": [n.rng.bit_generator.state for n in _noise_processes(agent)],
-            }
-        else:
-            state["rng"] = {
-                "agent": agent.rng_state(),
-                "buffer": _rng_state(agent.buffer),
-                "noise": _rng_state(noise),
-            }
-    return state
-
-
-def load_agent_state(agent, state: dict) -> None:
-    """Put ``state`` (from :func:`agent_state`) into ``agent``, in place."""
-    agent.load_state_dict(state["agent"])
-    if "noise_state" in state:
-        saved = state["noise_state"] if agent.members else [state["noise_state"]]
-        for process, x in zip(_noise_processes(agent), saved, strict=True):
-            process.state = np.array(x, copy=True)
+    Those files kept the parts' states side by side: ``noise_state`` (the OU value, stacked over
+    the runs of a batch), ``buffer`` (positions and rows) and ``rng`` (the agent's, the buffer's
+    and the noise's generators, lists over the runs of a batch)."""
+    rng = state.get("rng")
+    parts = {}
     if "buffer" in state:
-        b, saved = agent.buffer, state["buffer"]
-        if saved["size"] > b.capacity:
-            raise ValueError(
-                f"the saved buffer holds {saved['size']} transitions, more than buffer_size "
-                f"{b.capacity}"
-            )
-        cut = (slice(None), slice(saved["size"])) if agent.members else slice(saved["size"])
-        for k in ("obs", "act", "rew", "next_obs", "terminated", "truncated"):
-            getattr(b, k)[cut] = saved[k]
-        b.pos, b.size = int(saved["pos"]), int(saved["size"])
-    if "rng" in state:
-        r = state["rng"]  # a version-3 file also holds torch's global state: not restored
-        if agent.members:
-            for g, x in zip(agent.generator, r["agent"], strict=True):
-                g.set_state(x)
-            rngs = agent.buffer.rngs + [n.rng for n in _noise_processes(agent)]
-            for rng, x in zip(rngs, r["buffer"] + r["noise"], strict=True):
-                rng.bit_generator.state = x
-            return
-        agent.load_rng_state(r["agent"])
-        agent.buffer.rng.bit_generator.state = r["buffer"]
-        if r["noise"] is not None:
-            agent.noise.rng.bit_generator.state = r["noise"]
+        parts["buffer"] = dict(state["buffer"])
+        if rng is not None:
+            parts["buffer"]["rng"] = rng["buffer"]
+    if "noise" in agent_class.state_parts:  # DDPG and TD3: OU or Gaussian noise
+        values = state.get("noise_state")
+        if runs is None:
+            noise = {} if values is None else {"state": values}
+            if rng is not None:
+                noise["rng"] = rng["noise"]
+        else:
+            processes = [{} for _ in range(runs)]
+            if values is not None:
+                processes = [{"state": x} for x in values]
+            noise = {"processes": processes}
+            if rng is not None:
+                for process, r in zip(noise["processes"], rng["noise"], strict=True):
+                    process["rng"] = r
+        parts["noise"] = noise
+    upgraded = {"agent": state["agent"], "parts": parts}
+    if rng is not None:  # a batch's agent generators were a bare list; a version-3 file also
+        # holds torch's global state: not restored
+        upgraded["rng"] = {"generator": rng["agent"]} if runs is not None else rng["agent"]
+    return upgraded
 
 
 def _run_record(result: Result | SeedResults) -> dict:
@@ -186,18 +124,20 @@ def save(result: Result | SeedResults, path, *, buffer: bool = False, rng: bool 
         raise ValueError(f"result must be the Result that train returned; got {type(result)}")
     agent = result.agent
     batch = isinstance(result, SeedResults)
-    if buffer and rng and result.loop is not None:
-        for loop in result.loop if batch else [result.loop]:
-            warn_unrestored(loop["env"], "a run resumed from this checkpoint")
+    resume = result.resume_state or ResumeState()
+    loop = resume.loop if (buffer and rng) else None
+    if loop is not None:
+        for one in loop if batch else [loop]:
+            warn_unrestored(one["env"], "a run resumed from this checkpoint")
     payload = {
         "format": FORMAT,
         "version": VERSION,
         "algorithm": agent.name,
         "device": agent.device.type,
         "config": dataclasses.asdict(result.config),
-        "env": result.env if isinstance(result.env, str) else None,
-        "agent": agent_state(agent, buffer=buffer, rng=rng),
-        "loop": result.loop if (buffer and rng) else None,
+        "env": resume.env if isinstance(resume.env, str) else None,
+        "agent": agent.training_state(buffer=buffer, rng=rng),
+        "loop": loop,
     }
     if batch:
         payload["seeds"] = list(result.seeds)
@@ -242,7 +182,7 @@ def load(path, env=None, *, device=None) -> Result | SeedResults:
             f"reads versions {', '.join(map(str, READABLE))}"
         )
     payload = _decode(payload)
-    agent_class = ALGORITHMS.get(payload["algorithm"])
+    agent_class = AGENTS.get(payload["algorithm"])
     if agent_class is None:
         raise ValueError(f"{path}: unknown algorithm {payload['algorithm']!r}")
     saved_config = dict(payload["config"])
@@ -277,9 +217,13 @@ def load(path, env=None, *, device=None) -> Result | SeedResults:
             f"{agent.device.type}. Resume on {saved_on} (load it with device={saved_on!r}), or "
             "save without rng=True to load the networks anywhere"
         )
-    load_agent_state(agent, payload["agent"])
+    state = payload["agent"]
+    if payload["version"] < 5:
+        state = _upgrade_state(state, agent_class, None if seeds is None else len(seeds))
+    agent.load_training_state(state)
+    resume = ResumeState(env, payload["loop"], has_buffer="buffer" in state["parts"])
     if seeds is not None:  # a batch of runs
-        result = SeedResults(agent=agent, config=config, seeds=seeds, env=env, loop=payload["loop"])
+        result = SeedResults(agent=agent, config=config, seeds=seeds, resume_state=resume)
         for i, (run, saved) in enumerate(zip(result.runs, payload["runs"], strict=True)):
             for k, v in saved.items():
                 setattr(run, k, v)
@@ -287,13 +231,11 @@ def load(path, env=None, *, device=None) -> Result | SeedResults:
             run.agent = agent.member(i)
         for k, v in payload["result"].items():
             setattr(result, k, v)
-        result.has_buffer = "buffer" in payload["agent"]
         return result
     saved = payload["result"]
     saved.setdefault("curve_seconds", [float("nan")] * len(saved["curve"]))  # a version-2 file
-    result = Result(agent=agent, config=config, env=env, loop=payload["loop"], **saved)
+    result = Result(agent=agent, config=config, resume_state=resume, **saved)
     result.episodes = [tuple(e) for e in result.episodes]
-    result.has_buffer = "buffer" in payload["agent"]  # a declared field of Result
     return result
 
 
@@ -305,14 +247,15 @@ def resume(
     :class:`~rlbook.loop.SeedResults` in memory (e.g. one that Ctrl-C interrupted)."""
     in_memory = isinstance(checkpoint, Result | SeedResults)
     result = checkpoint if in_memory else load(checkpoint, env=env)
-    if result.loop is None:
+    resume_state = result.resume_state
+    if resume_state is None or resume_state.loop is None:
         raise ValueError(
             "this run cannot be resumed: save it with buffer=True and rng=True (or it was stopped "
             "by a second Ctrl-C in the middle of a step)"
         )
-    if not in_memory and not result.has_buffer:
+    if not resume_state.has_buffer:
         raise ValueError("this checkpoint has no replay buffer: save it with buffer=True")
-    env = result.env if env is None else env
+    env = resume_state.env if env is None else env
     if env is None:
         raise ValueError("pass env= (the run was trained on an environment given as an object)")
     total = result.config.total_steps if total_steps is None else total_steps

@@ -28,6 +28,7 @@ so that a target is 0 to K - 1 updates old when used, (K - 1) / 2 on average, ag
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import torch
@@ -40,15 +41,17 @@ from .agent import (
     gradient_step,
     train_agent,
 )
+from .configdoc import documented, trainer_parameters
 from .loop import Result, SeedResults
 from .networks import DeterministicActor, QEnsemble
-from .noise import GaussianNoise, OrnsteinUhlenbeckNoise
+from .noise import GaussianNoise, MemberNoise, OrnsteinUhlenbeckNoise
 from .targets import ema_update, hard_update, make_target
 from .validation import check_choice, check_int, check_real
 
 __all__ = ["DDPG", "DDPGConfig", "actor_loss", "critic_loss", "critic_target", "train"]
 
 
+@documented
 @dataclass(frozen=True)
 class DDPGConfig(OffPolicyConfig):
     """DDPG settings (on top of :class:`~rlbook.agent.OffPolicyConfig`)."""
@@ -102,9 +105,11 @@ class DDPG(OffPolicyAgent):
     """Algorithm {prf:ref}`ddpg`. ``update`` performs lines 6.6 to 6.11 once."""
 
     config_class = DDPGConfig
+    config: DDPGConfig
     name = "DDPG"
     state_modules = ("policy", "q", "policy_target", "q_target")
     state_optimizers = ("q_optimizer", "policy_optimizer")
+    state_parts = (*OffPolicyAgent.state_parts, "noise")  # ddpg 4: eta, its value and generator
 
     @property
     def n_critics(self) -> int:
@@ -142,7 +147,10 @@ class DDPG(OffPolicyAgent):
 
     def episode_start(self, member: int | None = None) -> None:
         # a fresh OU path every episode (of run `member`'s episode, in a batch of runs)
-        self.noise.reset() if self.members is None else self.noise.reset(member)
+        if self.members is None:
+            self.noise.reset()
+        else:
+            cast(MemberNoise, self.noise).reset(member)
 
     @torch.no_grad()
     def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
@@ -180,6 +188,7 @@ class DDPG(OffPolicyAgent):
         return {"loss_q": loss_q, "target": y.mean(), "loss_pi": loss_pi}  # NaN-checked by the loop
 
 
+@trainer_parameters(DDPGConfig)
 def train(
     env="Pendulum-v1",
     config: DDPGConfig | None = None,
@@ -190,13 +199,9 @@ def train(
     callback=None,
     **overrides,
 ) -> Result | SeedResults:
-    """Train DDPG on ``env`` and return a :class:`~rlbook.loop.Result`.
+    """Train DDPG on ``env``; a :class:`~rlbook.loop.Result` (``SeedResults`` with ``seeds``).
 
     ``train("Pendulum-v1", total_steps=5_000)`` builds the config from keyword overrides;
     ``train(env, config)`` uses a config as given (overrides, if any, are applied to it).
-    ``progress`` shows a tqdm bar; ``None`` (default) shows it unless the environment variable
-    ``RLBOOK_PROGRESS`` is ``0`` (the book's build sets it, so static pages carry no dead bar).
-    ``callback(agent, step)``, if given, runs after every evaluation; the dicts it returns are
-    collected in ``Result.logs``.
     """
     return train_agent(DDPG, env, config, seed, progress, overrides, callback, seeds)

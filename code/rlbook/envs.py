@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import gymnasium as gym
 import numpy as np
@@ -51,7 +52,7 @@ def env_factory(env) -> Callable[[], gym.Env]:
             f"made with gymnasium.make; got an instance of {type(env).__name__} without a spec"
         )
     if callable(env):
-        return env
+        return cast(Callable[[], gym.Env], env)
     raise ValueError(f"env must be an id, a factory or a gymnasium.Env; got {env!r}")
 
 

@@ -21,11 +21,12 @@ import warnings
 
 import gymnasium as gym
 import numpy as np
+from gymnasium.envs.registration import EnvSpec
 
 __all__ = ["restore_env", "snapshot_env", "warn_unrestored"]
 
 _PLAIN = (bool, int, float, str, type(None), np.ndarray, np.generic)
-_CONFIG = (gym.spaces.Space, gym.envs.registration.EnvSpec)
+_CONFIG = (gym.spaces.Space, EnvSpec)
 #: attributes that configure a layer rather than hold its state
 _CONFIG_KEYS = {"env", "_saved_kwargs", "metadata", "_metadata", "spec", "_cached_spec"}
 

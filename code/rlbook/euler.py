@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import scipy.optimize
@@ -213,7 +214,7 @@ def _solve(policy, G, theta0, method, tol, nodes_for_check, pointwise=None):
             f"{problem.name}: the Euler residual is not finite at the initial guess "
             "(next states leave the region where the primitives are defined)"
         )
-    J = scipy.optimize.approx_fprime(theta0, G, 1e-7)
+    J = np.asarray(scipy.optimize.approx_fprime(theta0, G, 1e-7))
     rank = np.linalg.matrix_rank(J)
     if rank < len(theta0):
         raise ValueError(
@@ -348,7 +349,10 @@ ACCURACY_FLOOR = 1e-13
 
 
 def solve_by_continuation(
-    problem: EulerProblem, degrees, solve=None, degree_s2: int | None = None
+    problem: EulerProblem,
+    degrees,
+    solve: Callable[..., EulerSolution] | None = None,
+    degree_s2: int | None = None,
 ) -> list[EulerSolution]:
     """Solve for each degree in turn, warm-starting each from the previous solution.
 

@@ -139,9 +139,11 @@ def tensor_nodes(policy: ChebyshevPolicy, n1: int, n2: int | None = None):
 def check_grid(problem, n1: int = 201, n2: int = 11):
     """Off-node states for accuracy checks: ``n1`` equally spaced ``s1`` in the box, times ``n2``
     equally spaced ``s2`` (continuous process) or every state of a finite process."""
-    s1 = np.linspace(*problem.s1_bounds, n1)
+    low1, high1 = problem.s1_bounds
+    s1 = np.linspace(low1, high1, n1)
     process = problem.process
     if process.continuous:
-        S1, S2 = np.meshgrid(s1, np.linspace(*problem.s2_bounds, n2))
+        low2, high2 = problem.s2_bounds
+        S1, S2 = np.meshgrid(s1, np.linspace(low2, high2, n2))
         return S1.ravel(), S2.ravel()
     return np.tile(s1, len(process.states)), np.repeat(process.states, n1)

@@ -186,6 +186,7 @@ def lbfgs_maximizer(low, high, starts: int = 1, seed=0):
                 )
                 if best is None or r.fun < best.fun:
                     best = r
+            assert best is not None  # starts >= 1
             acts.append(best.x)
             vals.append(-best.fun)
         return (

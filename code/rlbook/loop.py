@@ -30,7 +30,7 @@ import signal
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import gymnasium as gym
 import numpy as np
@@ -41,7 +41,10 @@ from .envstate import restore_env, snapshot_env, warn_unrestored
 from .validation import check_int
 
 __all__ = [
+    "BatchLearner",
+    "Learner",
     "Result",
+    "ResumeState",
     "SeedResults",
     "TrainingDiverged",
     "evaluate",
@@ -192,6 +195,73 @@ def eval_row(step: int, returns) -> dict:
     return {"step": int(step), "mean": float(returns.mean()), "std": float(returns.std())}
 
 
+class Learner(Protocol):
+    """What the interaction loops (:func:`run_off_policy`, :func:`run_members`) ask of an agent;
+    :class:`rlbook.agent.OffPolicyAgent` provides all of it. In a batch of runs (``members``
+    set) observations, actions and rewards carry a leading run dimension."""
+
+    def act(self, obs, explore: bool = True) -> Any:
+        """The action to take in ``obs``: exploring (``explore=True``) or deterministic."""
+        ...
+
+    def act_batch(self, obs: np.ndarray) -> np.ndarray:
+        """Deterministic actions for a batch of observations (evaluation)."""
+        ...
+
+    def store(self, obs, act, rew, next_obs, terminated, truncated) -> None:
+        """Keep one transition (of every run) for the updates."""
+        ...
+
+    def update(self) -> dict | None:
+        """One update; returns the losses and targets to check for NaN (or None)."""
+        ...
+
+    def episode_start(self, member: int | None = None) -> None:
+        """An episode (of run ``member`` of a batch) starts (DDPG resets its OU noise)."""
+        ...
+
+    def anneal(self, step: int, total_steps: int | None = None) -> None:
+        """After the update of environment step ``step``: the learning-rate schedule, if any."""
+        ...
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        """The context ``update`` runs in (bf16 autocast, or a no-op)."""
+        ...
+
+
+class BatchLearner(Learner, Protocol):
+    """A :class:`Learner` that runs ``members`` independent runs as one batch
+    (:meth:`rlbook.agent.OffPolicyAgent.stack`), as :func:`run_members` needs it."""
+
+    members: int | None  # the number of runs
+
+    def member(self, i: int) -> Learner:
+        """Run ``i`` taken out of the batch, as an agent of its own."""
+        ...
+
+
+@dataclass
+class ResumeState:
+    """What continuing a run needs beyond its agent and config (:func:`rlbook.checkpoint.resume`).
+
+    ``env`` is what ``train`` was given as ``env`` (an id, an instance or a factory); ``loop``
+    where the interaction loop stopped (:func:`snapshot_loop`: step, observation, return of the
+    episode under way, the environment's snapshot and action-sampling generator; a list of them,
+    one per run, for a batch of runs), ``None`` before the loop has run or when a second Ctrl-C
+    left a step half done; ``has_buffer`` whether the agent's replay buffer holds the run's
+    transitions (not so for a checkpoint saved without ``buffer=True``).
+    """
+
+    env: Any = None
+    loop: dict | list[dict] | None = None
+    has_buffer: bool = True
+
+    @property
+    def resumable(self) -> bool:
+        """Whether the run can continue exactly from here."""
+        return self.loop is not None and self.has_buffer
+
+
 @dataclass
 class Result:
     """What ``train`` returns: the trained agent, its learning curve and timing.
@@ -202,6 +272,8 @@ class Result:
     every run on one machine while its timing is not. ``episodes`` lists the training
     episodes as ``(step at its end, undiscounted return)`` (with exploration). ``logs`` holds what
     the ``callback`` of ``train`` returned at each evaluation, with its ``step``.
+    ``resume_state`` holds what continuing the run needs (:class:`ResumeState`; ``None`` for a
+    result that cannot be continued).
     """
 
     agent: Any
@@ -214,15 +286,27 @@ class Result:
     wall_time: float = 0.0
     eval_time: float = 0.0
     interrupted: bool = False
-    loop: dict | None = field(default=None, repr=False)  # where the loop stopped (to resume)
-    env: Any = field(default=None, repr=False)  # what ``train`` was given as ``env``
-    has_buffer: bool = field(default=False, repr=False)  # a loaded checkpoint holds the buffer
+    resume_state: ResumeState | None = field(default=None, repr=False)
 
     @property
     def steps_per_second(self) -> float:
         """Environment steps per second of training, updates included, evaluation excluded."""
         train_time = self.wall_time - self.eval_time
         return self.steps / train_time if train_time > 0 else float("nan")
+
+    def to_record(self, final: dict | None = None) -> dict:
+        """The run as a JSON-ready record (what :mod:`rlbook.runners` returns to a sweep):
+        ``curve``, ``curve_seconds``, the items of ``final`` (a runner's evaluation after
+        training: ``final_return``, ``final_std``), ``steps``, ``train_seconds`` (evaluation
+        excluded) and ``steps_per_second``."""
+        return {
+            "curve": self.curve,
+            "curve_seconds": self.curve_seconds,
+            **(final or {}),
+            "steps": self.steps,
+            "train_seconds": self.wall_time - self.eval_time,
+            "steps_per_second": self.steps_per_second,
+        }
 
     def curve_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(steps, mean, std)`` of the learning curve as arrays."""
@@ -257,13 +341,16 @@ class SeedResults:
     wall_time: float = 0.0
     eval_time: float = 0.0
     interrupted: bool = False
-    loop: list | None = field(default=None, repr=False)  # where each run's loop stopped
-    env: Any = field(default=None, repr=False)
-    has_buffer: bool = field(default=False, repr=False)  # a loaded checkpoint holds the buffer
+    #: what continuing the batch needs; its ``loop`` is a list, one loop state per run
+    resume_state: ResumeState | None = field(default=None, repr=False)
 
     def __post_init__(self):
-        if not self.runs:
-            self.runs = [Result(agent=None, config=self.config, env=self.env) for _ in self.seeds]
+        if not self.runs:  # a run of a batch is continued with its batch, not alone: no loop
+            env = None if self.resume_state is None else self.resume_state.env
+            self.runs = [
+                Result(agent=None, config=self.config, resume_state=ResumeState(env, None))
+                for _ in self.seeds
+            ]
 
     def __len__(self) -> int:
         return len(self.runs)
@@ -318,7 +405,7 @@ class _DeferredInterrupt:
 
 
 def run_off_policy(
-    agent,
+    agent: Learner,
     make_env: Callable[[], gym.Env],
     *,
     total_steps: int,
@@ -332,11 +419,12 @@ def run_off_policy(
 ) -> Result:
     """Run environment steps until ``total_steps``, one agent update per step after warm-up.
 
-    ``agent`` provides ``act(obs, explore)``, ``act_batch(obs)`` (deterministic, batched),
-    ``store(obs, act, rew, next_obs, terminated, truncated)``, ``update()`` and ``episode_start()``,
-    and may provide ``anneal(step, total_steps)`` (the learning-rate schedule).
-    If ``result.loop`` holds the state where an earlier call stopped, the run continues from it
-    (``seed_seq`` is then unused); otherwise it starts with ``reset(seed=...)`` from ``seed_seq``.
+    ``agent`` is a :class:`Learner`: ``act(obs, explore)``, ``act_batch(obs)`` (deterministic,
+    batched), ``store(obs, act, rew, next_obs, terminated, truncated)``, ``update()`` (run under
+    ``autocast()``), ``anneal(step, total_steps)`` (the learning-rate schedule) and
+    ``episode_start()``. If ``result.resume_state`` holds the loop state where an earlier call
+    stopped, the run continues from it (``seed_seq`` is then unused); otherwise it starts with
+    ``reset(seed=...)`` from ``seed_seq``; at the end the loop state is put there.
     Every loss and target the update reports is checked: a NaN or inf raises
     :class:`TrainingDiverged` naming it and the step, with the partial result attached.
     """
@@ -344,14 +432,17 @@ def run_off_policy(
     warmup_steps = check_int("warmup_steps", warmup_steps, 0)
     eval_every = check_int("eval_every", eval_every, 0)
     env = make_env()
-    if result.loop is None:
+    if result.resume_state is None:
+        result.resume_state = ResumeState()
+    resume = result.resume_state
+    if resume.loop is None:
         env_seed, action_seed = (int(s.generate_state(1)[0]) for s in seed_seq.spawn(2))
         env.action_space.seed(action_seed)
         obs, _ = env.reset(seed=env_seed)
         agent.episode_start()
         episode_return, t = 0.0, 0
     else:
-        obs, episode_return, t = restore_loop(env, result.loop)
+        obs, episode_return, t = restore_loop(env, resume.loop)
     start = time.perf_counter() - result.wall_time
     if progress is None:  # the book's build sets RLBOOK_PROGRESS=0: no bar in static pages
         progress = os.environ.get("RLBOOK_PROGRESS", "1") != "0"
@@ -359,8 +450,6 @@ def run_off_policy(
         total=total_steps, initial=t, disable=not progress, desc=type(agent).__name__, leave=False
     )
     consistent = True
-    precision = getattr(agent, "autocast", contextlib.nullcontext)  # bf16 option, see the agent
-    anneal = getattr(agent, "anneal", None)
     try:
         with _DeferredInterrupt() as interrupt:
             while t < total_steps and not interrupt.requested:
@@ -379,11 +468,10 @@ def run_off_policy(
                     agent.episode_start()
                     episode_return = 0.0
                 if t >= warmup_steps:
-                    with precision():
+                    with agent.autocast():  # bf16 option, see the agent
                         info = agent.update()
                     check_finite(info, t + 1, result)
-                    if anneal is not None:  # the learning-rate schedule, if any
-                        anneal(t + 1, total_steps)
+                    agent.anneal(t + 1, total_steps)  # the learning-rate schedule, if any
                 t += 1
                 consistent = True
                 if eval_every and t % eval_every == 0:
@@ -409,7 +497,7 @@ def run_off_policy(
         result.steps = t
         result.wall_time = time.perf_counter() - start
         # where to continue from; None when a hard interrupt left a step half done
-        result.loop = snapshot_loop(env, obs, episode_return, t) if consistent else None
+        resume.loop = snapshot_loop(env, obs, episode_return, t) if consistent else None
         env.close()
     return result
 
@@ -467,7 +555,7 @@ def restore_loop(env, loop: dict):
 # a batch of runs: one loop, one environment per run, one batched update per step
 # ------------------------------------------------------------------------------------------------
 def run_members(
-    agent,
+    agent: BatchLearner,
     make_env: Callable[[], gym.Env],
     *,
     total_steps: int,
@@ -495,7 +583,10 @@ def run_members(
     eval_every = check_int("eval_every", eval_every, 0)
     runs = agent.members
     envs = [make_env() for _ in range(runs)]
-    if result.loop is None:
+    if result.resume_state is None:
+        result.resume_state = ResumeState()
+    resume = result.resume_state
+    if resume.loop is None:
         obs = []
         for env, seq in zip(envs, seed_seqs, strict=True):
             env_seed, action_seed = (int(s.generate_state(1)[0]) for s in seq.spawn(2))
@@ -505,7 +596,7 @@ def run_members(
             agent.episode_start(i)
         obs, episode_return, t = np.stack(obs), np.zeros(runs), 0
     else:
-        states = [restore_loop(env, loop) for env, loop in zip(envs, result.loop, strict=True)]
+        states = [restore_loop(env, loop) for env, loop in zip(envs, resume.loop, strict=True)]
         obs = np.stack([o for o, _, _ in states])
         episode_return = np.array([r for _, r, _ in states])
         t = states[0][2]
@@ -566,7 +657,7 @@ def run_members(
         bar.close()
         result.steps = t
         result.wall_time = time.perf_counter() - start
-        result.loop = (
+        resume.loop = (
             [snapshot_loop(env, obs[i], episode_return[i], t) for i, env in enumerate(envs)]
             if consistent
             else None

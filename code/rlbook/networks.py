@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import math
+from typing import cast
 
 import numpy as np
 import torch
@@ -39,7 +40,9 @@ __all__ = [
 ]
 
 
-def mlp(in_dim: int, out_dim: int, hidden=(256, 256), activation=nn.ReLU) -> nn.Sequential:
+def mlp(
+    in_dim: int, out_dim: int, hidden=(256, 256), activation: type[nn.Module] = nn.ReLU
+) -> nn.Sequential:
     """A multilayer perceptron ``in_dim -> hidden... -> out_dim`` with no output activation."""
     hidden = check_sizes("hidden", hidden)
     layers: list[nn.Module] = []
@@ -67,12 +70,13 @@ def float32_output(body: nn.Sequential, x: torch.Tensor, *args) -> torch.Tensor:
     def run(layer, x):
         return layer(x, *args) if isinstance(layer, EnsembleLinear) else layer(x)
 
-    for layer in body[:-1]:
+    *hidden, output = body
+    for layer in hidden:
         x = run(layer, x)
     if not _autocast_on(x):
-        return run(body[-1], x)
+        return run(output, x)
     with torch.autocast(x.device.type, enabled=False):
-        return run(body[-1], x.float())
+        return run(output, x.float())
 
 
 class Float32OutputMLP(nn.Sequential):
@@ -90,6 +94,10 @@ class EnsembleLinear(nn.Module):
     Input shape ``(n, batch, in_features)``, output ``(n, batch, out_features)``. Each member is
     initialised exactly like ``torch.nn.Linear`` (uniform in ``+-1/sqrt(in_features)``).
     """
+
+    #: in a stacked network (:func:`stack_members`): 0 if the layer holds one ``nn.Linear`` per
+    #: run, else each run's number of members; ``None`` in a network of one run
+    run_group: int | None = None
 
     def __init__(self, n: int, in_features: int, out_features: int):
         super().__init__()
@@ -155,13 +163,16 @@ class QEnsemble(nn.Module):
         if n == self.n:
             members = slice(None)
         else:  # the chosen critics of every run, in the layers' row order
-            members = (torch.arange(seeds)[:, None] * self.n + torch.tensor(rows)).reshape(-1)
-            members = members.to(x.device)
+            index = (torch.arange(seeds)[:, None] * self.n + torch.tensor(rows)).reshape(-1)
+            return float32_output(self.body, x, index.to(x.device)).reshape(seeds, n, batch)
         return float32_output(self.body, x, members).reshape(seeds, n, batch)
 
 
 class BoxRescale(nn.Module):
     """Affine map from ``[-1, 1]^m`` onto the box ``[low, high]``: ``a = bias + scale * u``."""
+
+    scale: torch.Tensor
+    bias: torch.Tensor
 
     def __init__(self, low, high):
         super().__init__()
@@ -187,6 +198,9 @@ class BoxRescale(nn.Module):
 
 class DeterministicActor(nn.Module):
     """``pi_w(s) = bias + scale * tanh(mlp(s))``: always inside the action box ``[low, high]``."""
+
+    rescale: BoxRescale
+    body: nn.Sequential
 
     def __init__(self, obs_dim: int, low, high, hidden=(256, 256)):
         super().__init__()
@@ -216,6 +230,9 @@ class SquashedGaussianActor(nn.Module):
     ``log(1 - tanh(u)^2)`` is computed as ``2 * (log 2 - u - softplus(-2u))``, which is exact and
     does not lose precision when ``|u|`` is large.
     """
+
+    rescale: BoxRescale
+    body: nn.Sequential
 
     def __init__(
         self,
@@ -278,17 +295,19 @@ def _stack_layer(layers: list[nn.Module]) -> nn.Module:
     with one member per run; :class:`EnsembleLinear` ``(n)`` -> ``(runs * n)``; others shared."""
     first = layers[0]
     if isinstance(first, nn.Linear):
+        linears = cast(list[nn.Linear], layers)
         stacked = EnsembleLinear(len(layers), first.in_features, first.out_features)
         with torch.no_grad():
-            stacked.weight.copy_(torch.stack([layer.weight.T for layer in layers]))
-            stacked.bias.copy_(torch.stack([layer.bias[None] for layer in layers]))
+            stacked.weight.copy_(torch.stack([layer.weight.T for layer in linears]))
+            stacked.bias.copy_(torch.stack([layer.bias[None] for layer in linears]))
         stacked.run_group = 0  # one nn.Linear per run
         return stacked.to(first.weight.device)
     if isinstance(first, EnsembleLinear):
+        ensembles = cast(list[EnsembleLinear], layers)
         stacked = EnsembleLinear(len(layers) * first.n, first.in_features, first.out_features)
         with torch.no_grad():
-            stacked.weight.copy_(torch.cat([layer.weight for layer in layers]))
-            stacked.bias.copy_(torch.cat([layer.bias for layer in layers]))
+            stacked.weight.copy_(torch.cat([layer.weight for layer in ensembles]))
+            stacked.bias.copy_(torch.cat([layer.bias for layer in ensembles]))
         stacked.run_group = first.n  # each run's n members
         return stacked.to(first.weight.device)
     return copy.deepcopy(first)
@@ -302,6 +321,11 @@ def stack_members(modules: list[nn.Module]) -> nn.Module:
     product per layer for all runs instead of one per run. :func:`member_module` undoes it."""
     if not modules:
         raise ValueError("modules must hold at least one network")
+    with torch.random.fork_rng(devices=[]):  # the new layers' initial weights draw from it
+        return _stack_members(modules)
+
+
+def _stack_members(modules: list[nn.Module]) -> nn.Module:
     stacked = copy.deepcopy(modules[0])
     for name, child in list(modules[0].named_modules()):
         if isinstance(child, nn.Linear | EnsembleLinear):
@@ -315,12 +339,19 @@ def stack_members(modules: list[nn.Module]) -> nn.Module:
 
 
 def member_module(stacked: nn.Module, i: int) -> nn.Module:
-    """Run ``i``'s network, taken out of a :func:`stack_members` network (a copy)."""
+    """Run ``i``'s network, taken out of a :func:`stack_members` network (a copy). Leaves torch's
+    global random stream as it was (the new layers' initial weights, overwritten at once, would
+    draw from it)."""
+    with torch.random.fork_rng(devices=[]):
+        return _member_module(stacked, i)
+
+
+def _member_module(stacked: nn.Module, i: int) -> nn.Module:
     single = copy.deepcopy(stacked)
     for name, child in list(stacked.named_modules()):
-        group = getattr(child, "run_group", None)
-        if group is None:
+        if not isinstance(child, EnsembleLinear) or child.run_group is None:
             continue
+        group = child.run_group
         parent_name, _, attr = name.rpartition(".")
         parent = single.get_submodule(parent_name)
         with torch.no_grad():

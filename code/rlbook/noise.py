@@ -36,6 +36,15 @@ class GaussianNoise:
     def __call__(self) -> np.ndarray:
         return self.sigma * self.rng.standard_normal(self.size)
 
+    def state_dict(self, rng: bool = True) -> dict:
+        """With ``rng``, the generator's state (the draws are independent: nothing else)."""
+        return {"rng": self.rng.bit_generator.state} if rng else {}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Put a :meth:`state_dict` back (the generator's state only if it was saved)."""
+        if "rng" in state:
+            self.rng.bit_generator.state = state["rng"]
+
 
 class OrnsteinUhlenbeckNoise:
     """Euler-Maruyama discretisation of the Ornstein-Uhlenbeck process {cite}`Uhlenbeck1930`:
@@ -85,6 +94,25 @@ class OrnsteinUhlenbeckNoise:
         )
         return self.state.copy()
 
+    def state_dict(self, rng: bool = True) -> dict:
+        """The process's current value ``state`` (a copy) and, with ``rng``, its generator's
+        state: a run continued from them draws what the uninterrupted run would have drawn."""
+        state = {"state": self.state.copy()}
+        if rng:
+            state["rng"] = self.rng.bit_generator.state
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        """Put a :meth:`state_dict` back, in place (the generator's state only if it was saved)."""
+        value = np.array(state["state"], copy=True)
+        if value.shape != (self.size,):
+            raise ValueError(
+                f"the saved noise state has shape {value.shape}; this process has size {self.size}"
+            )
+        self.state = value
+        if "rng" in state:
+            self.rng.bit_generator.state = state["rng"]
+
 
 class MemberNoise:
     """The exploration noise of a batch of independent runs: one process per run, each with its
@@ -101,6 +129,20 @@ class MemberNoise:
 
     def __call__(self) -> np.ndarray:
         return np.stack([process() for process in self.processes])
+
+    def state_dict(self, rng: bool = True) -> dict:
+        """Each run's process's :meth:`state_dict`, in run order."""
+        return {"processes": [process.state_dict(rng) for process in self.processes]}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Put a :meth:`state_dict` back, in place: one saved state per run."""
+        saved = state["processes"]
+        if len(saved) != len(self.processes):
+            raise ValueError(
+                f"the saved noise has {len(saved)} processes; this batch has {len(self.processes)}"
+            )
+        for process, s in zip(self.processes, saved, strict=True):
+            process.load_state_dict(s)
 
 
 def ou_stationary_std(theta: float, sigma: float, dt: float) -> float:

@@ -61,7 +61,7 @@ class PendulumOptimum:
     record: dict
 
 
-def _read(path: Path, command: str) -> dict:
+def _read(path: str | Path, command: str) -> dict:
     try:
         return json.loads(Path(path).read_text())
     except FileNotFoundError:
@@ -87,7 +87,7 @@ def learned_returns(path: str | Path | None = None) -> dict[str, np.ndarray]:
     """Each learned policy's return on every fixed start: ``{algo: array (seeds, starts)}``, rows
     in the order of the record's ``seeds`` and columns in that of its ``starts``."""
     rec = _read(path or LEARNED, "python benchmarks/pendulum_optimum.py --learned")
-    out: dict[str, np.ndarray] = {}
+    out: dict[str, list] = {}
     for run in sorted(rec["runs"], key=lambda r: (r["algo"], r["seed"])):
         out.setdefault(run["algo"], []).append(run["returns"])
     return {algo: np.array(rows, dtype=float) for algo, rows in out.items()}
@@ -101,7 +101,7 @@ def replay(actions, seed: int, env_id: str = "Pendulum-v1") -> float:
     total = 0.0
     for a in np.asarray(actions, dtype=float):
         _, reward, terminated, truncated, _ = env.step(np.array([a]))
-        total += reward
+        total += float(reward)
         if terminated or truncated:
             break
     env.close()

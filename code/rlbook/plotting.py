@@ -7,11 +7,13 @@ import io
 import zlib
 from binascii import b2a_base64
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 from cycler import cycler
+from matplotlib.text import Text
 
 from .loop import Result
 
@@ -64,7 +66,8 @@ BOOK_LINESTYLES = (
     (0, (1, 1.5, 4, 1.5)),
 )
 
-_RC = {
+# Any keys: matplotlib's stubs type them as a Literal of every rc name
+_RC: dict[Any, Any] = {
     "figure.figsize": (FIG_WIDTH, 3.4),
     "figure.dpi": BOOK_DPI,
     "savefig.dpi": 2 * BOOK_DPI,
@@ -96,7 +99,7 @@ def _smallest_font_pt(fig) -> float | None:
     """The smallest font size (pt) of the visible, non-empty text of ``fig`` (after a draw)."""
     sizes = [
         t.get_fontsize()
-        for t in fig.findobj(mpl.text.Text)
+        for t in fig.findobj(Text)
         if t.get_visible() and t.get_text().strip() and t.get_figure(root=True) is fig
     ]
     return min(sizes) if sizes else None

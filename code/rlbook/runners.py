@@ -76,12 +76,7 @@ def online(module_name: str):
         module = importlib.import_module(f"rlbook.{module_name}")
         result = module.train(env, seed=seed, progress=False, **settings)
         return {
-            "curve": result.curve,
-            "curve_seconds": result.curve_seconds,
-            **_final(result.agent.act_batch, env, final_episodes),
-            "steps": result.steps,
-            "train_seconds": result.wall_time - result.eval_time,
-            "steps_per_second": result.steps_per_second,
+            **result.to_record(_final(result.agent.act_batch, env, final_episodes)),
             "precision": result.agent.precision,  # as run ("auto" resolved on the device)
             "device": str(result.agent.device),
         }
@@ -281,14 +276,7 @@ def pcl_online(
         eval_every=eval_every // length,
         eval_episodes=eval_episodes,
     )
-    return {
-        "curve": result.curve,
-        "curve_seconds": result.curve_seconds,
-        **_final(result.agent.act_batch, env, final_episodes),
-        "steps": result.steps,
-        "train_seconds": result.wall_time - result.eval_time,
-        "steps_per_second": result.steps_per_second,
-    }
+    return result.to_record(_final(result.agent.act_batch, env, final_episodes))
 
 
 def _offline(method: str):

@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import torch
 
 from .agent import OffPolicyAgent, OffPolicyConfig, critic_loss, gradient_step, train_agent
+from .configdoc import documented, trainer_parameters
 from .loop import Result, SeedResults
 from .networks import QEnsemble, SquashedGaussianActor, mlp
 from .targets import ema_update, make_target
@@ -47,6 +49,7 @@ __all__ = [
 ]
 
 
+@documented
 @dataclass(frozen=True)
 class SACConfig(OffPolicyConfig):
     """SAC settings (on top of :class:`~rlbook.agent.OffPolicyConfig`)."""
@@ -73,7 +76,12 @@ class SACConfig(OffPolicyConfig):
 
 
 def critic_target(
-    q_target, policy, batch, gamma: float, alpha: float, generator: torch.Generator | None = None
+    q_target,
+    policy,
+    batch,
+    gamma: float,
+    alpha: float | torch.Tensor,
+    generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """Lines 5.7-5.8: ``y = r + gamma (1 - terminated) [min_j q_j_target(s', a~') - alpha log pi(a~'|s')]``."""
     with torch.no_grad():
@@ -84,7 +92,11 @@ def critic_target(
 
 
 def actor_loss(
-    q, policy, obs: torch.Tensor, alpha: float, generator: torch.Generator | None = None
+    q,
+    policy,
+    obs: torch.Tensor,
+    alpha: float | torch.Tensor,
+    generator: torch.Generator | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Lines 5.12-5.13: ``mean[alpha log pi(a^|s) - min_j q_j(s, a^)]`` with ``a^ = f_phi(s, eps)``.
 
@@ -104,6 +116,7 @@ class SAC(OffPolicyAgent):
     """Algorithm {prf:ref}`sac`. ``update`` performs lines 5.5 to 5.17 once."""
 
     config_class = SACConfig
+    config: SACConfig
     name = "SAC"
     state_modules = ("policy", "q", "q_target")
     state_optimizers = ("q_optimizer", "policy_optimizer", "alpha_optimizer")
@@ -147,7 +160,7 @@ class SAC(OffPolicyAgent):
     def update_alpha(self) -> float | torch.Tensor:
         """alpha as the update multiplies it: a float for one run, shape ``(runs, 1)`` in a batch."""
         if self.members is None or (not self.auto_alpha and self.config.alpha == 0):
-            return self.alpha
+            return cast(float, self.alpha)  # a float here: one run, or alpha fixed at 0
         return self.log_alpha.detach().exp().unsqueeze(-1)
 
     @torch.no_grad()
@@ -242,6 +255,7 @@ class SACValueNetwork(SAC):
         return info
 
 
+@trainer_parameters(SACConfig)
 def train(
     env="Pendulum-v1",
     config: SACConfig | None = None,
@@ -252,5 +266,5 @@ def train(
     callback=None,
     **overrides,
 ) -> Result | SeedResults:
-    """Train SAC on ``env``; same calling conventions as :func:`rlbook.ddpg.train`."""
+    """Train SAC on ``env``; a :class:`~rlbook.loop.Result` (``SeedResults`` with ``seeds``)."""
     return train_agent(SAC, env, config, seed, progress, overrides, callback, seeds)

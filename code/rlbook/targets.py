@@ -11,6 +11,7 @@ so ``tau = 1`` is a hard copy and a small ``tau`` makes the target lag the onlin
 from __future__ import annotations
 
 import copy
+from typing import TypeVar
 
 import torch
 from torch import nn
@@ -20,7 +21,10 @@ from .validation import check_real
 __all__ = ["ema_update", "hard_update", "make_target"]
 
 
-def make_target(net: nn.Module) -> nn.Module:
+Net = TypeVar("Net", bound=nn.Module)
+
+
+def make_target(net: Net) -> Net:
     """An exact, frozen copy of ``net``: same parameters and buffers, no gradients."""
     target = copy.deepcopy(net)
     target.requires_grad_(False)
@@ -43,11 +47,12 @@ def ema_update(target: nn.Module, online: nn.Module, tau: float) -> None:
     Buffers (e.g. the action box of an actor) are copied, not averaged.
     """
     tau = check_real("tau", tau, 0.0, 1.0, low_open=True)
-    t_params = list(target.parameters())
-    o_params = list(online.parameters())
+    t_params: list[torch.Tensor] = list(target.parameters())
+    o_params: list[torch.Tensor] = list(online.parameters())
     if len(t_params) != len(o_params):
         raise ValueError("target and online networks have different parameter lists")
     with torch.no_grad():
-        torch._foreach_lerp_(t_params, o_params, tau)
+        # one fused lerp over all parameters (torch's private but stable foreach kernel)
+        torch._foreach_lerp_(t_params, o_params, tau)  # pyright: ignore[reportPrivateImportUsage]
         for t, o in zip(target.buffers(), online.buffers(), strict=True):
             t.copy_(o)

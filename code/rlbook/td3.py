@@ -30,6 +30,7 @@ import torch
 
 from . import ddpg
 from .agent import critic_loss, gradient_step, train_agent
+from .configdoc import documented, trainer_parameters
 from .ddpg import DDPG, DDPGConfig
 from .loop import Result, SeedResults
 from .networks import standard_normal
@@ -39,6 +40,7 @@ from .validation import check_choice, check_int, check_real
 __all__ = ["TD3", "TD3Config", "critic_target", "smoothed_target_action", "train"]
 
 
+@documented
 @dataclass(frozen=True)
 class TD3Config(DDPGConfig):
     """TD3 settings: DDPG's, with TD3's defaults and its three switches."""
@@ -114,6 +116,7 @@ class TD3(DDPG):
     with its own update below, in box order; each of the three changes has its switch."""
 
     config_class = TD3Config
+    config: TD3Config
     name = "TD3"
 
     @property
@@ -160,6 +163,7 @@ class TD3(DDPG):
 actor_loss = ddpg.actor_loss
 
 
+@trainer_parameters(TD3Config)
 def train(
     env="Pendulum-v1",
     config: TD3Config | None = None,
@@ -170,5 +174,5 @@ def train(
     callback=None,
     **overrides,
 ) -> Result | SeedResults:
-    """Train TD3 on ``env``; same calling conventions as :func:`rlbook.ddpg.train`."""
+    """Train TD3 on ``env``; a :class:`~rlbook.loop.Result` (``SeedResults`` with ``seeds``)."""
     return train_agent(TD3, env, config, seed, progress, overrides, callback, seeds)

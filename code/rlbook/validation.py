@@ -34,8 +34,9 @@ def check_real(
     interval = _interval(low, high, low_open, high_open)
     if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
         raise ValueError(f"{name} must be a finite real number in {interval}; got {value!r}")
-    if (low is not None and (value < low or (low_open and value == low))) or (
-        high is not None and (value > high or (high_open and value == high))
+    x = float(value)
+    if (low is not None and (x < low or (low_open and x == low))) or (
+        high is not None and (x > high or (high_open and x == high))
     ):
         raise ValueError(f"{name} must be in {interval}; got {value!r}")
     return float(value)
@@ -46,9 +47,10 @@ def check_int(name: str, value, low: int | None = None, high: int | None = None)
     interval = _interval(low, high, False, False)
     if isinstance(value, bool) or not isinstance(value, Integral):
         raise ValueError(f"{name} must be an integer in {interval}; got {value!r}")
-    if (low is not None and value < low) or (high is not None and value > high):
+    n = int(value)
+    if (low is not None and n < low) or (high is not None and n > high):
         raise ValueError(f"{name} must be an integer in {interval}; got {value!r}")
-    return int(value)
+    return n
 
 
 def check_choice(name: str, value, choices: Iterable) -> None:

@@ -120,7 +120,9 @@ class LivePanel(w.VBox):
         self.button.on_click(lambda _: self.run())
         hint = "press Run to compute" if run_button else "move a control to compute"
         self.message = w.HTML(f"<i>Needs a running kernel (Jupyter, Colab): {hint}.</i>")
-        children = [w.HBox(list(self.controls.values()), layout=w.Layout(flex_flow="row wrap"))]
+        children: list[w.Widget] = [
+            w.HBox(list(self.controls.values()), layout=w.Layout(flex_flow="row wrap"))
+        ]
         if run_button:
             children.append(self.button)
         else:
@@ -170,7 +172,15 @@ def _label(values: dict) -> str:
     return "computed for " + ", ".join(f"{k} = {v}" for k, v in values.items())
 
 
-def knob(title: str, static: StaticKnob, live: LivePanel | None = None) -> w.VBox:
+class Knob(w.VBox):
+    """What :func:`knob` returns: a box whose ``static`` is its :class:`StaticKnob` and ``live``
+    its :class:`LivePanel` (``None`` if it has none)."""
+
+    static: StaticKnob
+    live: LivePanel | None
+
+
+def knob(title: str, static: StaticKnob, live: LivePanel | None = None) -> Knob:
     """A titled knob: the static slider, and the live panel in a collapsed section."""
     parts = [w.HTML(f"<b>{title}</b>"), static]
     if live is not None:
@@ -180,7 +190,7 @@ def knob(title: str, static: StaticKnob, live: LivePanel | None = None) -> w.VBo
             "rlbook-live"
         )  # kernel-only: the static page hides it (web/static/rlbook.css)
         parts.append(acc)
-    box = w.VBox(parts)
+    box = Knob(parts)
     box.static, box.live = static, live
     return box
 

@@ -189,7 +189,7 @@ def check_amortized_policy_loss(fn, seed: int = 0, say: bool = True) -> CheckRes
         with torch.no_grad():
             for p in lin.parameters():
                 p.copy_(torch.randn(p.shape, generator=g))
-        lin.description = f"a linear policy R^3 -> R^{m}"
+        lin.description = f"a linear policy R^3 -> R^{m}"  # pyright: ignore[reportArgumentType]
         return dict(
             policy=lin,
             states=torch.randn(n, 3, generator=g),
@@ -236,7 +236,7 @@ def check_nfqca_policy_loss(fn, seed: int = 0, say: bool = True) -> CheckResult:
         with torch.no_grad():
             lin.weight.fill_(float(torch.randn(1, generator=g)))
             lin.bias.fill_(float(torch.randn(1, generator=g)))
-        lin.description = "a linear policy a = w s + b"
+        lin.description = "a linear policy a = w s + b"  # pyright: ignore[reportArgumentType]
         return dict(q=q, policy=lin, obs=torch.randn(n, 1, generator=g))
 
     cases = [("small batch", case(4)), ("larger batch", case(32))]

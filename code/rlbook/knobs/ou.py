@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import gymnasium as gym
 import matplotlib.pyplot as plt
@@ -68,7 +69,8 @@ def ou_experiment(
         for e in range(episodes):
             noise.reset()
             env.reset()
-            env.unwrapped.state = np.array([math.pi, 0.0])  # hanging down, at rest
+            pendulum: Any = env.unwrapped  # gymnasium types it as a plain Env
+            pendulum.state = np.array([math.pi, 0.0])  # hanging down, at rest
             angles, speeds = [], []
             for t in range(steps):
                 eta = noise()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -110,7 +111,7 @@ def tau_summary(variants: dict) -> dict:
     for tau, variant in variants.items():
         a = variant_arrays(variant)
         early = int(np.searchsorted(a["step"], min(6_000, a["step"][-1])))
-        row = {"early_step": int(a["step"][early])}
+        row: dict[str, Any] = {"early_step": int(a["step"][early])}
         for key, values in (
             ("early", a["returns"][:, early]),
             ("final", a["returns"][:, -1]),
@@ -134,7 +135,8 @@ def draw_tau_record(variants: dict, highlight: str | None = None):
     for k, (tau, variant) in enumerate(variants.items()):
         a = variant_arrays(variant)
         strong = highlight is None or tau == highlight
-        style = dict(color=TAU_COLORS.get(tau, f"C{k}"), ls="-", alpha=1 if strong else 0.3)
+        style: dict[str, Any] = dict(color=TAU_COLORS.get(tau, f"C{k}"), ls="-")
+        style["alpha"] = 1 if strong else 0.3
         label = rf"$\tau$ = {tau}"
         plot_seed_band(axes[0], a["step"], a["returns"], label, runs=tau == highlight, **style)
         plot_seed_band(axes[1], a["step"], a["bias"], label, runs=tau == highlight, **style)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import matplotlib.pyplot as plt
 
 from ..plotting import bootstrap_band, plot_seed_band
@@ -59,7 +61,7 @@ def draw_twin_record(variants: dict, highlight: str | None = None):
     for k, (rule, variant) in enumerate(variants.items()):
         a = variant_arrays(variant)
         strong = highlight is None or rule == highlight
-        style = dict(color=f"C{RULES.index(rule) if rule in RULES else k}", ls="-")
+        style: dict[str, Any] = dict(color=f"C{RULES.index(rule) if rule in RULES else k}", ls="-")
         style["alpha"] = 1 if strong else 0.3
         label = RULE_LABELS.get(rule, rule)
         plot_seed_band(axes[0], a["step"], a["bias"], label, runs=rule == highlight, **style)
