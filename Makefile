@@ -36,6 +36,7 @@ build: book
 lint: setup
 	.venv/bin/ruff check code tests benchmarks tools chapters/*.ipynb
 	.venv/bin/ruff format --check code tests benchmarks tools chapters/*.ipynb
+	.venv/bin/basedpyright
 
 unit: setup
 	.venv/bin/pytest tests --ignore=tests/browser --ignore=tests/jupyterlab

@@ -383,7 +383,7 @@ def _sac_agent(precision: str):
 
 
 def test_bfloat16_is_refused_where_the_cpu_has_no_bf16_units(bf16_units):
-    """On a CPU without bf16 instructions (7-8x slower than float32 there) ``precision="bfloat16"``
+    """On a CPU without bf16 instructions (several times slower than float32 there) ``precision="bfloat16"``
     is refused when the agent meets the device, naming the parameter, the device, why, and the
     alternatives; the config itself is device-independent and accepts it."""
     from rlbook.agent import bf16_native
@@ -398,7 +398,7 @@ def test_bfloat16_is_refused_where_the_cpu_has_no_bf16_units(bf16_units):
         "precision='bfloat16'",
         "'cpu'",
         "AVX512-BF16",
-        "7-8x slower",
+        "several times slower",
         "AVX2",
         "precision='float32'",
         "precision='auto'",

@@ -47,6 +47,7 @@ def test_every_field_has_a_comment_and_help_lists_it(name):
         ("td3", ["twin", "smoothing", "policy_delay"]),
         ("sac", ["alpha", "target_entropy"]),
         ("dqn", ["double"]),
+        ("pcl", ["d", "unified", "episode_length"]),
     ],
 )
 def test_help_of_a_trainer_lists_its_own_settings(module, own):

@@ -189,6 +189,41 @@ def test_the_soft_gap_is_alpha_times_the_kl_to_the_soft_greedy_policy(mu, log_st
     np.testing.assert_allclose(g.soft_gap, alpha * kl, rtol=1e-3, atol=1e-4)
     assert np.all(g.soft_bound < 1e-3)
     assert g.alpha == pytest.approx(alpha)
+    # pi_q is the squashed Gaussian of mu_star: its median is 2 tanh(mu_star), and the spread gap
+    # is the hard gap there
+    np.testing.assert_allclose(g.pi_q_median, 2 * math.tanh(mu_star), atol=2e-4)
+    with torch.no_grad():
+        act = torch.as_tensor(g.pi_q_median[:, None], dtype=torch.float32)
+        q_med = agent.q(torch.as_tensor(states), act).min(0).values.double().numpy()
+    np.testing.assert_allclose(g.spread_gap, g.q_max - q_med, atol=1e-6)
+
+
+@pytest.mark.parametrize("slope,alpha", [(2.7, 0.03), (-2.7, 0.03), (1.0, 1.0), (0.0, 0.1)])
+def test_the_median_of_pi_q_for_a_linear_critic_is_the_truncated_exponential_one(slope, alpha):
+    """q = slope a on [-2, 2]: pi_q has density proportional to exp(r a), r = slope / alpha, and
+    CDF (e^(r (a + 2)) - 1) / (e^(4 r) - 1); steep, its median lies alpha ln 2 / |slope| inside
+    the bound, so a perfect actor's hard gap there is alpha ln 2, whatever the slope."""
+    grid = np.linspace(-2.0, 2.0, 201)
+    median = gap.boltzmann_median(grid, slope * grid[None, :], alpha)[0]
+    r = slope / alpha
+    exact = 0.0 if r == 0 else -2.0 + math.log1p(0.5 * math.expm1(4 * r)) / r
+    assert median == pytest.approx(exact, abs=1e-9)
+    if abs(r) > 50:
+        assert slope * (2.0 * np.sign(slope) - median) == pytest.approx(alpha * math.log(2))
+
+
+def test_the_median_of_pi_q_for_a_quadratic_critic_matches_a_dense_sum():
+    grid = np.linspace(-2.0, 2.0, 201)
+    q_grid = np.stack([-3.0 * (grid - 0.3) ** 2, 0.5 * grid**3 - grid])
+    dense = np.linspace(-2.0, 2.0, 400_001)
+    for row, median in zip(q_grid, gap.boltzmann_median(grid, q_grid, 0.2), strict=True):
+        weights = np.exp((np.interp(dense, grid, row) - row.max()) / 0.2)
+        cdf = np.cumsum(weights)
+        assert median == pytest.approx(dense[np.searchsorted(cdf, cdf[-1] / 2)], abs=2e-5)
+    with pytest.raises(ValueError, match="alpha"):
+        gap.boltzmann_median(grid, q_grid, 0.0)
+    with pytest.raises(ValueError, match="q_grid"):
+        gap.boltzmann_median(grid, q_grid[:, :5], 0.2)
 
 
 def test_v_soft_of_the_lqr_quadratic_is_the_gaussian_integral():
@@ -305,6 +340,7 @@ def test_the_silence_checks_catch_a_recorder_that_draws():
         ({"refine": -1}, "refine"),
         ({"critic": "q_b"}, "critic"),
         ({"nodes": 1}, "nodes"),
+        ({"nodes": 1024}, "nodes"),  # numpy's Gauss-Hermite rule overflows: not a NaN gap
     ],
 )
 def test_bad_arguments_name_the_parameter(kwargs, name):
@@ -368,8 +404,11 @@ def test_the_figures_draw_what_was_recorded():
     assert len(recorder.states) == 6 and len(recorder.seconds) == 2
     axes = gap.plot_gap(recorder)
     assert len(axes[0].lines) == 4  # SAC: the soft gap's two lines and the hard gap's two
+    assert set(log) >= {"spread_median", "spread_high", "spread_fraction"}
     axes = gap.plot_q_snapshots(recorder, [5, 10])
     assert np.shape(axes) == (2, 3)
+    labels = axes[0][0].get_legend_handles_labels()[1]
+    assert labels == ["evaluation action", "argmax"]  # SAC's pi(s) is a distribution
     with pytest.raises(ValueError, match="steps"):
         gap.plot_q_snapshots(recorder, [7])
     plt.close("all")

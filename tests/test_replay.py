@@ -222,6 +222,20 @@ def test_each_recorded_seed_s_actor_returns_what_it_returned_when_recorded(name)
         assert returns.mean() == pytest.approx(run["return"][-1], abs=1.0), (name, run["seed"])
 
 
+@pytest.mark.parametrize("name", rp.RECORDED)
+def test_the_seeds_are_ranked_by_the_recorded_actors_own_returns(name):
+    # The chapters pick the best and worst seeds by final_returns and then replay the recorded
+    # actor: the ranking must be that actor's return on the 10 evaluation starts (actor_returns),
+    # not the batch curve's last value, which rounds apart (TD3's seed 5: -199.21 against -199.58)
+    record = rp._record(name)
+    if "actors" not in record:
+        pytest.skip(f"the record {name} keeps no actors")
+    finals = rp.final_returns(name)
+    for run in record["variants"][name]["runs"]:
+        assert len(run["actor_returns"]) == 10
+        assert finals[run["seed"]] == np.mean(run["actor_returns"]), (name, run["seed"])
+
+
 def test_the_upright_time_is_when_the_pendulum_stays_up_to_the_end():
     run = rp.rollout(BEST.actions[[93, 1]], [93, 1])
     up = run.upright_time()

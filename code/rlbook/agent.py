@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from .buffer import MemberReplayBuffers, ReplayBuffer
+from .configdoc import documented
 from .envs import check_box_env, env_factory
 from .loop import (
     Result,
@@ -60,6 +61,7 @@ def critic_loss(q, y: torch.Tensor, batch) -> torch.Tensor:
     return ((q(batch.obs, batch.act) - y.unsqueeze(-2)) ** 2).mean(dim=-1).sum()
 
 
+@documented
 @dataclass(frozen=True)
 class OffPolicyConfig:
     """Settings every off-policy actor-critic of the book shares.
@@ -80,7 +82,7 @@ class OffPolicyConfig:
     device: str = "auto"  # "auto" (CUDA if available), "cpu", "cuda", ...
     # "bfloat16": updates under bf16 autocast (hidden layers' products in bfloat16, output layers,
     # losses, parameters and optimizer state in float32); only on devices with native bf16 units
-    # (see bf16_native; elsewhere the agent refuses it: 7-8x slower). "auto": bfloat16 where
+    # (see bf16_native; elsewhere the agent refuses it: several times slower). "auto": bfloat16 where
     # native, else float32 (the agent's ``precision`` says which)
     precision: str = "float32"
     # "constant": the learning rates of the boxes; "linear": every learning rate (alpha's too)

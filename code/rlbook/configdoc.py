@@ -105,9 +105,9 @@ def documented(cls: T) -> T:
 
 _CONTRACT = {
     "env": (
-        'str, callable or gymnasium.Env, default "Pendulum-v1"',
+        "str, callable or gymnasium.Env",
         "an environment id, a factory (``lambda: MyEnv()``), or an environment made with "
-        "``gymnasium.make``",
+        "``gymnasium.make`` (the default is in the signature)",
     ),
     "config": (
         "{name} or None",

@@ -1,4 +1,4 @@
-"""Algorithm {prf:ref}`ddpg`: Deep Deterministic Policy Gradient {cite}`lillicrap2015continuous`.
+"""Algorithm ``ddpg``: Deep Deterministic Policy Gradient (Lillicrap et al. 2016).
 
 Pseudocode line -> code (tags ``# ddpg N`` mark the lines below):
 
@@ -102,7 +102,7 @@ def actor_loss(q, policy, obs: torch.Tensor) -> torch.Tensor:
 
 
 class DDPG(OffPolicyAgent):
-    """Algorithm {prf:ref}`ddpg`. ``update`` performs lines 6.6 to 6.11 once."""
+    """Algorithm ``ddpg``. ``update`` performs lines 6.6 to 6.11 once."""
 
     config_class = DDPGConfig
     config: DDPGConfig
@@ -162,7 +162,7 @@ class DDPG(OffPolicyAgent):
 
     # -- one iteration of the while loop, after acting and storing ----------------------------
     def update(self) -> dict:
-        """Lines 6.6-6.11 of Algorithm {prf:ref}`ddpg`, in order."""
+        """Lines 6.6-6.11 of Algorithm ``ddpg``, in order."""
         c = self.config
         # ddpg 6.6
         batch = self.buffer.sample(c.batch_size)

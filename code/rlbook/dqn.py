@@ -1,5 +1,5 @@
 """The background chapter's online algorithms for finite action sets: DQN and Double DQN
-(Algorithms {prf:ref}`dqn` and {prf:ref}`double-dqn`), and the target and loss they share with
+(Algorithms ``dqn`` and ``double-dqn``), and the target and loss they share with
 the two offline ones, batch FQI and flattened NFQI with EMA targets (:mod:`rlbook.fqi_discrete`).
 
 A Q-network maps a state to one value per action, ``q(s) -> (n_actions,)``. DQN and Double DQN
@@ -18,12 +18,14 @@ evaluation on fixed starts, Ctrl-C handling and checkpoints. Departures from the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import gymnasium as gym
 import numpy as np
 import torch
 
 from .agent import OffPolicyAgent, OffPolicyConfig, adam, gradient_step, train_agent
+from .configdoc import documented, trainer_parameters
 from .loop import Result
 from .networks import Float32OutputMLP, mlp
 from .targets import hard_update, make_target
@@ -58,6 +60,7 @@ def td_loss(q, obs: torch.Tensor, act: torch.Tensor, y: torch.Tensor) -> torch.T
 # ------------------------------------------------------------------------------------------------
 # DQN and Double DQN
 # ------------------------------------------------------------------------------------------------
+@documented
 @dataclass(frozen=True)
 class DQNConfig(OffPolicyConfig):
     """DQN settings (on top of :class:`~rlbook.agent.OffPolicyConfig`; ``lr_q`` is the learning
@@ -85,9 +88,11 @@ class DQNConfig(OffPolicyConfig):
 
 
 class DQN(OffPolicyAgent):
-    """Algorithms {prf:ref}`dqn` and, with ``double=True``, {prf:ref}`double-dqn`."""
+    """Algorithm ``dqn`` and, with ``double=True``, Algorithm ``double-dqn``."""
 
     config_class = DQNConfig
+    config: DQNConfig
+    action_space: gym.spaces.Discrete  # checked by check_spaces
     name = "DQN"
     state_modules = ("q", "q_target")
     state_optimizers = ("q_optimizer",)
@@ -164,6 +169,7 @@ class DQN(OffPolicyAgent):
         return {"loss_q": loss, "target": y.mean()}
 
 
+@trainer_parameters(DQNConfig)
 def train(
     env="CartPole-v1",
     config: DQNConfig | None = None,
@@ -173,5 +179,5 @@ def train(
     callback=None,
     **overrides,
 ) -> Result:
-    """Train DQN (``double=True``: Double DQN) on ``env``; conventions of :func:`rlbook.ddpg.train`."""
-    return train_agent(DQN, env, config, seed, progress, overrides, callback)
+    """Train DQN (``double=True``: Double DQN) on ``env``; a :class:`~rlbook.loop.Result`."""
+    return cast(Result, train_agent(DQN, env, config, seed, progress, overrides, callback))

@@ -1,6 +1,6 @@
 """Euler-equation methods: solve the first-order condition for the policy directly.
 
-An **Euler-class** problem {cite}`Rust1996` (see :mod:`rlbook.euler_problems` for the primitives and
+An **Euler-class** problem (Rust 1996) (see :mod:`rlbook.euler_problems` for the primitives and
 their one argument order, state first: ``r(s1, s2, a)``, ``f(s1, s2, a, s2n)``, ``h(s1, s2, a)``)
 has ``df/ds1 = df/da * h``. Then the envelope formula (note the minus sign of the ``h`` term)
 
@@ -14,7 +14,7 @@ with ``a = pi(s)``, ``s1' = f(s1, s2, a, s2')``, ``a' = pi(s1', s2')`` (``beta``
 factor, ``gamma`` in the text). This module provides
 
 - :func:`euler_residual` and :func:`euler_errors` (Judd's unit-free accuracy measure
-  {cite}`Judd1992`);
+  (Judd 1992));
 - :func:`solve_collocation` and :func:`solve_galerkin`: the weighted-residual discretisations of
   the chapter, solved with scipy's Newton-type root finder (``scipy.optimize.root``, Powell's hybrid
   method) and Newton steps to the rounding floor; :func:`solve_by_continuation` over degrees;

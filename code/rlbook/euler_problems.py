@@ -1,6 +1,6 @@
 """Euler-class problems: their primitives, exogenous processes and policy parametrisations.
 
-An **Euler-class** problem {cite}`Rust1996` has a controlled state ``s1``, an exogenous state ``s2``
+An **Euler-class** problem (Rust 1996) has a controlled state ``s1``, an exogenous state ``s2``
 with kernel ``p_z(s2'|s2)``, an action ``a``, reward ``r`` and transition ``s1' = f``, and a function
 ``h`` with ``df/ds1 = df/da * h`` (the Euler-class condition; ``h`` may not depend on ``s2'``).
 

@@ -1,8 +1,8 @@
 """Fitted Q-iteration with explicit and with amortized maximization.
 
-- Algorithm {prf:ref}`fitted-q-iteration-explicit`: :func:`fqi_explicit`, whose Bellman targets
+- Algorithm ``fitted-q-iteration-explicit``: :func:`fqi_explicit`, whose Bellman targets
   call a pluggable ``maximize(q, next_obs) -> (actions, values)``;
-- Algorithm {prf:ref}`fitted-q-iteration-amortized`: :func:`fqi_amortized`, which maximizes
+- Algorithm ``fitted-q-iteration-amortized``: :func:`fqi_amortized`, which maximizes
   exactly only on a subset ``B_opt`` of next states and regresses a policy on those maximizers,
   keeping a sliding window of the last ``window`` iterations (each pair stored with its timestamp).
 
@@ -245,7 +245,7 @@ def fqi_explicit(
     fit_steps: int | None = 200,
     lr: float = 1e-2,
 ) -> FQIResult:
-    """Algorithm {prf:ref}`fitted-q-iteration-explicit` on ``data = (s, a, r, s', terminated)``."""
+    """Algorithm ``fitted-q-iteration-explicit`` on ``data = (s, a, r, s', terminated)``."""
     gamma = check_real("gamma", gamma, 0.0, 1.0, high_open=True)
     check_int("iterations", iterations, 1)
     obs, act, rew, next_obs, term = dataset_tensors(data)
@@ -281,7 +281,7 @@ def fqi_amortized(
     lr: float = 1e-2,
     seed: int = 0,
 ) -> FQIResult:
-    """Algorithm {prf:ref}`fitted-q-iteration-amortized`.
+    """Algorithm ``fitted-q-iteration-amortized``.
 
     Each iteration draws ``B_opt`` (a fraction ``opt_fraction`` of the transitions), maximizes
     exactly at their next states, uses ``policy(s')`` elsewhere, fits ``q`` to the targets and the

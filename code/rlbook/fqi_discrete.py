@@ -1,14 +1,15 @@
 """Fitted Q-iteration for finite action sets, the background chapter's two offline algorithms:
-batch FQI with a warm-started neural fit (NFQI, Algorithm {prf:ref}`fitted-q-iteration-batch`)
-and flattened NFQI with an EMA target (Algorithm {prf:ref}`nfqi-flattened-ema`). Continuous
+batch FQI with a warm-started neural fit (NFQI, Algorithm ``fitted-q-iteration-batch``)
+and flattened NFQI with an EMA target (Algorithm ``nfqi-flattened-ema``). Continuous
 actions: :mod:`rlbook.fqi`; the online agents DQN and Double DQN: :mod:`rlbook.dqn`, whose target
 and loss (:func:`~rlbook.dqn.dqn_target`, :func:`~rlbook.dqn.td_loss`) these two share.
 
 A Q-network maps a state to one value per action, ``q(s) -> (n_actions,)``; the dataset is
 ``(s, a, r, s', terminated)`` with integer actions (:func:`rlbook.mdp.mdp_dataset` makes one from
 a finite MDP). Both return an :class:`~rlbook.fqi.FQIResult`, as every offline algorithm of the
-book does, and take the offline algorithms' one callback, ``callback(n, q, policy)`` after
-iteration ``n`` (from 1; ``policy`` is ``None`` here, the greedy policy of ``q`` being implicit).
+book does, and take the callback of :func:`rlbook.nfqca.nfqca`, ``callback(n, q, policy)`` after
+iteration ``n`` (from 1; ``policy`` is ``None`` here, the greedy policy of ``q`` being implicit);
+:func:`rlbook.fqi.fqi_explicit` and :func:`rlbook.fqi.fqi_amortized` take no callback.
 Iterations are the unit: an outer iteration of batch FQI, a gradient step of NFQI-EMA. The
 bootstrap is masked by ``terminated`` (never by a time-limit truncation).
 """
@@ -54,7 +55,7 @@ def fitted_q_iteration(
     lr: float = 1e-2,
     callback: Callable | None = None,
 ) -> FQIResult:
-    """Algorithm {prf:ref}`fitted-q-iteration-batch` with ``fit`` = warm-started Adam steps
+    """Algorithm ``fitted-q-iteration-batch`` with ``fit`` = warm-started Adam steps
     (``fit_steps``, or until the regression loss stalls when ``None``): NFQI. ``q`` (as passed in)
     is theta_0; ``result.deltas`` holds the stopping measure of line 4 per iteration.
     ``callback(n, q, None)``, if given, is called after iteration ``n`` (from 1)."""
@@ -103,7 +104,7 @@ def nfqi_ema(
     callback: Callable | None = None,
     optimizer: str = "adam",
 ) -> NFQIResult:
-    """Algorithm {prf:ref}`nfqi-flattened-ema`: one gradient step per mini-batch on a fixed
+    """Algorithm ``nfqi-flattened-ema``: one gradient step per mini-batch on a fixed
     dataset, targets from an EMA copy with rate ``tau``. Returns an :class:`NFQIResult`: ``q``, ``q_target`` and,
     every ``eval_every`` steps, the step (``steps``) and the mini-batch loss (``losses``);
     ``callback(t, q, None)``, if given, is called at those steps ``t`` (from 1), e.g. to measure

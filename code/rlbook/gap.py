@@ -16,35 +16,43 @@ computed here for a batch of states by :func:`amortization_gap`:
   ``[low, high]`` (step ``h = (high - low) / (points - 1)``), refined by ``refine`` steps of a
   golden-section search on the two cells around the best grid point (the bracket shrinks to
   ``2 h 0.618^refine``); the larger of the grid's and the search's values is kept, so refining
-  never lowers the max. :func:`maximize_1d` also returns, per state, a **bound** on what the grid
-  may have missed: ``max_k [(q_k + q_{k+1}) / 2 + L_k h / 2] - max``, clipped at 0, which holds
-  when the slope of ``q`` in cell ``k`` stays below ``L_k``, the largest finite-difference slope
-  of that cell and its two neighbours (a ReLU critic is piecewise linear in ``a``, so this fails
-  only if a cell hides a kink much steeper than the cells around it). For a quadratic critic it is
+  never lowers the max. :func:`maximize_1d` also returns, per state, an **estimate** of what the
+  grid may have missed (the ``bound``): ``max_k [(q_k + q_{k+1}) / 2 + L_k h / 2] - max``, clipped
+  at 0, a bound only when the slope of ``q`` in cell ``k`` stays below ``L_k``, the largest
+  finite-difference slope of that cell and its two neighbours (a ReLU critic is piecewise linear
+  in ``a``, so this fails only if a cell hides a kink much steeper than the cells around it: a
+  narrow bump between two grid points is missed, and the estimate does not see it either). For a
+  quadratic critic it is
   about three times the grid's error ``H h^2 / 4``; the tests check it against the closed form;
 - in more action dimensions, by the book's maximizer for actions, projected gradient ascent with
   restarts (:func:`rlbook.fqi.gradient_maximizer`, the one :func:`rlbook.fqi.pendulum_q` uses for
   its targets), with ``pi(s)`` kept when it is better: the max is then a lower bound, and so is the gap (no bound is given).
 
 **SAC.** SAC's actor is not asked for the argmax: it minimizes
-``E_pi[alpha log pi(a|s) - q(s, a)] = alpha KL(pi(.|s) || pi*(.|s)) - V_soft(s)`` with the
-soft-greedy policy ``pi*(a|s) = exp((q(s, a) - V_soft(s)) / alpha)`` and
-``V_soft(s) = alpha log int exp(q(s, a) / alpha) da`` over the action interval. Its own target is
-``pi*``, and the gap it can close is the **soft gap**
+``E_pi[alpha log pi(a|s) - q(s, a)] = alpha KL(pi(.|s) || pi_q(.|s)) - v_soft(s)`` with
+``pi_q(a|s) = exp(q(s, a) / alpha) / Z_theta(s)`` the Boltzmann distribution of the critic (the
+chapter's soft-greedy policy of ``q``; ``pi*`` there is the optimal policy, that of ``q*``),
+``Z_theta(s) = int exp(q(s, a) / alpha) da`` over the action interval and
+``v_soft(s) = alpha log Z_theta(s)``. Its own target is ``pi_q``, and the gap it can close is the
+**soft gap**
 
-    g_soft(s) = V_soft(s) - E_pi[q(s, a) - alpha log pi(a|s)] = alpha KL(pi(.|s) || pi*(.|s)) >= 0,
+    g_soft(s) = v_soft(s) - E_pi[q(s, a) - alpha log pi(a|s)] = alpha KL(pi(.|s) || pi_q(.|s)) >= 0,
 
-zero exactly when the actor outputs ``pi*``. The hard gap of its evaluation action
+zero exactly when the actor outputs ``pi_q`` (which a squashed Gaussian can only approach: the
+soft gap counts the family's shortfall too). The hard gap of its evaluation action
 ``bias + scale tanh(mu)``, the median of ``pi``, mixes that error with the spread SAC keeps on
-purpose, and does not vanish for a perfect actor whenever the median of ``pi*`` is not its
-mode (a skewed ``pi*``). Both are returned. ``V_soft`` integrates ``exp(q / alpha)`` exactly
+purpose, and does not vanish for a perfect actor whenever the median of ``pi_q`` is not its
+mode (a skewed ``pi_q``). That part is the **spread gap**, the hard gap of the median of ``pi_q``
+(:func:`boltzmann_median`), what an actor that output ``pi_q`` exactly would have. All three are
+returned. ``v_soft`` integrates ``exp(q / alpha)`` exactly
 for ``q`` linear between the grid points (a ReLU critic is piecewise linear in ``a``; the
 trapezoid rule would be far off where ``q`` changes by more than ``alpha`` in one cell), in
-log-sum-exp form; ``soft_bound`` estimates its error as the change from the same rule on every
-other grid point. ``E_pi`` is Gauss-Hermite quadrature with ``nodes`` nodes in the pre-squash
-variable ``u ~ N(mu, sigma^2)``, ``a = bias + scale tanh(u)``,
+log-sum-exp form; ``soft_bound`` estimates its error (an estimate, not a bound) as the change from
+the same rule on every other grid point. ``E_pi`` is Gauss-Hermite quadrature with ``nodes`` nodes
+in the pre-squash variable ``u ~ N(mu, sigma^2)``, ``a = bias + scale tanh(u)``,
 with the log-density of :class:`rlbook.networks.SquashedGaussianActor` (the environment action's,
-``-sum log scale`` included, the same measure ``da`` as ``V_soft``'s).
+``-sum log scale`` included, the same measure ``da`` as ``v_soft``'s); its error is not estimated
+here: compare with more ``nodes``.
 
 :class:`GapRecorder` is a ``callback`` for the trainers (``ddpg.train(..., callback=...)``) that
 records the gap along training without changing the run.
@@ -69,6 +77,7 @@ __all__ = [
     "GapRecorder",
     "GapResult",
     "amortization_gap",
+    "boltzmann_median",
     "critic_of",
     "maximize_1d",
     "plot_gap",
@@ -95,12 +104,14 @@ class GapResult:
     """What :func:`amortization_gap` returns, one entry per state (numpy arrays).
 
     ``gap = q_max - q_pi``; ``fraction`` is the share of states whose gap exceeds ``threshold``.
-    For SAC, ``soft_gap``, ``v_soft`` and ``soft_value`` (``E_pi[q - alpha log pi]``) and
-    ``alpha`` are set, and ``gap`` is the hard gap of the mean action.
+    For SAC, ``soft_gap``, ``v_soft`` and ``soft_value`` (``E_pi[q - alpha log pi]``), ``alpha``,
+    ``pi_q_median`` (the median of the critic's Boltzmann distribution ``pi_q``) and
+    ``spread_gap`` (its hard gap, ``q_max - q(s, pi_q_median)``) are set, and ``gap`` is the hard
+    gap of the median action.
     """
 
     states: np.ndarray
-    actions: np.ndarray  # pi(s) (SAC: the mean action bias + scale tanh(mu))
+    actions: np.ndarray  # pi(s) (SAC: the median action bias + scale tanh(mu))
     argmax: np.ndarray
     q_pi: np.ndarray
     q_max: np.ndarray
@@ -113,6 +124,8 @@ class GapResult:
     soft_value: np.ndarray | None = None
     soft_bound: np.ndarray | None = None
     alpha: float | None = None
+    pi_q_median: np.ndarray | None = None
+    spread_gap: np.ndarray | None = None
     grid: np.ndarray | None = field(default=None, repr=False)  # the action grid (1-D actions)
     q_grid: np.ndarray | None = field(default=None, repr=False)  # q(s, grid), (states, points)
 
@@ -251,7 +264,10 @@ def soft_gap(
     else:
         soft_bound = torch.full_like(v_soft, float("nan"))
     # E_pi[q - alpha log pi] by Gauss-Hermite quadrature in u ~ N(mu, sigma^2)
-    z, w = np.polynomial.hermite_e.hermegauss(nodes)
+    with np.errstate(all="ignore"):
+        z, w = np.polynomial.hermite_e.hermegauss(nodes)
+    if not (np.isfinite(z).all() and np.isfinite(w).all()):
+        raise ValueError(f"nodes must be at most about 350 (the rule overflows); got {nodes}")
     z = torch.as_tensor(z, dtype=torch.float32)
     w = torch.as_tensor(w / np.sqrt(2 * np.pi), dtype=torch.float64)
     mu, log_std = actor.distribution_params(obs)  # (n, 1)
@@ -267,6 +283,46 @@ def soft_gap(
         soft_value.numpy(),
         soft_bound.numpy(),
     )
+
+
+def boltzmann_median(grid: np.ndarray, q_grid: np.ndarray, alpha: float) -> np.ndarray:
+    """The median of ``pi_q(a|s) = exp(q(s, a) / alpha) / Z_theta(s)`` for each state (one action
+    dimension), with ``q`` linear between the points of the even ``grid`` (``q_grid``: shape
+    ``(n, points)``, :func:`maximize_1d`'s), as ``v_soft`` in :func:`soft_gap` integrates it.
+
+    On a cell of width ``h`` with ends ``q_k``, ``q_k+1``, the mass up to the fraction ``t`` of the
+    cell is ``h exp(q_k / alpha) (e^(x t) - 1) / x`` with ``x = (q_k+1 - q_k) / alpha``; the median
+    is found in the cell where the cumulative mass passes one half by inverting this exactly.
+    """
+    alpha = check_real("alpha", alpha, 0.0, low_open=True)
+    grid = np.asarray(grid, dtype=float)
+    qg = np.asarray(q_grid, dtype=float)
+    if grid.ndim != 1 or grid.size < 2 or qg.ndim != 2 or qg.shape[1] != grid.size:
+        raise ValueError(
+            f"grid must have shape (points,) and q_grid (n, points); got {grid.shape}, {qg.shape}"
+        )
+    h = float(grid[1] - grid[0])
+    x = (qg[:, 1:] - qg[:, :-1]) / alpha
+    small = np.abs(x) < 1e-6
+    safe = np.where(small, 1.0, x)
+    # log((e^x - 1) / x) per cell, stably for both signs (as in soft_gap)
+    log_tail = np.log(-np.expm1(-np.abs(safe))) - np.log(np.abs(safe))
+    factor = np.where(small, x / 2, np.where(x > 0, safe + log_tail, log_tail))
+    log_mass = qg[:, :-1] / alpha + factor  # log of each cell's mass, up to log h
+    mass = np.exp(log_mass - log_mass.max(1, keepdims=True))
+    cum = np.cumsum(mass, 1)
+    half = cum[:, -1] / 2
+    rows = np.arange(len(qg))
+    k = np.minimum((cum < half[:, None]).sum(1), mass.shape[1] - 1)  # the cell passing one half
+    before = np.where(k > 0, cum[rows, np.maximum(k - 1, 0)], 0.0)
+    f = np.clip((half - before) / mass[rows, k], 0.0, 1.0)  # the fraction of that cell's mass
+    xk = x[rows, k]
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        # solve (e^(x t) - 1) / (e^x - 1) = f for t in [0, 1]
+        t_pos = 1.0 + np.log(f + (1.0 - f) * np.exp(-np.abs(xk))) / np.where(xk > 0, xk, 1.0)
+        t_neg = np.log1p(f * np.expm1(xk)) / np.where(xk < 0, xk, -1.0)
+    t = np.where(np.abs(xk) < 1e-6, f, np.where(xk > 0, t_pos, t_neg))
+    return grid[k] + np.clip(t, 0.0, 1.0) * h
 
 
 def amortization_gap(
@@ -307,7 +363,7 @@ def amortization_gap(
     q = critic_of(agent, critic)
     soft = hasattr(agent, "log_alpha")
     with torch.no_grad():
-        actions = agent.policy(obs)  # SAC: bias + scale tanh(mu), the mean action
+        actions = agent.policy(obs)  # SAC: bias + scale tanh(mu), the median action
         q_pi = q(obs, actions).double().numpy()
     out = dict(states=obs.numpy(), actions=actions.numpy(), q_pi=q_pi, threshold=threshold)
     out["critic"] = "min" if soft or critic == "min" else "q_a"
@@ -322,6 +378,11 @@ def amortization_gap(
             if alpha > 0:
                 sg, v, sv, sb = soft_gap(q, agent.policy, obs, alpha, grid, q_grid, nodes)
                 out.update(soft_gap=sg, v_soft=v, soft_value=sv, soft_bound=sb, alpha=alpha)
+                med = boltzmann_median(grid, q_grid, alpha)
+                with torch.no_grad():
+                    q_med = q(obs, torch.as_tensor(med[:, None], dtype=torch.float32))
+                spread = q_max - q_med.double().numpy()
+                out.update(pi_q_median=med, spread_gap=spread)
     else:
         from .fqi import gradient_maximizer
 
@@ -355,7 +416,8 @@ class GapRecorder:
     from the replay buffer, without replacement, with its own generator (``numpy``
     ``default_rng(seed)``). Each call returns the summary the loop keeps in ``Result.logs``
     (``gap_median``, ``gap_high`` the ``quantile`` of the gaps, ``gap_fraction`` above
-    ``threshold``, and for SAC the same of the soft gap, ``soft_*``), and keeps in
+    ``threshold``, and for SAC the same of the soft gap, ``soft_*``, and of the spread gap,
+    ``spread_*``), and keeps in
     :attr:`snapshots` ``q(s, .)`` on the grid, ``pi(s)`` and the argmax for the observations
     ``snapshot_obs`` (default: the first three fixed states). :attr:`rows` holds the summaries.
 
@@ -430,6 +492,7 @@ class GapRecorder:
             row.update(self.summary(g.soft_gap, g.threshold, "soft"))
             row["alpha"] = g.alpha
             row["soft_bound_max"] = float(np.max(g.soft_bound))
+            row.update(self.summary(g.spread_gap, g.threshold, "spread"))
         self.rows.append(row)
         if agent.act_dim == 1:
             snap = amortization_gap(
@@ -448,6 +511,8 @@ class GapRecorder:
                     "argmax": snap.argmax[:, 0],
                     "gap": snap.gap,
                     "soft_gap": snap.soft_gap,
+                    "pi_q_median": snap.pi_q_median,
+                    "spread_gap": snap.spread_gap,
                 }
             )
         return {k: v for k, v in row.items() if k != "step"}
@@ -467,7 +532,7 @@ class GapRecorder:
 
 def plot_gap(recorder: GapRecorder, axes=None, label: str = "gap"):
     """Two panels from ``recorder.rows``: left, the median and the ``quantile`` of the gap over
-    the fixed states against environment steps (SAC: the soft gap, and the hard gap of the mean
+    the fixed states against environment steps (SAC: the soft gap, and the hard gap of the median
     action dashed); right, the percentage of states whose gap exceeds the threshold."""
     import matplotlib.pyplot as plt
 
@@ -500,7 +565,9 @@ def plot_gap(recorder: GapRecorder, axes=None, label: str = "gap"):
 
 def plot_q_snapshots(recorder: GapRecorder, steps, state_labels=None, axes=None):
     """``q(s, .)`` over the action interval for the snapshot states (columns) at the recorded
-    ``steps`` (rows), with ``pi(s)`` (a circle on the curve) and the argmax (a cross)."""
+    ``steps`` (rows), with ``pi(s)`` (a circle on the curve) and the argmax (a cross). For SAC
+    (snapshots with a soft gap) the circle is labelled "evaluation action": ``pi(s)`` is then a
+    distribution, and the circle its median."""
     import matplotlib.pyplot as plt
 
     by_step = {s["step"]: s for s in recorder.snapshots}
@@ -512,12 +579,14 @@ def plot_q_snapshots(recorder: GapRecorder, steps, state_labels=None, axes=None)
         _, axes = plt.subplots(len(steps), k, figsize=(7.5, 2.3 * len(steps)), squeeze=False)
     for row, step in enumerate(steps):
         snap = by_step[step]
+        sac_like = snap.get("soft_gap") is not None
+        pi_label = "evaluation action" if sac_like else r"$\pi(s)$"
         for j in range(k):
             ax = axes[row][j]
             grid, qg = snap["grid"], snap["q_grid"][j]
             ax.plot(grid, qg, color="C0")
             a_pi, a_max = snap["actions"][j], snap["argmax"][j]
-            ax.plot([a_pi], [np.interp(a_pi, grid, qg)], "o", color="C1", label=r"$\pi(s)$")
+            ax.plot([a_pi], [np.interp(a_pi, grid, qg)], "o", color="C1", label=pi_label)
             ax.plot(
                 [a_max], [np.interp(a_max, grid, qg)], "x", color="k", ms=8, mew=2, label=r"argmax"
             )

@@ -1,7 +1,7 @@
 """The interaction loop every online algorithm shares, evaluation, and the training result.
 
-:func:`run_off_policy` is lines "observe, act, store, update" of Algorithms {prf:ref}`ddpg`,
-{prf:ref}`td3` and {prf:ref}`sac`, written once. Departures from the pseudocode, all standard and
+:func:`run_off_policy` is lines "observe, act, store, update" of Algorithms ``ddpg``,
+``td3`` and ``sac``, written once. Departures from the pseudocode, all standard and
 all visible here:
 
 - **warm-up**: the first ``warmup_steps`` actions are uniform in the action box and no update is

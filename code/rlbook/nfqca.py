@@ -1,4 +1,4 @@
-"""Algorithm {prf:ref}`nfqca`: Neural Fitted Q-Iteration with Continuous Actions {cite}`Hafner2011`.
+"""Algorithm ``nfqca``: Neural Fitted Q-Iteration with Continuous Actions (Hafner and Riedmiller 2011).
 
 Pseudocode line -> code (``# nfqca N`` tags): 7-9 the policy-based targets; 11 ``fit_q``, ``K_q``
 warm-started steps on the squared error; 13 ``fit_pi``, ``K_pi`` steps of gradient ascent on the
@@ -52,7 +52,7 @@ def nfqca(
     tol: float = 1e-10,
     callback=None,
 ) -> FQIResult:
-    """Algorithm {prf:ref}`nfqca` on ``data = (s, a, r, s', terminated)``.
+    """Algorithm ``nfqca`` on ``data = (s, a, r, s', terminated)``.
 
     ``callback(n, q, policy)``, if given, is called after outer iteration ``n`` (from 1), e.g. to
     record the policy's gain as it is fitted (the NFQCA chapter's figure)."""

@@ -1,4 +1,4 @@
-"""Exploration noise for deterministic policies (Algorithm {prf:ref}`ddpg` line 6.3).
+"""Exploration noise for deterministic policies (Algorithm ``ddpg`` line 6.3).
 
 Noise is expressed in **normalized action units**: a noise value of 1 is half the width of the
 action box. The interaction loop adds ``scale * noise`` to the policy's action and clips to the box,
@@ -8,6 +8,7 @@ as TD3 and Stable-Baselines3 do, so the same ``sigma`` means the same thing on e
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -47,7 +48,7 @@ class GaussianNoise:
 
 
 class OrnsteinUhlenbeckNoise:
-    """Euler-Maruyama discretisation of the Ornstein-Uhlenbeck process {cite}`Uhlenbeck1930`:
+    """Euler-Maruyama discretisation of the Ornstein-Uhlenbeck process (Uhlenbeck and Ornstein 1930):
 
         eta_{t+1} = eta_t + theta * (mu - eta_t) * dt + sigma * sqrt(dt) * eps_t,  eps_t ~ N(0, I).
 
@@ -97,7 +98,7 @@ class OrnsteinUhlenbeckNoise:
     def state_dict(self, rng: bool = True) -> dict:
         """The process's current value ``state`` (a copy) and, with ``rng``, its generator's
         state: a run continued from them draws what the uninterrupted run would have drawn."""
-        state = {"state": self.state.copy()}
+        state: dict[str, Any] = {"state": self.state.copy()}
         if rng:
             state["rng"] = self.rng.bit_generator.state
         return state

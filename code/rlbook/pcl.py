@@ -1,4 +1,4 @@
-"""Algorithm {prf:ref}`pcl`: Path Consistency Learning and Unified PCL {cite}`Nachum2017`, for
+"""Algorithm ``pcl``: Path Consistency Learning and Unified PCL (Nachum et al. 2017), for
 discrete and for continuous actions. Everything PCL is in this module:
 
 - :func:`consistency_error`: the d-step soft consistency error ``C(s_i:s_{i+d})`` for a batch of
@@ -51,9 +51,11 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from .configdoc import documented, trainer_parameters
 from .envs import check_box_env, env_factory
 from .loop import (
     Result,
+    ResumeState,
     _DeferredInterrupt,
     check_finite,
     eval_row,
@@ -157,9 +159,10 @@ class EpisodeReplay:
 
 
 # --- settings -------------------------------------------------------------------------------------
+@documented
 @dataclass(frozen=True)
 class PCLConfig:
-    """PCL settings (names follow Algorithm {prf:ref}`pcl`).
+    """PCL settings (names follow Algorithm ``pcl``).
 
     The first group are the box's and its options; the second say how long :func:`train` runs and
     how it evaluates, in environment steps (as ``rlbook.agent.OffPolicyConfig``); the last apply
@@ -452,6 +455,7 @@ def rollout_env(env, agent: GaussianPCL, seed: int | None = None) -> Episode:
 
 
 # --- training ---------------------------------------------------------------------------------
+@trainer_parameters(PCLConfig)
 def train(
     env="Pendulum-v1",
     config: PCLConfig | None = None,
@@ -462,7 +466,7 @@ def train(
     demonstrations=(),
     **overrides,
 ) -> Result:
-    """Train PCL (Algorithm {prf:ref}`pcl`) on ``env`` and return a :class:`~rlbook.loop.Result`.
+    """Train PCL (Algorithm ``pcl``) on ``env`` and return a :class:`~rlbook.loop.Result`.
 
     ``env`` is a :class:`~rlbook.mdp.DeterministicMDP` (tabular: :class:`PCL` with two
     :class:`Table` s, or with ``unified=True`` :class:`UnifiedPCL` with one, all zero at the
@@ -518,7 +522,7 @@ def _train_tabular(mdp: DeterministicMDP, c: PCLConfig, seed, progress, callback
     # the optimum of the problem the updates see: rewards c * r, temperature alpha
     seen = DeterministicMDP(mdp.next_state, mdp.reward * c.reward_scale)
     v_star, _, pi_star = soft_value_iteration(seen, c.gamma, c.alpha)
-    result = Result(agent=agent, config=c, env=mdp)
+    result = Result(agent=agent, config=c, resume_state=ResumeState(mdp))
     since: list[float] = []  # the iterations' losses since the previous evaluation
 
     def evaluate_tabular(n: int, start: float) -> None:
@@ -556,7 +560,7 @@ def _train_gym(env, c: PCLConfig, seed, progress, callback, demonstrations):
     obs_dim = int(np.prod(e.observation_space.shape))
     agent = GaussianPCL(obs_dim, space.low, space.high, c, c.hidden, seed)
     e.action_space.seed(seed)
-    result = Result(agent=agent, config=c, env=env)
+    result = Result(agent=agent, config=c, resume_state=ResumeState(env))
     try:
         _run(
             agent,
@@ -764,7 +768,7 @@ def train_env(
     obs_dim = int(np.prod(e.observation_space.shape))
     agent = GaussianPCL(obs_dim, space.low, space.high, config, config.hidden, seed)
     e.action_space.seed(seed)
-    result = Result(agent=agent, config=config, env=env)
+    result = Result(agent=agent, config=config, resume_state=ResumeState(env))
     try:
         _run(
             agent,

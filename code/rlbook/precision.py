@@ -16,9 +16,9 @@ PRECISIONS = ("float32", "bfloat16", "auto")
 
 #: why ``precision="bfloat16"`` is refused where the device has no bfloat16 units
 BF16_SLOW = (
-    "bf16 autocast runs 7-8x slower than float32 on such a CPU (measured on a 2-core AMD EPYC "
-    "with AVX2 only: 185-220 ms per update against 24-26 ms in float32), its products falling "
-    "back to a generic kernel; without bf16 units a GPU emulates them, also slower"
+    "bf16 autocast runs several times slower than float32 on such a CPU (AVX2 only, say), its "
+    "products falling back to a generic kernel (benchmarks/README.md gives a measurement); "
+    "without bf16 units a GPU emulates them, also slower"
 )
 
 

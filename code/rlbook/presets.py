@@ -21,6 +21,8 @@ name them.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "FQI_PENDULUM",
     "HALFCHEETAH",
@@ -45,7 +47,7 @@ __all__ = [
 #: ``rlbook.runners.LAPTOP``), ``benchmarks/time_to_threshold.py`` (which measures them against
 #: SB3 with the zoo's settings), ``benchmarks/chapter_seeds.py``, ``benchmarks/seed_batch.py`` and
 #: ``benchmarks/pendulum_optimum.py``.
-LAPTOP = {
+LAPTOP: dict[str, Any] = {
     "ddpg": dict(
         total_steps=10_000,
         warmup_steps=1_000,
@@ -64,7 +66,7 @@ LAPTOP = {
 #: The rl-baselines3-zoo settings of TD3 and DDPG for Pendulum-v1, in rlbook's names. Used through
 #: :func:`pendulum_settings` by ``benchmarks/pendulum.py``, ``benchmarks/time_to_threshold.py``
 #: and ``benchmarks/seed_batch.py`` (both rlbook's runs and SB3's).
-PENDULUM_TD3 = dict(
+PENDULUM_TD3: dict[str, Any] = dict(
     total_steps=20_000,
     gamma=0.98,
     lr_q=1e-3,
@@ -80,7 +82,7 @@ PENDULUM_TD3 = dict(
 
 #: SB3's SAC defaults with learning rate 1e-3 for Pendulum-v1, in rlbook's names; used as
 #: :data:`PENDULUM_TD3` is, for SAC.
-PENDULUM_SAC = dict(
+PENDULUM_SAC: dict[str, Any] = dict(
     total_steps=20_000,
     gamma=0.99,
     lr_q=1e-3,
@@ -111,7 +113,7 @@ _HALFCHEETAH_COMMON = dict(
 #: The rl-baselines3-zoo settings of TD3 and SAC for the MuJoCo HalfCheetah task, in rlbook's names
 #: (SB3's runner translates them), per algorithm. Used by ``benchmarks/mujoco_tasks.py`` for
 #: rlbook's runs and SB3's alike.
-HALFCHEETAH = {
+HALFCHEETAH: dict[str, Any] = {
     "td3": dict(
         _HALFCHEETAH_COMMON,
         hidden=(400, 300),
@@ -128,7 +130,7 @@ HALFCHEETAH = {
 #: by the live panels (``rlbook.knobs.td3_seeds``, ``rlbook.widgets``: ``total_steps`` by
 #: default; five seeds in a batch take about 2.5 times one seed's time). Also importable as
 #: ``rlbook.knobs.KNOB_TD3`` (the same object: tests shrink it in place).
-KNOB_TD3 = dict(
+KNOB_TD3: dict[str, Any] = dict(
     total_steps=6_000,
     warmup_steps=1_000,
     hidden=(64, 64),
@@ -142,14 +144,17 @@ KNOB_TD3 = dict(
 #: random-torque transitions, gamma 0.9, a 64-wide tanh Q-network, 15 iterations of 100
 #: warm-started Adam steps. Used by the embedded-optimization chapter and
 #: ``benchmarks/maximizers.py``; also importable as ``rlbook.fqi.PENDULUM``.
-FQI_PENDULUM = dict(n=3_000, gamma=0.9, iterations=15, fit_steps=100, lr=3e-3, hidden=(64, 64))
+FQI_PENDULUM: dict[str, Any] = dict(
+    n=3_000, gamma=0.9, iterations=15, fit_steps=100, lr=3e-3, hidden=(64, 64)
+)
 
 #: Continuous PCL with a Gaussian policy on Pendulum-v1 (fields of ``rlbook.pcl.PCLConfig``; the
-#: default of ``rlbook.pcl.train_env``). The reward scale is what made it learn reliably:
-#: unscaled, two of three seeds tried were far from balancing after 40,000 steps; scaled by 0.1,
-#: four of four balanced. Used by the PCL and Benchmarks chapters, ``rlbook.runners.pcl_online``
-#: and ``benchmarks/pendulum.py``; also importable as ``rlbook.pcl.PENDULUM``.
-PCL_PENDULUM = dict(
+#: defaults of ``rlbook.pcl.train`` on a gymnasium environment). The reward scale is what made it
+#: learn reliably: unscaled, two of three seeds tried were far from balancing after 40,000 steps;
+#: scaled by 0.1, four of four balanced. Used by the PCL and Benchmarks chapters,
+#: ``rlbook.runners.pcl_online`` and ``benchmarks/pendulum.py``; also importable as
+#: ``rlbook.pcl.PENDULUM``.
+PCL_PENDULUM: dict[str, Any] = dict(
     gamma=0.98,
     alpha=0.05,
     d=5,

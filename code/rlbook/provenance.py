@@ -260,7 +260,7 @@ def kernel_lines() -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m rlbook.provenance", description=__doc__.splitlines()[0]
+        prog="python -m rlbook.provenance", description=(__doc__ or "").splitlines()[0]
     )
     parser.add_argument(
         "--cpu", action="store_true", help="print only the CPU and its flags (cpu_line)"

@@ -260,10 +260,16 @@ def _record(name: str) -> dict:
 
 
 def final_returns(name: str) -> dict[int, float]:
-    """Each recorded seed's return at the last evaluation of ``benchmarks/chapter_seeds.py``'s
-    main run ``name`` (``"ddpg"``, ``"td3"`` or ``"sac"``): the mean over the record's 10 starts."""
+    """Each recorded seed's final return in ``benchmarks/chapter_seeds.py``'s main run ``name``
+    (``"ddpg"``, ``"td3"`` or ``"sac"``), by which the chapters pick the best and worst seeds.
+
+    It is the return of the recorded actor itself, the policy :func:`recorded_actor` rebuilds and
+    the player replays: the mean of the record's ``actor_returns``, that actor's returns on the
+    10 evaluation starts (``reset(seed=i)``, ``i = 0..9``), as :func:`rlbook.loop.evaluate` gives
+    them. It is not the batch curve's last value (``return[-1]``): the batch computes with other
+    kernels and rounds apart from the actor alone, by up to 0.38 in the record (TD3's seed 5)."""
     runs = _record(name)["variants"][name]["runs"]
-    return {int(r["seed"]): float(r["return"][-1]) for r in runs}
+    return {int(r["seed"]): float(np.mean(r["actor_returns"])) for r in runs}
 
 
 def recorded_actor(name: str, seed: int) -> RecordedActor:

@@ -11,7 +11,7 @@ maps names to them.
 - ``ddpg``, ``td3``, ``sac``: the online actor-critics; settings are fields of their ``Config``.
 - ``sb3-ddpg``, ``sb3-td3``, ``sb3-sac``: the stable-baselines3 peers (an optional dependency:
   ``pip install -e ".[bench]"``) with the same settings names, translated to SB3's arguments.
-- ``pcl``: Algorithm {prf:ref}`pcl` with a Gaussian policy (:func:`rlbook.pcl.train_env`); settings
+- ``pcl``: Algorithm ``pcl`` with a Gaussian policy (:func:`rlbook.pcl.train_env`); settings
   are ``total_steps`` and fields of :class:`~rlbook.pcl.PCLConfig`.
 - ``fqi``, ``nfqca``: the offline methods of the first chapters, trained on ``total_steps``
   transitions of a uniformly random behaviour policy (the same environment-step budget, spent on
@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import time
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -31,7 +32,7 @@ import torch
 
 from . import fqi as fqi_module
 from . import pcl as pcl_module
-from .envs import pendulum_dataset
+from .envs import check_box_env, pendulum_dataset
 from .loop import eval_row, evaluate, keeps_global_state, resolve_device, seeded_torch
 from .networks import DeterministicActor
 from .nfqca import nfqca as nfqca_fn
@@ -154,7 +155,7 @@ def sb3_model(algo: str, env: str, seed: int, **settings):
     # the device rlbook's agent would take; one that is not here was refused by the config above
     # (SB3 alone would quietly run on the CPU instead)
     device = resolve_device(c.device)
-    kwargs = dict(
+    kwargs: dict[str, Any] = dict(
         gamma=c.gamma,
         learning_rate=c.lr_q,
         buffer_size=c.buffer_size,
@@ -170,7 +171,7 @@ def sb3_model(algo: str, env: str, seed: int, **settings):
         kwargs["ent_coef"] = "auto" if c.alpha == "auto" else float(c.alpha)
         model = sb.SAC("MlpPolicy", train_env, **kwargs)
     else:
-        dim = train_env.action_space.shape[0]
+        dim = check_box_env(train_env, algo).shape[0]
         if c.noise == "ou":  # the same recursion as rlbook.noise, reset at every episode start
             noise = OrnsteinUhlenbeckActionNoise(
                 mean=c.ou_mu * np.ones(dim),
@@ -259,23 +260,22 @@ def pcl_online(
     hidden=(64, 64),
     **config,
 ) -> dict:
-    """Algorithm {prf:ref}`pcl` online (:func:`rlbook.pcl.train_env`) for ``total_steps`` steps,
-    rounded up to whole episodes; ``config`` holds :class:`~rlbook.pcl.PCLConfig` fields on top of
+    """Algorithm ``pcl`` online (:func:`rlbook.pcl.train`) for ``total_steps`` steps,
+    rounded up to whole episodes, evaluated every ``eval_every`` steps (rounded down to whole
+    episodes); ``config`` holds :class:`~rlbook.pcl.PCLConfig` fields on top of
     :data:`rlbook.presets.PCL_PENDULUM`."""
     _set_threads(threads)
-    config = pcl_module.PCLConfig(**{**PCL_PENDULUM, **config})
     length = gym.spec(env).max_episode_steps or 1_000
     check_int("total_steps", total_steps, 1)
     check_int("eval_every", eval_every, length)
-    result = pcl_module.train_env(
-        env,
-        config,
-        episodes=-(-total_steps // length),
-        seed=seed,
+    config = pcl_module.PCLConfig(
+        **{**PCL_PENDULUM, **config},
         hidden=hidden,
-        eval_every=eval_every // length,
+        total_steps=-(-total_steps // length) * length,
+        eval_every=eval_every // length * length,
         eval_episodes=eval_episodes,
     )
+    result = pcl_module.train(env, config, seed=seed, progress=False)
     return result.to_record(_final(result.agent.act_batch, env, final_episodes))
 
 
@@ -307,22 +307,19 @@ def _offline(method: str):
             policy = DeterministicActor(3, low, high, hidden) if method == "nfqca" else None
         maximize = fqi_module.gradient_maximizer(low, high, restarts=2, steps=20, seed=seed)
 
-        if method == "nfqca":
-
-            def act(obs):  # noqa: E306
+        def act(obs):
+            x = torch.as_tensor(obs, dtype=torch.float32)
+            if policy is not None:  # NFQCA acts with its actor
                 with torch.no_grad():
-                    return policy(torch.as_tensor(obs, dtype=torch.float32)).numpy()
-        else:
-
-            def act(obs):  # noqa: E306 - explicit FQI maximizes at every step
-                return maximize(q, torch.as_tensor(obs, dtype=torch.float32))[0].detach().numpy()
+                    return policy(x).numpy()
+            return maximize(q, x)[0].detach().numpy()  # explicit FQI maximizes at every step
 
         curve, seconds, done = [], 0.0, 0
         make = lambda: gym.make(env)  # noqa: E731
         while done < iterations:  # chunks of eval_every iterations; FQI's state is q (and pi)
             k = min(eval_every, iterations - done)
             start = time.perf_counter()
-            if method == "nfqca":
+            if policy is not None:  # method == "nfqca"
                 nfqca_fn(
                     data,
                     q,

@@ -1,4 +1,4 @@
-"""Algorithm {prf:ref}`sac`: Soft Actor-Critic {cite}`haarnoja2018soft,haarnoja2018sacapplications`.
+"""Algorithm ``sac``: Soft Actor-Critic (Haarnoja et al. 2018a, 2018b).
 
 Pseudocode line -> code (``# sac N`` tags below):
 
@@ -113,7 +113,7 @@ def alpha_loss(log_alpha: torch.Tensor, logp: torch.Tensor, target_entropy: floa
 
 
 class SAC(OffPolicyAgent):
-    """Algorithm {prf:ref}`sac`. ``update`` performs lines 5.5 to 5.17 once."""
+    """Algorithm ``sac``. ``update`` performs lines 5.5 to 5.17 once."""
 
     config_class = SACConfig
     config: SACConfig
@@ -187,7 +187,7 @@ class SAC(OffPolicyAgent):
             gradient_step(self.alpha_optimizer, loss_alpha, [self.log_alpha])
 
     def update(self) -> dict:
-        """Lines 5.5-5.17 of Algorithm {prf:ref}`sac`, in order, and the temperature step
+        """Lines 5.5-5.17 of Algorithm ``sac``, in order, and the temperature step
         (:meth:`temperature_step`, nothing when alpha is fixed)."""
         c = self.config
         alpha = self.update_alpha()

@@ -30,6 +30,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import joblib
 import numpy as np
@@ -135,6 +136,7 @@ def sweep(
     )
     records = []
     for job, record in zip(jobs, parallel(joblib.delayed(run_job)(j) for j in jobs), strict=True):
+        record = cast(dict, record)  # what run_job returns (joblib's stubs say Any | None)
         record.update(info)
         records.append(record)
         if out is not None:
@@ -242,6 +244,6 @@ def _json_default(x):
         return x.item()
     if isinstance(x, np.ndarray):
         return x.tolist()
-    if dataclasses.is_dataclass(x):
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
         return dataclasses.asdict(x)
     return str(x)

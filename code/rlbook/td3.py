@@ -1,4 +1,4 @@
-"""Algorithm {prf:ref}`td3`: Twin Delayed DDPG {cite}`fujimoto2018addressing`.
+"""Algorithm ``td3``: Twin Delayed DDPG (Fujimoto et al. 2018).
 
 TD3 is DDPG (:mod:`rlbook.ddpg`) with three changes, each a separate switch of :class:`TD3Config`
 so that a chapter can remove them one at a time:
@@ -112,7 +112,7 @@ def critic_target(
 
 
 class TD3(DDPG):
-    """Algorithm {prf:ref}`td3`: DDPG's networks, acting and noise (:class:`~rlbook.ddpg.DDPG`),
+    """Algorithm ``td3``: DDPG's networks, acting and noise (:class:`~rlbook.ddpg.DDPG`),
     with its own update below, in box order; each of the three changes has its switch."""
 
     config_class = TD3Config
@@ -124,7 +124,7 @@ class TD3(DDPG):
         return 1 if self.config.twin == "none" else 2
 
     def update(self) -> dict:
-        """Lines 5.6-5.14 of Algorithm {prf:ref}`td3`, in order."""
+        """Lines 5.6-5.14 of Algorithm ``td3``, in order."""
         c = self.config
         # td3 5.6
         batch = self.buffer.sample(c.batch_size)

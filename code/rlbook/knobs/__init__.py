@@ -2,17 +2,17 @@
 
 - **OU noise** (:func:`ou_experiment`): sample paths and autocorrelation of Ornstein-Uhlenbeck
   noise against Gaussian noise of the same root-mean-square size over an episode, and the
-  pendulum trajectories each produces when it is the only input (Algorithm {prf:ref}`ddpg` line 6.3);
+  pendulum trajectories each produces when it is the only input (Algorithm ``ddpg`` line 6.3);
 - **tau** (:func:`ema_lag_experiment`, :func:`tau_seeds`): how far an EMA target lags the online
   parameters, and five seeds of TD3 for any tau;
 - **twin critics** (:func:`rule_seeds`): critic estimates against Monte Carlo returns of the same
   policy, five seeds for each target rule: DDPG's, a single critic, the minimum of two and their
-  mean (Algorithm {prf:ref}`td3`).
+  mean (Algorithm ``td3``).
 
 The TD3 chapter's static figures draw the committed five-seed records of
 ``benchmarks/chapter_seeds.py`` (:func:`seed_record`); the live panels train new seeds.
 - **path length d** (:func:`pcl_path_length`): PCL's distance to the exact optimum and its
-  consistency loss during training on the corridor of the PCL chapter (Algorithm {prf:ref}`pcl`).
+  consistency loss during training on the corridor of the PCL chapter (Algorithm ``pcl``).
 
 Each ``draw_*`` function turns the returned data into a matplotlib figure; :mod:`rlbook.widgets`
 puts both behind sliders. Keeping computation and drawing apart lets the tests compare what a

@@ -1,4 +1,4 @@
-"""The OU-noise knob: OU against Gaussian exploration noise (Algorithm {prf:ref}`ddpg` line 6.3)."""
+"""The OU-noise knob: OU against Gaussian exploration noise (Algorithm ``ddpg`` line 6.3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The path-length knob: PCL on the corridor for several d (Algorithm {prf:ref}`pcl`)."""
+"""The path-length knob: PCL on the corridor for several d (Algorithm ``pcl``)."""
 
 from __future__ import annotations
 

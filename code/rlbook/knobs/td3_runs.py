@@ -8,12 +8,15 @@ by default, up to 20,000 with their slider), in the records' format.
 
 from __future__ import annotations
 
+from typing import cast
+
 import gymnasium as gym
 import numpy as np
 import torch
 
 from .. import results, td3
 from ..agent import check_seeds
+from ..loop import SeedResults
 from ..presets import KNOB_TD3  # the preset lives in rlbook.presets; re-exported by rlbook.knobs
 
 
@@ -38,7 +41,7 @@ def critic_bias(agent, step: int = 0, starts: int = 10, horizon: int = 500) -> d
         for i, env in enumerate(envs):
             o_i, r, *_ = env.step(actions[i])
             obs[i] = o_i
-            returns[i] += discount * r
+            returns[i] += discount * float(r)
         discount *= gamma
     for env in envs:
         env.close()
@@ -60,7 +63,10 @@ def td3_seeds(
     seeds = check_seeds(seeds)
     steps = KNOB_TD3["total_steps"] if total_steps is None else total_steps
     config = td3.TD3Config(**{**KNOB_TD3, "total_steps": steps, **changes})
-    batch = td3.train("Pendulum-v1", config, seeds=seeds, progress=progress, callback=critic_bias)
+    batch = cast(  # seeds= gives a batch
+        SeedResults,
+        td3.train("Pendulum-v1", config, seeds=seeds, progress=progress, callback=critic_bias),
+    )
     return {
         "changes": changes,
         "runs": [
@@ -71,7 +77,7 @@ def td3_seeds(
                 "estimate": [log["estimate"] for log in run.logs],
                 "mc_return": [log["mc_return"] for log in run.logs],
             }
-            for seed, run in zip(seeds, batch, strict=True)
+            for seed, run in zip(seeds, batch.runs, strict=True)
         ],
     }
 

@@ -1,4 +1,4 @@
-"""The twin-min knob: critic estimates against Monte Carlo returns (Algorithm {prf:ref}`td3`)."""
+"""The twin-min knob: critic estimates against Monte Carlo returns (Algorithm ``td3``)."""
 
 from __future__ import annotations
 
