@@ -61,7 +61,9 @@ def test_every_algorithm_cited_in_the_package_exists_in_the_book():
     cited = set()
     for py in (ROOT / "code" / "rlbook").rglob("*.py"):
         text = py.read_text()
-        assert "{prf:ref}" not in text, f"{py.name}: a MyST role in a docstring (help() shows it raw)"
+        assert "{prf:ref}" not in text, (
+            f"{py.name}: a MyST role in a docstring (help() shows it raw)"
+        )
         for names in CITATION.findall(text):
             cited |= set(re.findall(r"``([\w-]+)``", names))
     assert cited - set(BOXES) == set(), f"labels cited in docstrings but not in the book: {cited}"

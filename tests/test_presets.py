@@ -30,7 +30,7 @@ def test_old_names_are_the_same_objects():
 @pytest.mark.parametrize("name", PRESETS)
 def test_every_preset_says_what_it_is_for_and_who_uses_it(name):
     source = inspect.getsource(presets)
-    block = re.search(rf"((?:^#:.*\n)+){name} = ", source, re.M)
+    block = re.search(rf"((?:^#:.*\n)+){name}(?:: [^=]+)? = ", source, re.M)
     assert block, f"presets.{name} has no '#:' comment above it"
     assert "used" in block.group(1).lower(), f"presets.{name}'s comment does not say who uses it"
 

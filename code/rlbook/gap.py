@@ -1,8 +1,8 @@
 """The amortization gap: how far the actor's action falls short of its critic's maximum.
 
 DDPG, TD3 and SAC replace the maximization of fitted Q-iteration, ``max_a q(s, a)``, by a network
-``pi(s)`` trained to output the maximizer (line 6.9 of {prf:ref}`ddpg`, 5.13 of {prf:ref}`td3`,
-5.12-5.13 of {prf:ref}`sac`). How well it does is measured, at a state ``s``, by the gap
+``pi(s)`` trained to output the maximizer (line 6.9 of ``ddpg``, 5.13 of ``td3``,
+5.12-5.13 of ``sac``). How well it does is measured, at a state ``s``, by the gap
 
     g(s) = max_a q(s, a) - q(s, pi(s)) >= 0,
 
@@ -235,7 +235,7 @@ def soft_gap(
     q_grid: np.ndarray,
     nodes: int = 64,
 ):
-    """SAC's soft gap ``V_soft(s) - E_pi[q - alpha log pi]`` for each state (one action dimension).
+    """SAC's soft gap ``v_soft(s) - E_pi[q - alpha log pi]`` for each state (one action dimension).
 
     ``grid`` and ``q_grid`` are :func:`maximize_1d`'s (``q`` on an even grid of the interval).
     Returns ``(soft_gap, v_soft, soft_value, soft_bound)``, each of shape ``(n,)``.

@@ -553,14 +553,20 @@ def _train_tabular(mdp: DeterministicMDP, c: PCLConfig, seed, progress, callback
     return result
 
 
-def _train_gym(env, c: PCLConfig, seed, progress, callback, demonstrations):
+def _gym_run(env, c: PCLConfig, seed: int):
+    """The environment (its factory and one instance), a fresh :class:`GaussianPCL` and its
+    empty :class:`Result`, as a gymnasium run of :func:`train` starts."""
     make_env = env_factory(env)
     e = make_env()
     space = check_box_env(e, "GaussianPCL")
     obs_dim = int(np.prod(e.observation_space.shape))
     agent = GaussianPCL(obs_dim, space.low, space.high, c, c.hidden, seed)
     e.action_space.seed(seed)
-    result = Result(agent=agent, config=c, resume_state=ResumeState(env))
+    return make_env, e, agent, Result(agent=agent, config=c, resume_state=ResumeState(env))
+
+
+def _train_gym(env, c: PCLConfig, seed, progress, callback, demonstrations):
+    make_env, e, agent, result = _gym_run(env, c, seed)
     try:
         _run(
             agent,
@@ -762,13 +768,7 @@ def train_env(
     check_int("eval_every", eval_every, 1)
     config = PCLConfig(**PENDULUM) if config is None else config
     config = config.replace(hidden=hidden, eval_episodes=eval_episodes)
-    make_env = env_factory(env)
-    e = make_env()
-    space = check_box_env(e, "GaussianPCL")
-    obs_dim = int(np.prod(e.observation_space.shape))
-    agent = GaussianPCL(obs_dim, space.low, space.high, config, config.hidden, seed)
-    e.action_space.seed(seed)
-    result = Result(agent=agent, config=config, resume_state=ResumeState(env))
+    make_env, e, agent, result = _gym_run(env, config, seed)
     try:
         _run(
             agent,
