@@ -65,6 +65,7 @@ def test_comments_above_a_field_and_on_its_line_are_both_read():
         # the first line of a long comment,
         # and its second
         a: int = 1
+        # a heading of the fields below, not b's description
         b: float = 2.0  # on the line
         c: str = "x"
 

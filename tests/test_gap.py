@@ -116,6 +116,20 @@ def test_the_grid_bound_covers_a_coarse_grid_and_refining_finds_the_max():
     assert np.all(np.abs(missed) < 1e-5)  # refined: float32's rounding only
 
 
+def test_where_the_actor_beats_a_coarse_search_its_action_is_the_argmax():
+    # the exact actor -K s sits between the points of a 5-point grid with no refinement: the
+    # search misses the max, pi(s) reaches it, and the argmax reported is pi(s), with no gap
+    env = lqr_env()
+    sol = lqr_solution(env, GAMMA)
+    agent = agent_on(ddpg, env)
+    agent.q, agent.policy = QuadraticCritics(sol.H), LinearActor(sol.K, [0.0])
+    states = np.linspace(-0.9, 0.9, 19, dtype=np.float32)[:, None]
+    g = gap.amortization_gap(agent, states, points=5, refine=0)
+    assert np.all(g.gap == 0)
+    np.testing.assert_array_equal(g.argmax[:, 0], g.actions[:, 0].astype(np.float64))
+    np.testing.assert_array_equal(g.q_max, g.q_pi)
+
+
 def test_td3_measures_the_critic_its_actor_ascends_and_sac_the_twin_minimum():
     env = lqr_env()
     sol = lqr_solution(env, GAMMA)
@@ -424,3 +438,9 @@ def test_sac_v_is_measured_as_sac():
     g = gap.amortization_gap(agent, np.linspace(-1, 1, 5, dtype=np.float32)[:, None])
     assert g.critic == "min" and g.alpha == pytest.approx(0.3)
     assert np.all(g.gap >= 0) and np.all(g.soft_gap > -g.soft_bound - 1e-4)
+
+
+def test_a_recorder_whose_every_misses_the_evaluations_is_refused():
+    agent = agent_on(td3, lqr_env(), eval_every=200)
+    with pytest.raises(ValueError, match="every must be a multiple of the config's eval_every"):
+        gap.GapRecorder(every=300)(agent, 200)

@@ -152,9 +152,14 @@ def test_agents_register_themselves_under_their_name():
         pass
 
     assert AGENTS["TD3"] is td3.TD3
-    with pytest.raises(ValueError, match="agent name 'DDPG' is taken by DDPG"):
+    with pytest.raises(ValueError, match="agent name 'DDPG' is taken by rlbook.ddpg.DDPG"):
 
         class Impostor(OffPolicyAgent):
+            name = "DDPG"
+
+    with pytest.raises(ValueError, match="is taken by rlbook.ddpg.DDPG"):  # same name elsewhere
+
+        class DDPG(OffPolicyAgent):
             name = "DDPG"
 
     assert AGENTS["DDPG"] is ddpg.DDPG

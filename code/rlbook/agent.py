@@ -178,8 +178,12 @@ class OffPolicyAgent:
         if "name" not in vars(cls):  # a subclass that keeps its parent's name is not a new agent
             return
         known = AGENTS.get(cls.name)
-        if known is not None and known.__qualname__ != cls.__qualname__:
-            raise ValueError(f"agent name {cls.name!r} is taken by {known.__qualname__}")
+        # the same class defined again (a module reloaded in a notebook) replaces itself
+        where = (cls.__module__, cls.__qualname__)
+        if known is not None and (known.__module__, known.__qualname__) != where:
+            raise ValueError(
+                f"agent name {cls.name!r} is taken by {known.__module__}.{known.__qualname__}"
+            )
         AGENTS[cls.name] = cls
 
     def state_dict(self) -> dict:

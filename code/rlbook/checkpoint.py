@@ -5,7 +5,8 @@
 state, tensors such as SAC's ``log_alpha``, counters such as the update count and DQN's step
 count, and the state of each of its parts, such as DDPG's noise), the config and the learning
 curve; ``buffer=True`` adds the replay buffer, ``rng=True`` every random generator of the run's
-own (the agent's, the buffer's, the noise's, the environment's) and the interaction loop's
+own (the agent's, the noise's, the environment's, and with ``buffer=True`` the buffer's, which
+travels in the buffer's own state) and the interaction loop's
 position (the result's :class:`~rlbook.loop.ResumeState`). Each object saves and restores its
 own state (``state_dict`` / ``load_state_dict``); this module only puts them in a file. ``load(path)`` reads it back with ``torch.load(weights_only=True)``,
 which runs no code from the file; ``load(path, device="cpu")`` puts the agent on another device

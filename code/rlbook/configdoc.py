@@ -1,7 +1,8 @@
 """Settings documented where ``help()`` shows them.
 
 Each field of the book's config dataclasses is explained by a comment in the source, on its line
-or in the comment lines just above it (one place to write it, beside the value it explains).
+or, when its line has none, in the comment lines just above it (one place to write it, beside the
+value it explains); comment lines above a field that has its own comment head a group of fields.
 :func:`documented` copies those comments into the class's docstring as a ``Parameters`` section,
 and :func:`trainer_parameters` into a trainer's, so that ``help(rlbook.td3.TD3Config)`` and
 ``help(rlbook.td3.train)`` list every setting with its type, default and meaning::
@@ -57,7 +58,9 @@ def _class_comments(cls: type) -> dict[str, str]:
         while k >= 1 and lines[k - 1].strip().startswith("#"):
             above.insert(0, comments.get(k, ""))
             k -= 1
-        parts = [*above, comments[number]] if number in comments else above
+        # a comment on the field's line is its description, and comment lines above it are then
+        # a heading of the group it opens; a field with none on its line is described above it
+        parts = [comments[number]] if number in comments else above
         out.setdefault(name, " ".join(p for p in parts if p))
     return out
 
@@ -131,16 +134,20 @@ _CONTRACT = {
 }
 
 
-def trainer_parameters(config_class: type) -> Callable[[F], F]:
+def trainer_parameters(
+    config_class: type, own: dict[str, tuple[str, str]] | None = None
+) -> Callable[[F], F]:
     """Decorator of a trainer ``train(env, config=None, *, seed, ..., **overrides)``: appends the
     one calling contract of the book's trainers (the parameters the trainer has) and the settings
-    of ``config_class``, which ``config`` holds and ``**overrides`` may change."""
+    of ``config_class``, which ``config`` holds and ``**overrides`` may change. ``own`` maps a
+    parameter to ``(type, meaning)`` where the trainer's differs from the contract's, or adds one
+    the contract lacks."""
 
     def decorate(func: F) -> F:
         name = config_class.__name__
         accepted = inspect.signature(func).parameters
         rows = ["Parameters", "----------"]
-        for param, (kind, text) in _CONTRACT.items():
+        for param, (kind, text) in {**_CONTRACT, **(own or {})}.items():
             if param in accepted:
                 rows.append(f"{param} : {kind.format(name=name)}")
                 rows.extend("    " + line for line in textwrap.wrap(text.format(name=name), 92))

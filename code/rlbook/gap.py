@@ -371,7 +371,10 @@ def amortization_gap(
         argmax, q_max, bound, grid, q_grid = maximize_1d(
             q, obs, agent.low[0], agent.high[0], points, refine
         )
-        q_max = np.maximum(q_max, q_pi)  # pi(s) itself is an action of the interval
+        # pi(s) itself is an action of the interval: where it beats the search, it is the argmax
+        better = q_pi > q_max
+        argmax = np.where(better, actions[:, 0].double().numpy(), argmax)
+        q_max = np.where(better, q_pi, q_max)
         out.update(argmax=argmax[:, None], q_max=q_max, bound=bound, grid=grid, q_grid=q_grid)
         if soft:
             alpha = float(agent.alpha)
@@ -464,6 +467,12 @@ class GapRecorder:
         return np.array(agent.buffer.obs[np.sort(idx)], copy=True)
 
     def __call__(self, agent, step: int) -> dict | None:
+        eval_every = getattr(agent.config, "eval_every", 0)
+        if eval_every and self.every % eval_every:
+            raise ValueError(
+                f"every must be a multiple of the config's eval_every ({eval_every}), the steps "
+                f"at which the trainer calls the recorder; got every={self.every}"
+            )
         if step % self.every:
             return None
         start = time.perf_counter()

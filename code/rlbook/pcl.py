@@ -455,7 +455,26 @@ def rollout_env(env, agent: GaussianPCL, seed: int | None = None) -> Episode:
 
 
 # --- training ---------------------------------------------------------------------------------
-@trainer_parameters(PCLConfig)
+@trainer_parameters(
+    PCLConfig,
+    own={
+        "env": (
+            "DeterministicMDP, str, callable or gymnasium.Env",
+            "a tabular MDP, or a gymnasium environment with a Box action space (its id, a "
+            "factory, or one made with gymnasium.make)",
+        ),
+        "config": (
+            "PCLConfig or None",
+            "the settings; default ``PCLConfig(**rlbook.presets.PCL_PENDULUM)`` on a gymnasium "
+            "environment and ``PCLConfig()`` on an MDP (the defaults listed below are "
+            "PCLConfig()'s); the keyword overrides change single fields",
+        ),
+        "demonstrations": (
+            "sequence of Episode",
+            "episodes put in the replay buffer before the first update",
+        ),
+    },
+)
 def train(
     env="Pendulum-v1",
     config: PCLConfig | None = None,

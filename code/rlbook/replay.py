@@ -205,7 +205,8 @@ def rollout(policy, start_seeds, env_id: str = "Pendulum-v1") -> Rollout:
             returns[i] += r
             rewards[i, t] = r
             running[i, t + 1] = returns[i]
-            torque[i, t] = np.clip(np.asarray(a, dtype=float).reshape(-1)[0], -2.0, 2.0)
+            limit = float(envs[i].unwrapped.max_torque)  # the torque the environment applies
+            torque[i, t] = np.clip(np.asarray(a, dtype=float).reshape(-1)[0], -limit, limit)
             states[i, t + 1] = envs[i].unwrapped.state
             if terminated or truncated:
                 active[i] = False

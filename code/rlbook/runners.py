@@ -11,7 +11,7 @@ maps names to them.
 - ``ddpg``, ``td3``, ``sac``: the online actor-critics; settings are fields of their ``Config``.
 - ``sb3-ddpg``, ``sb3-td3``, ``sb3-sac``: the stable-baselines3 peers (an optional dependency:
   ``pip install -e ".[bench]"``) with the same settings names, translated to SB3's arguments.
-- ``pcl``: Algorithm ``pcl`` with a Gaussian policy (:func:`rlbook.pcl.train_env`); settings
+- ``pcl``: Algorithm ``pcl`` with a Gaussian policy (:func:`rlbook.pcl.train`); settings
   are ``total_steps`` and fields of :class:`~rlbook.pcl.PCLConfig`.
 - ``fqi``, ``nfqca``: the offline methods of the first chapters, trained on ``total_steps``
   transitions of a uniformly random behaviour policy (the same environment-step budget, spent on
