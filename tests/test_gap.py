@@ -407,7 +407,7 @@ def test_the_figures_draw_what_was_recorded():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    agent = agent_on(sac, lqr_env(max_action=2.0), alpha=0.2)
+    agent = agent_on(sac, lqr_env(max_action=2.0), alpha=0.2, eval_every=5)
     for s in np.linspace(-1, 1, 10):
         agent.store(np.float32([s]), np.float32([0.0]), 0.0, np.float32([s]), False, False)
     recorder = gap.GapRecorder(every=5, n_states=6, points=11)
