@@ -584,20 +584,32 @@ def _gym_run(env, c: PCLConfig, seed: int):
     return make_env, e, agent, Result(agent=agent, config=c, resume_state=ResumeState(env))
 
 
-def _train_gym(env, c: PCLConfig, seed, progress, callback, demonstrations):
+def _train_gym(
+    env, c: PCLConfig, seed, progress, callback, demonstrations, episodes=None, eval_iterations=1
+):
+    """A gymnasium run of :func:`train` (environment steps); with ``episodes``, the former
+    :func:`train_env`'s (that many iterations, an evaluation every ``eval_iterations``)."""
     make_env, e, agent, result = _gym_run(env, c, seed)
+    if episodes is None:
+        stop, due, total = (
+            lambda n: result.steps >= c.total_steps,
+            _crossed(c.eval_every, result),
+            c.total_steps,
+        )
+    else:
+        stop, due, total = lambda n: n >= episodes, lambda n: n % eval_iterations == 0, None
     try:
         _run(
             agent,
             lambda n: rollout_env(e, agent, seed=seed * 100_003 + n - 1),  # pcl 4.2
             result,
             demonstrations,
-            stop=lambda n: result.steps >= c.total_steps,
-            evaluate_due=_crossed(c.eval_every, result),
+            stop=stop,
+            evaluate_due=due,
             evaluate=_gym_evaluation(agent, make_env, range(c.eval_episodes), result),
             callback=callback,
             progress=progress,
-            total=c.total_steps,
+            total=total,
         )
     finally:
         e.close()
@@ -787,20 +799,13 @@ def train_env(
     check_int("eval_every", eval_every, 1)
     config = PCLConfig(**PENDULUM) if config is None else config
     config = config.replace(hidden=hidden, eval_episodes=eval_episodes)
-    make_env, e, agent, result = _gym_run(env, config, seed)
-    try:
-        _run(
-            agent,
-            lambda n: rollout_env(e, agent, seed=seed * 100_003 + n - 1),  # pcl 4.2
-            result,
-            demonstrations,
-            stop=lambda n: n >= episodes,
-            evaluate_due=lambda n: n % eval_every == 0,
-            evaluate=_gym_evaluation(agent, make_env, range(eval_episodes), result),
-            callback=None,
-            progress=False,
-            total=None,
-        )
-    finally:
-        e.close()
-    return result
+    return _train_gym(
+        env,
+        config,
+        seed,
+        False,
+        None,
+        demonstrations,
+        episodes=episodes,
+        eval_iterations=eval_every,
+    )
