@@ -31,6 +31,18 @@ def test_td_loss_uses_the_taken_action():
     assert torch.isclose(loss, torch.tensor((1.0 + 4.0) / 2))
 
 
+def test_td_loss_of_a_batch_of_runs_is_the_sum_of_their_losses():
+    """Each run's loss is the mean over its own mini-batch; a batch of runs sums them (a mean
+    over runs would scale each run's gradient by 1 / runs)."""
+    q = TableQ([[1.0, 2.0]])
+    obs = torch.zeros(2, 3, 1)  # 2 runs, 3 transitions each
+    act = torch.tensor([[[0.0], [1.0], [1.0]], [[1.0], [0.0], [0.0]]])
+    y = torch.tensor([[0.0, 0.0, 1.0], [3.0, 1.0, -1.0]])
+    per_run = [dqn.td_loss(q, obs[i], act[i, :, 0], y[i]) for i in range(2)]
+    assert per_run[0] == pytest.approx((1 + 4 + 1) / 3) and per_run[1] == pytest.approx(5 / 3)
+    assert dqn.td_loss(q, obs, act, y) == pytest.approx(float(sum(per_run)))
+
+
 @pytest.mark.heavy
 def test_batch_fqi_and_nfqi_ema_recover_the_exact_q_star():
     """A linear Q-network on one-hot states is a table, so both must reach Q* of the MDP. Measured

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 import torch
 
-from rlbook import checkpoint, ddpg, sac, td3
+from rlbook import checkpoint, ddpg, dqn, sac, td3
 from rlbook.envs import LQREnv, lqr_solution, soft_lqr_solution
 from rlbook.loop import SeedResults, TrainingDiverged
 
@@ -305,3 +305,108 @@ def test_a_batch_and_its_members_leave_the_callers_random_stream_alone():
     batch = td3.train("Pendulum-v1", seeds=[0, 1], **{**SMALL, "total_steps": 200})
     batch.agent.member(1)
     assert torch.equal(torch.rand(3), expected)
+
+
+# ------------------------------------------------------------------------------------------------
+# DQN and Double DQN (finite actions, CartPole-v1): the same contract
+# ------------------------------------------------------------------------------------------------
+DQN_SMALL = {**SMALL, "target_period": 50, "epsilon_decay": 200}
+DQNS = [
+    pytest.param(dict(), id="dqn"),
+    pytest.param(dict(double=True), id="double-dqn"),
+]
+
+
+def _log_q_values(agent, step):
+    """A callback: the Q-values at a fixed CartPole state, to compare logs exactly."""
+    with torch.no_grad():
+        return {"q": agent.q(torch.zeros(1, 4))[0].tolist()}
+
+
+@pytest.mark.parametrize("extra", DQNS)
+def test_a_dqn_run_of_a_batch_does_not_depend_on_the_other_runs(extra):
+    """As for the actor-critics: every run of a batch of five, at every position, equals the batch
+    of its seed alone bit for bit (its epsilon-greedy draws, buffer, updates and evaluations)."""
+    seeds = [4, 7, 2, 9, 5]
+    batch = dqn.train("CartPole-v1", seeds=seeds, callback=_log_q_values, **DQN_SMALL, **extra)
+    assert isinstance(batch, SeedResults) and batch.seeds == seeds
+    assert batch.steps == 600 and [len(r.logs) for r in batch] == [3] * 5
+    for i, seed in enumerate(seeds):
+        alone = dqn.train("CartPole-v1", seeds=[seed], callback=_log_q_values, **DQN_SMALL, **extra)
+        _same_run(batch[i], alone[0])
+        assert batch[i].agent.rng.bit_generator.state == alone[0].agent.rng.bit_generator.state
+    assert batch[0].episodes != batch[1].episodes  # and they are different runs
+
+
+@pytest.mark.parametrize("extra", DQNS)
+def test_a_dqn_run_of_a_batch_starts_as_the_one_seed_run(extra):
+    """Updates off (warm-up to the end): the same environment, transitions and initial networks
+    as ``train(seed=3)``, exactly. Then acting: with epsilon kept at 1 every action after the
+    warm-up is run 3's own epsilon-greedy draw, so its actions (and, through them, its episodes)
+    equal the one-seed run's exactly, whatever the networks compute."""
+    kw = {**DQN_SMALL, "total_steps": 450, "warmup_steps": 450, "eval_every": 0}
+    batch = dqn.train("CartPole-v1", seeds=[0, 3], **kw, **extra)
+    alone = dqn.train("CartPole-v1", seed=3, **kw, **extra)
+    assert batch[1].episodes == alone.episodes
+    pa, pb = _params(batch[1].agent), _params(alone.agent)
+    assert all(torch.equal(pa[k], pb[k]) for k in pa)
+    for k in batch.agent.buffer.fields:
+        np.testing.assert_array_equal(
+            getattr(batch.agent.buffer, k)[1, :450], getattr(alone.agent.buffer, k)[:450]
+        )
+    kw = {**kw, "warmup_steps": 100, "epsilon_end": 1.0}
+    batch = dqn.train("CartPole-v1", seeds=[0, 3], **kw, **extra)
+    alone = dqn.train("CartPole-v1", seed=3, **kw, **extra)
+    np.testing.assert_array_equal(batch.agent.buffer.act[1, :450], alone.agent.buffer.act[:450])
+    assert batch[1].episodes == alone.episodes
+    assert batch.agent.steps == alone.agent.steps == 450  # the epsilon schedule's clock
+
+
+class _RandomEndDiscrete(_RandomEnd):
+    def __init__(self):
+        super().__init__()
+        self.action_space = gym.spaces.Discrete(3)
+
+
+def test_dqn_keeps_terminated_and_truncated_apart_per_run():
+    kw = {**DQN_SMALL, "total_steps": 300, "warmup_steps": 100, "eval_every": 0}
+    batch = dqn.train(_RandomEndDiscrete, seeds=[1, 2, 5], **kw)
+    buffer = batch.agent.buffer
+    for i, seed in enumerate([1, 2, 5]):
+        b = dqn.train(_RandomEndDiscrete, seed=seed, **kw).agent.buffer
+        np.testing.assert_array_equal(buffer.terminated[i, :300], b.terminated[:300])
+        np.testing.assert_array_equal(buffer.truncated[i, :300], b.truncated[:300])
+    assert buffer.terminated[:, :300].sum() > 0 and buffer.truncated[:, :300].sum() > 0
+    assert not (buffer.terminated[:, :300] * buffer.truncated[:, :300]).any()
+
+
+@pytest.mark.parametrize("extra", DQNS)
+def test_ctrl_c_and_resume_of_a_dqn_batch_match_the_uninterrupted_batch(extra, tmp_path):
+    straight = dqn.train("CartPole-v1", seeds=[0, 1], **DQN_SMALL, **extra)
+
+    def interrupt(agent, t):
+        if t == 400:
+            signal.raise_signal(signal.SIGINT)
+
+    part = dqn.train("CartPole-v1", seeds=[0, 1], callback=interrupt, **DQN_SMALL, **extra)
+    assert part.interrupted and part.steps == 400
+    path = checkpoint.save(part, tmp_path / "batch.pt", buffer=True, rng=True)
+    for resumed in (
+        checkpoint.resume(path, progress=False),
+        checkpoint.resume(part, progress=False),
+    ):
+        assert isinstance(resumed, SeedResults) and resumed.steps == 600
+        for a, b in zip(resumed, straight, strict=True):
+            _same_run(a, b)
+
+
+def test_nan_in_one_dqn_run_stops_the_batch_and_names_the_quantity():
+    class NaNReward(_RandomEndDiscrete):
+        def step(self, action):
+            obs, rew, term, trunc, info = super().step(action)
+            return obs, (float("nan") if self.t == 7 else rew), term, trunc, info
+
+    kw = {**DQN_SMALL, "warmup_steps": 20, "eval_every": 0}
+    with pytest.raises(TrainingDiverged, match=r"(target|loss_q) became nan at step \d+") as err:
+        dqn.train(NaNReward, seeds=[0, 1], **kw)
+    assert err.value.result.steps > 0

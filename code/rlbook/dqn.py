@@ -13,6 +13,12 @@ evaluation on fixed starts, Ctrl-C handling and checkpoints. Departures from the
 - the boxes' gradient steps ``theta <- theta - alpha * grad`` are Adam steps with learning rate
   ``lr_q`` (DQN's paper used RMSProp);
 - DQN's epsilon schedule runs on the environment step (warm-up included), counted by ``store``.
+
+``train(..., seeds=...)`` runs several seeds as one batch of independent runs, as DDPG, TD3 and
+SAC do (:meth:`rlbook.agent.OffPolicyAgent.stack`): the Q-networks of all runs are stacked along
+a leading run dimension, and each run keeps its own environment, replay buffer (with
+``terminated`` and ``truncated`` apart) and epsilon-greedy generator; one clock serves every run's
+epsilon schedule, since every run stores one transition per step.
 """
 
 from __future__ import annotations
@@ -24,9 +30,9 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from .agent import OffPolicyAgent, OffPolicyConfig, adam, gradient_step, train_agent
+from .agent import OffPolicyAgent, OffPolicyConfig, gradient_step, train_agent
 from .configdoc import documented, trainer_parameters
-from .loop import Result
+from .loop import Result, SeedResults
 from .networks import Float32OutputMLP, mlp
 from .targets import hard_update, make_target
 from .validation import check_int, check_real
@@ -53,8 +59,14 @@ def dqn_target(
 
 
 def td_loss(q, obs: torch.Tensor, act: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """``mean_i (q(s_i)[a_i] - y_i)^2`` (the loss of DQN line 4.6 and NFQI-EMA line 2.3)."""
-    return ((q(obs).gather(-1, act.long().reshape(-1, 1)).squeeze(-1) - y) ** 2).mean()
+    """``mean_i (q(s_i)[a_i] - y_i)^2`` (the loss of DQN line 4.6 and NFQI-EMA line 2.3).
+
+    In a batch of runs (inputs with a leading run dimension, ``y`` of shape ``(runs, b)``) the
+    mean runs over each run's own mini-batch and the runs' losses are summed, never averaged, so
+    that each run's parameters get exactly the gradient of their own loss
+    (:func:`rlbook.agent.critic_loss` explains why)."""
+    q_sa = q(obs).gather(-1, act.long().reshape(*y.shape, 1)).squeeze(-1)
+    return ((q_sa - y) ** 2).mean(dim=-1).sum()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -119,10 +131,15 @@ class DQN(OffPolicyAgent):
         q = Float32OutputMLP(*mlp(self.obs_dim, self.n_actions, config.hidden))
         self.q = q.to(self.device)  # dqn 1
         self.q_target = make_target(self.q)  # dqn 1, double-dqn 1
-        self.q_params = list(self.q.parameters())
-        self.q_optimizer = adam(self.q_params, config.lr_q)
+        self.make_optimizers()
         self.rng = np.random.default_rng(self.noise_seed)
         self.steps = 0  # environment steps stored so far (warm-up included): the schedule's clock
+
+    def make_optimizers(self) -> None:
+        """Adam over the Q-network (fused for one run, ``foreach`` for a batch of runs:
+        :meth:`~rlbook.agent.OffPolicyAgent.adam`)."""
+        self.q_params = list(self.q.parameters())
+        self.q_optimizer = self.adam(self.q_params, self.config.lr_q)
 
     def epsilon(self) -> float:
         """Exploration rate at the current environment step: ``epsilon_start`` until the warm-up
@@ -137,14 +154,30 @@ class DQN(OffPolicyAgent):
 
     @torch.no_grad()
     def act_batch(self, obs: np.ndarray) -> np.ndarray:
-        """Greedy actions for a batch of observations (evaluation)."""
+        """Greedy actions for a batch of observations (evaluation); in a batch of runs,
+        observations ``(runs, episodes, dim)`` give actions ``(runs, episodes)``."""
         return self.q(self._obs_tensor(obs)).argmax(-1).cpu().numpy()
 
     def act(self, obs, explore: bool = True):
-        """Line 4.2: epsilon-greedy with respect to the online network."""
+        """Line 4.2: epsilon-greedy with respect to the online network. In a batch of runs
+        (``obs`` of shape ``(runs, dim)``) each run draws from its own generator, in the order
+        its one-seed run draws (the coin, then the uniform action if the coin says explore),
+        and the greedy actions of all runs come from one batched pass."""
+        if self.members:
+            return self._act_members(np.asarray(obs), explore)
         if explore and self.rng.random() < self.epsilon():  # dqn 4.2, double-dqn 2.1
             return int(self.rng.integers(self.n_actions))
         return int(self.act_batch(np.asarray(obs)[None])[0])
+
+    def _act_members(self, obs: np.ndarray, explore: bool) -> np.ndarray:
+        act = self.act_batch(obs[:, None])[:, 0]  # every run's greedy action, (runs,)
+        if explore:
+            epsilon = self.epsilon()  # one clock: every run has stored as many steps
+            rngs = cast(list[np.random.Generator], self.rng)  # one per run (stack)
+            for i, rng in enumerate(rngs):
+                if rng.random() < epsilon:  # dqn 4.2, double-dqn 2.1, run i's own draws
+                    act[i] = rng.integers(self.n_actions)
+        return act
 
     def store(self, obs, act, rew, next_obs, terminated, truncated) -> None:
         super().store(obs, act, rew, next_obs, terminated, truncated)
@@ -166,7 +199,7 @@ class DQN(OffPolicyAgent):
         if self.updates % c.target_period == 0:
             hard_update(self.q_target, self.q)  # dqn 4.7, double-dqn 2.6
         self.updates += 1  # dqn 4.8
-        return {"loss_q": loss, "target": y.mean()}
+        return {"loss_q": loss, "target": y.mean(dim=-1)}  # the mean target of each run
 
 
 @trainer_parameters(DQNConfig)
@@ -175,9 +208,12 @@ def train(
     config: DQNConfig | None = None,
     *,
     seed: int = 0,
+    seeds=None,
     progress: bool | None = None,
     callback=None,
     **overrides,
-) -> Result:
-    """Train DQN (``double=True``: Double DQN) on ``env``; a :class:`~rlbook.loop.Result`."""
-    return cast(Result, train_agent(DQN, env, config, seed, progress, overrides, callback))
+) -> Result | SeedResults:
+    """Train DQN (``double=True``: Double DQN) on ``env``; a :class:`~rlbook.loop.Result`
+    (``SeedResults`` with ``seeds``: the runs of those seeds as one batch, each run with its own
+    environment, replay buffer, epsilon-greedy generator and networks)."""
+    return train_agent(DQN, env, config, seed, progress, overrides, callback, seeds)
