@@ -6,6 +6,7 @@ import io
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -17,7 +18,9 @@ from rlbook.plotting import (
     COLUMN_PX,
     FIG_WIDTH,
     MIN_FONT_PT,
+    PALETTE_COLORS,
     book_png,
+    palette_png,
     use_book_style,
 )
 
@@ -92,6 +95,53 @@ def test_book_png_is_2x_and_records_dpi_and_smallest_font(book_style):
     image = Image.open(io.BytesIO(png))
     image.load()
     assert float(image.text["rlbook:min-font-pt"]) == 6.0
+
+
+def _rgb(png: bytes) -> np.ndarray:
+    image = Image.open(io.BytesIO(png))
+    return np.asarray(image.convert("RGB"), dtype=int)
+
+
+def test_book_png_is_a_palette_png_close_to_the_full_colour_one(book_style):
+    """The weight of a 2x figure (issue 28): a palette of 256 colours. A line plot keeps every
+    colour exactly; a dense figure (a heat map, many translucent curves) moves no channel by more
+    than 24 of 255; the PNG is under half the bytes of matplotlib's RGBA one."""
+    fig, ax = plt.subplots()
+    for i in range(8):
+        ax.plot(np.cumsum(np.sin(np.arange(300) * (i + 1) / 40)), label=f"line {i}")
+    ax.legend()
+    png, meta = book_png(fig)
+    rgba, meta_rgba = book_png(fig, palette=False)
+    image = Image.open(io.BytesIO(png))
+    image.load()
+    assert image.mode == "P" and meta == meta_rgba
+    assert image.text["rlbook:dpi"] == str(2 * BOOK_DPI)  # the metadata survives the palette
+    assert len(png) < 0.5 * len(rgba), (len(png), len(rgba))
+    full = _rgb(rgba)
+    if len(np.unique(full.reshape(-1, 3), axis=0)) <= PALETTE_COLORS:
+        assert np.array_equal(_rgb(png), full)
+    # a heat map and translucent bands: thousands of colours
+    fig, (left, right) = plt.subplots(1, 2)
+    x = np.linspace(-3, 3, 200)
+    left.pcolormesh(x, x, np.sin(x[:, None]) * np.cos(x[None, :] * 2), cmap="coolwarm")
+    for i in range(20):
+        right.fill_between(x, np.sin(x + i / 5) - 0.5, np.sin(x + i / 5) + 0.5, alpha=0.15)
+    png, _ = book_png(fig)
+    rgba, _ = book_png(fig, palette=False)
+    assert len(np.unique(_rgb(rgba).reshape(-1, 3), axis=0)) > 2 * PALETTE_COLORS
+    assert Image.open(io.BytesIO(png)).mode == "P"
+    assert np.abs(_rgb(png) - _rgb(rgba)).max() <= 24
+    assert len(png) < 0.5 * len(rgba), (len(png), len(rgba))
+
+
+def test_palette_png_keeps_a_transparent_image_as_it_is():
+    fig = plt.figure(figsize=(2, 1))
+    fig.patch.set_alpha(0.0)
+    fig.add_subplot().plot([0, 1], [0, 1])
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", transparent=True)
+    plt.close(fig)
+    assert palette_png(buf.getvalue()) == buf.getvalue()
 
 
 def test_book_png_ignores_hidden_and_empty_text(book_style):

@@ -28,11 +28,22 @@ CELLS = [
     k = widgets.ou_knob(thetas=(0.15, 15.0))
     assert len(k.static.images) == 2 and k.static.pngs[0] != k.static.pngs[1]
     assert k.static.stack.selected_index == 0 and k.static.slider.index == 0
+    # 2x images (sharp on high-density screens), shown at half their pixel width, recording their
+    # dpi and smallest font as the chapters' figures do (tests/browser/test_figures.py reads them)
+    import io
+    from PIL import Image
+    for png, image in zip(k.static.pngs, k.static.images):
+        pil = Image.open(io.BytesIO(png))
+        pil.load()
+        assert pil.mode == "P" and pil.text["rlbook:dpi"] == "200", (pil.mode, pil.text)
+        assert float(pil.text["rlbook:min-font-pt"]) >= 9
+        assert image.width == str(round(pil.width / 2)), (image.width, pil.width)
     live = k.live
     assert live.result is None and live.image.value == b""
     live.controls["theta"].value = 2.0
     first = live.image.value
     assert first[:4] == b"\\x89PNG", "no figure after moving theta"
+    assert live.image.width == str(round(Image.open(io.BytesIO(first)).width / 2))
     direct = knobs.ou_experiment(theta=2.0, sigma=0.2, mu=0.0, dt=1e-2, seed=0)
     np.testing.assert_array_equal(live.result["paths"]["ou"], direct["paths"]["ou"])
     live.controls["sigma"].value = 0.5

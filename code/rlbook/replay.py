@@ -356,7 +356,10 @@ _IDS = itertools.count()
 _W = 560  # the SVG's width in its own units; it scales to the column
 _CELL_H = 168  # the pendulums' panel
 _PLOT_H = 84  # each time plot
-_LEFT, _RIGHT = 46, 10
+_LEFT, _RIGHT = 62, 16  # room for the tick labels "-1900" and "10" at a phone's enlarged font
+#: the smallest text the script lets the player show, in CSS px: on a narrow column (a phone)
+#: the SVG is shrunk (344 px of its 560 units at 390 px), and the script enlarges its fonts back
+_MIN_TEXT_PX = 11.5
 
 
 @dataclass(repr=False)
@@ -433,7 +436,8 @@ def pendulum_player(
     The data are the rollouts rounded for the eye (angles to 0.01 rad, torques to 0.01 N m,
     returns to 0.1), stored as integers in a JSON block that the inline ES5 script reads; the
     SVG is drawn here, for the first start, so the page shows the whole episode's curves and the
-    start position even without the script.
+    start position even without the script. The SVG scales to the column; on a narrow one (a
+    phone) the script enlarges its fonts so that no text is below 11.5 CSS px.
     """
     rows = _rows(rows)
     if not isinstance(title, str):
@@ -496,7 +500,7 @@ def _html(pid: str, data: dict, title: str, ghosts: list[float]) -> str:
     length = min(46.0, cell * 0.36)
     y_torque = _CELL_H + 22
     y_ret = y_torque + _PLOT_H + 24
-    height = y_ret + _PLOT_H + 34
+    height = y_ret + _PLOT_H + 46
     e = html.escape
     svg = [
         f'<svg viewBox="0 0 {_W} {height}" width="100%" role="img" '
@@ -578,11 +582,11 @@ def _html(pid: str, data: dict, title: str, ghosts: list[float]) -> str:
     for s in range(0, int(round(steps * dt)) + 1, 2):
         x = _plot_x(s / dt, steps)
         svg.append(
-            f'<text x="{x:.1f}" y="{y_ret + _PLOT_H + 15}" text-anchor="middle" '
+            f'<text x="{x:.1f}" y="{y_ret + _PLOT_H + 19}" text-anchor="middle" '
             f'font-size="13" fill="#444">{s}</text>'
         )
     svg.append(
-        f'<text x="{_W - _RIGHT}" y="{y_ret + _PLOT_H + 31}" text-anchor="end" '
+        f'<text x="{_W - _RIGHT}" y="{y_ret + _PLOT_H + 41}" text-anchor="end" '
         'font-size="13" fill="#444">time (s)</text>'
     )
     svg.append(
@@ -659,12 +663,39 @@ _SCRIPT = r"""
   var marker = q('.rlbook-marker')[0], ghosts = q('.rlbook-ghost'), i;
   for (i = 0; i < ghosts.length; i++) { ghosts[i].style.display = 'none'; }
   var nojs = q('.rlbook-nojs')[0]; if (nojs) { nojs.style.display = 'none'; }
-  var W = __W__, L = __LEFT__, R = __RIGHT__, H = __PLOTH__;
+  var W = __W__, L = __LEFT__, R = __RIGHT__, H = __PLOTH__, MIN = __MIN__;
   var start = 0, frame = 0, timer = null;
   var centre = [];
   for (i = 0; i < rods.length; i++) {
     var m = /rotate\(([-\d.e]+) ([-\d.e]+) ([-\d.e]+)\)/.exec(rods[i].getAttribute('transform'));
     centre.push(m[2] + ' ' + m[3]);
+  }
+  // text no smaller than MIN CSS px however narrow the column: each font is its drawn size or
+  // MIN over the SVG's scale, whichever is larger; a two-line label's lines move apart with it
+  // (and down, if its first line would leave the SVG), and a row's return drops the word
+  // "return" where only the number fits its cell
+  var svg = root.querySelector('svg'), texts = q('svg text'), base = [], top = [];
+  var narrow = false;
+  for (i = 0; i < texts.length; i++) {
+    base.push(+texts[i].getAttribute('font-size')); top.push(+texts[i].getAttribute('y'));
+  }
+  function fit() {
+    var k = svg.getBoundingClientRect().width / W;
+    if (!(k > 0)) { return; }
+    for (var j = 0; j < texts.length; j++) {
+      var size = Math.ceil(10 * Math.max(base[j], MIN / k)) / 10;
+      var spans = texts[j].querySelectorAll('tspan');
+      texts[j].setAttribute('font-size', size.toFixed(1));
+      texts[j].setAttribute('y', Math.max(top[j], 0.92 * size).toFixed(1));  // inside the SVG
+      for (var t = 1; t < spans.length; t++) {
+        spans[t].setAttribute('dy', (1.1 * size).toFixed(1));
+      }
+    }
+    if (rets.length) {
+      rets[0].textContent = 'return \u22121888.8';  // the widest a return gets
+      narrow = rets[0].getComputedTextLength() > 0.96 * W / rods.length;
+    }
+    show(frame);
   }
   function xOf(k) { return L + (W - L - R) * k / D.steps; }
   function fmt(v) { return (v < 0 ? '\u2212' : '') + Math.abs(v).toFixed(1); }
@@ -687,7 +718,7 @@ _SCRIPT = r"""
       var deg = -D.theta[j][start][frame] / 100 * 180 / Math.PI;
       rods[j].setAttribute('transform', 'rotate(' + deg.toFixed(1) + ' ' + centre[j] + ')');
       var g = D.ret[j][start][frame] / 10;
-      rets[j].textContent = 'return ' + fmt(g);
+      rets[j].textContent = (narrow ? '' : 'return ') + fmt(g);
       parts.push(D.labels[j].replace('\n', ' ') + ' ' + fmt(g));
     }
     label.textContent = rods.length > 1 ? text : text + ', return = ' + fmt(D.ret[0][start][frame] / 10);
@@ -715,7 +746,8 @@ _SCRIPT = r"""
     chooser.disabled = false;
   }
   play.disabled = false; scrub.disabled = false; play.setAttribute('aria-pressed', 'false');
-  show(0);
+  fit();
+  if (window.addEventListener) { window.addEventListener('resize', fit); }
  } catch (e) {  // named, so that a page's other errors are not taken for the player's
   if (window.console) { console.error('rlbook-player: ' + e); }
  }
@@ -726,4 +758,5 @@ _SCRIPT = (
     .replace("__LEFT__", str(_LEFT))
     .replace("__RIGHT__", str(_RIGHT))
     .replace("__PLOTH__", str(_PLOT_H))
+    .replace("__MIN__", str(_MIN_TEXT_PX))
 )

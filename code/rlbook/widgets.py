@@ -15,7 +15,6 @@ drawings live in :mod:`rlbook.knobs`; the ``*_knob`` functions here wire them to
 from __future__ import annotations
 
 import html
-import io
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -23,10 +22,13 @@ import ipywidgets as w
 import matplotlib.pyplot as plt
 
 from . import knobs
+from .plotting import book_png
 
 __all__ = [
     "LivePanel",
+    "SCALE",
     "StaticKnob",
+    "css_width",
     "figure_png",
     "knob",
     "ou_knob",
@@ -37,22 +39,43 @@ __all__ = [
 ]
 
 
-def figure_png(fig, dpi: int = 90) -> bytes:
-    """A matplotlib figure as PNG bytes (the figure is closed, so it is not shown twice)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+#: image pixels per CSS pixel of the knobs' figures: 2x, sharp on high-density screens
+SCALE = 2
+
+
+def figure_png(fig) -> bytes:
+    """A matplotlib figure as the book's PNG (:func:`rlbook.plotting.book_png`: ``SCALE`` = 2
+    image pixels per CSS pixel, a palette of 256 colours, its dpi and smallest font recorded);
+    the figure is closed, so it is not shown twice."""
+    png, _ = book_png(fig, scale=SCALE)
     plt.close(fig)
-    return buf.getvalue()
+    return png
+
+
+def css_width(png: bytes) -> int:
+    """The CSS width (px) at which :func:`figure_png`'s image is shown: its pixel width (the PNG
+    header's) over ``SCALE``, so one inch of figure is ``fig.dpi`` CSS px, as in the book's
+    other figures."""
+    return round(int.from_bytes(png[16:20], "big") / SCALE)
 
 
 def _image(png: bytes = b"") -> w.Image:
-    return w.Image(value=png, format="png", layout=w.Layout(max_width="100%", height="auto"))
+    image = w.Image(format="png", layout=w.Layout(max_width="100%", height="auto"))
+    _show(image, png)
+    return image
+
+
+def _show(image: w.Image, png: bytes) -> None:
+    """``png`` in ``image``, at its CSS width (the column shrinks it further if narrower)."""
+    image.value = png
+    image.width = str(css_width(png)) if png else ""
 
 
 class StaticKnob(w.VBox):
     """A ``SelectionSlider`` over ``values`` (``ToggleButtons`` with ``toggle=True``), linked in
-    the browser to a ``Stack`` of the figures ``render(value)`` computed now, one per value.
-    Works with no kernel (static HTML)."""
+    the browser to a ``Stack`` of the figures ``render(value)`` computed now, one per value, each
+    a 2x palette PNG (:func:`figure_png`) shown at its CSS width. Works with no kernel (static
+    HTML)."""
 
     def __init__(
         self,
@@ -163,7 +186,7 @@ class LivePanel(w.VBox):
             self.message.value = text
             return
         self.result, self.shown = result, values
-        self.image.value = figure
+        _show(self.image, figure)
         self.figure.children = (self.image,)
         self.message.value = f"<i>{_label(values)}</i>"
 

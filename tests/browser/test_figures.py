@@ -14,8 +14,13 @@ Every image a code cell draws (not the sliders' images, which the widget manager
 
 All figures of a page are checked before the test fails, so its message lists every defect. The
 pages of DDPG, TD3 and SAC are checked like the others.
+
+The knobs' images (the static sliders' figures, drawn by the widget manager from the page's widget
+state) are checked for the last two: readable and sharp, every image of every knob, each shown in
+turn by its slider or buttons.
 """
 
+import base64
 import io
 import re
 from urllib.parse import unquote, urlparse
@@ -96,6 +101,104 @@ def figure_defects(fig: dict, image: Image.Image) -> list[str]:
     return defects
 
 
+#: the chapters with knobs: their widget state names the static knobs' class
+KNOB_CHAPTERS = [p for p in CHAPTERS if "rlbook-static-knob" in (HTML / p).read_text("utf8")]
+
+#: the image a static knob shows (the stack shows only its selected one): its bytes (base64) and
+#: the CSS width it is shown at
+KNOB_IMAGE_JS = """async knob => {
+  const img = [...knob.querySelectorAll('img')].find(i => i.getBoundingClientRect().width > 0);
+  if (!img) { return null; }
+  const bytes = new Uint8Array(await (await fetch(img.src)).arrayBuffer());
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 8192) {
+    text += String.fromCharCode.apply(null, bytes.subarray(i, i + 8192));
+  }
+  return {png: btoa(text), width: img.getBoundingClientRect().width};
+}"""
+
+
+def knob_images(page) -> list[dict]:
+    """Every image of every static knob of ``page``, each shown in turn: the toggle buttons
+    clicked one by one, the slider moved by keyboard from its first value to its last."""
+    found = []
+    knobs = page.locator(".rlbook-static-knob")
+    for k in range(knobs.count()):
+        knob = knobs.nth(k)
+        knob.scroll_into_view_if_needed()
+        seen = []
+
+        def shown(knob=knob, seen=seen):
+            page.wait_for_timeout(100)
+            image = knob.evaluate(KNOB_IMAGE_JS)
+            if image and image["png"] not in seen:
+                seen.append(image["png"])
+                found.append(image)
+
+        buttons = knob.locator(".widget-toggle-buttons button")
+        if buttons.count():
+            for b in range(buttons.count()):
+                buttons.nth(b).click()
+                shown()
+        else:
+            handle = knob.locator(".noUi-handle")
+            handle.focus()
+            page.keyboard.press("Home")
+            shown()
+            for _ in range(30):  # to the last value: no new image after two more presses
+                before = len(seen)
+                page.keyboard.press("ArrowRight")
+                shown()
+                if len(seen) == before:
+                    page.keyboard.press("ArrowRight")
+                    shown()
+                    if len(seen) == before:
+                        break
+    return found
+
+
+def knob_image_defects(index: int, found: dict) -> list[str]:
+    """What is wrong with one knob image (``KNOB_IMAGE_JS``'s answer): readable and sharp."""
+    image = Image.open(io.BytesIO(base64.b64decode(found["png"])))
+    image.load()
+    name = f"knob image {index}"
+    density = image.width / found["width"]
+    defects = []
+    if density < MIN_DENSITY:
+        defects.append(
+            f"{name}: {density:.2f} image pixels per CSS pixel, soft on high-density screens"
+        )
+    try:
+        dpi = float(image.text["rlbook:dpi"])
+        smallest = float(image.text["rlbook:min-font-pt"])
+    except (AttributeError, KeyError, ValueError):
+        return [*defects, f"{name}: the PNG records no dpi and font size"]
+    text_px = smallest / 72 * dpi * found["width"] / image.width
+    if text_px < MIN_TEXT_PX:
+        defects.append(
+            f"{name}: smallest text {text_px:.1f} CSS px ({smallest:g} pt at {dpi:g} dpi, "
+            f"{image.width} px shown at {found['width']:.0f} px), below {MIN_TEXT_PX:g}"
+        )
+    return defects
+
+
+@pytest.mark.parametrize("name", KNOB_CHAPTERS)
+def test_every_knob_image_is_readable_and_sharp(browser, server, name):
+    page = browser.new_page(viewport=LAPTOP)
+    try:
+        page.route(
+            "**/*", lambda r: r.continue_() if r.request.url.startswith(server) else r.abort()
+        )
+        page.goto(f"{server}/{name}", wait_until="load")
+        page.wait_for_selector(".rlbook-static-knob img", timeout=30_000)
+        images = knob_images(page)
+    finally:
+        page.close()
+    assert len(images) >= 2, f"{name}: {len(images)} knob images found"
+    defects = [d for i, found in enumerate(images) for d in knob_image_defects(i, found)]
+    assert not defects, f"{name}: {len(defects)} knob image defects:\n" + "\n".join(defects)
+
+
 @pytest.mark.parametrize("name", CHAPTERS)
 def test_every_figure_is_numbered_captioned_described_and_readable(browser, server, name):
     page = browser.new_page(viewport=LAPTOP)
@@ -112,5 +215,7 @@ def test_every_figure_is_numbered_captioned_described_and_readable(browser, serv
 
 
 def test_the_chapters_have_figures():
-    """The check above must not pass by finding nothing: the chapter pages are there."""
+    """The checks above must not pass by finding nothing: the chapter pages are there, and the
+    knobs' (DDPG, TD3, PCL)."""
     assert len(CHAPTERS) >= 10, CHAPTERS
+    assert {"chapters/ddpg.html", "chapters/td3.html", "chapters/pcl.html"} <= set(KNOB_CHAPTERS)

@@ -4,7 +4,9 @@ On every chapter page that holds a player, in headless Chromium with every reque
 local server aborted: the player's script ran (its controls are enabled), pressing Play moves the
 frame (the label's time and the pendulums' SVG rotation change), Pause stops it, the scrubber
 moves by keyboard to a frame (End, Home, an arrow), the start chooser redraws the curves; at
-390 px the player fits the column and the page does not widen.
+390 px the player fits the column, the page does not widen, and its text is readable: every
+label of the SVG renders at 11 CSS px or more (the SVG is shrunk to the phone's column, and the
+player's script enlarges its fonts), no label leaves the SVG and the rows' labels do not overlap.
 
 The pages are those of ``browser_support.HTML``, or of ``RLBOOK_HTML`` when set (a build
 elsewhere, e.g. ``RLBOOK_HTML=/tmp/book/_build/html``).
@@ -62,6 +64,40 @@ def open_page(browser, server, name, width, height):
 
 
 ROD = "p => p.querySelector('.rlbook-rod').getAttribute('transform')"
+#: the smallest text a reader is asked to read, CSS px
+MIN_TEXT_PX = 11.0
+#: each text of the player's SVG: its rendered font size (the font size in SVG units times the
+#: SVG's scale), its box, and whether it is a row's label or return (the pendulums' panel, the
+#: SVG's top 168 units)
+TEXTS = """p => {
+  const svg = p.querySelector('svg'), box = svg.getBoundingClientRect();
+  const scale = box.width / svg.viewBox.baseVal.width;
+  return {svg: [box.left, box.right, box.top, box.bottom], texts: [...svg.querySelectorAll('text')]
+    .map(t => { const b = t.getBoundingClientRect(); return {
+      text: t.textContent, px: parseFloat(getComputedStyle(t).fontSize) * scale,
+      box: [b.left, b.right, b.top, b.bottom], row: +t.getAttribute('y') < 170 }; })};
+}"""
+
+
+def text_defects(found: dict) -> list[str]:
+    """What is unreadable in one player's SVG (``TEXTS``'s answer): an empty list if nothing."""
+    left, right, top, bottom = found["svg"]
+    defects = []
+    for t in found["texts"]:
+        if t["px"] < MIN_TEXT_PX:
+            defects.append(f"{t['text']!r} at {t['px']:.1f} CSS px, below {MIN_TEXT_PX:g}")
+        x0, x1, y0, y1 = t["box"]
+        if x0 < left - 0.5 or x1 > right + 0.5 or y0 < top - 0.5 or y1 > bottom + 0.5:
+            defects.append(f"{t['text']!r} leaves the SVG")
+    rows = [t for t in found["texts"] if t["row"]]
+    for i, a in enumerate(rows):
+        for b in rows[i + 1 :]:
+            (a0, a1, a2, a3), (b0, b1, b2, b3) = a["box"], b["box"]
+            if a0 < b1 - 0.5 and b0 < a1 - 0.5 and a2 < b3 - 0.5 and b2 < a3 - 0.5:
+                defects.append(f"{a['text']!r} overlaps {b['text']!r}")
+    return defects
+
+
 LABEL = "p => p.querySelector('.rlbook-label').textContent"
 
 
@@ -128,6 +164,8 @@ def test_the_player_fits_a_phone_column(browser, server, name):
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         svg = player.locator("svg").bounding_box()
         assert svg["width"] <= box["width"]
+        defects = text_defects(player.evaluate(TEXTS))
+        assert not defects, f"{name} at 390 px:\n" + "\n".join(defects)
         player.locator(".rlbook-play").click()  # it plays at this width too
         page.wait_for_function(
             f"p => !({LABEL})(p).startsWith('t = 0.00 s')", arg=player.element_handle()
