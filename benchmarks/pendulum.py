@@ -30,6 +30,15 @@ the first pair starts exactly together: rlbook's shorter runs let its side of th
 At the end it prints every run's final return and steps per second, and each rlbook actor-critic
 beside its SB3 peer with their ratio of steps per second (``benchmarks/tables.py``).
 
+``--batched`` trains rlbook's seeds of each of DDPG, TD3 and SAC as one batch in one process
+(``train(seeds=...)``, :class:`rlbook.sweep.BatchJob`; run i of a batch differs from the
+one-seed run of seed i by rounding only): those batches start first, then every other job as
+above. Each record says which path made it: ``"path": "single"`` or ``"batched"`` (with
+``batch_seeds`` and ``batch_size``; a batch's seeds share its clock, so their ``train_seconds``
+and ``steps_per_second`` are the batch's, per seed: ``clock`` says so), and every record keeps
+the ``command`` that made it. The tables read both kinds. The committed ``pendulum`` set was made
+without ``--batched``.
+
 To measure one core of a laptop, run one job at a time, each rlbook run followed by its SB3 peer
 for every seed (ours, SB3, ours, SB3, ... in one process), on the CPU, into a folder of your own::
 
@@ -46,6 +55,7 @@ actor-critics with ``--precision bfloat16`` and their SB3 peers.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import rlbook.results
@@ -53,7 +63,7 @@ from rlbook.agent import resolve_precision
 from rlbook.loop import resolve_device
 from rlbook.presets import pendulum_settings
 from rlbook.provenance import cpu_summary
-from rlbook.sweep import Job, load_records, sweep
+from rlbook.sweep import BATCHED, BatchJob, Job, load_records, sweep
 
 ONLINE = ("ddpg", "sb3-ddpg", "td3", "sb3-td3", "sac", "sb3-sac")  # pairs run side by side
 ALL = (*ONLINE, "pcl", "fqi", "nfqca")
@@ -72,10 +82,13 @@ def jobs_for(
     eval_every=2_000,
     eval_episodes=100,
     device=None,
+    batched=False,
 ):
     """The jobs, in the order seed, then algorithm as listed; ``eval_every``, ``eval_episodes``
-    and ``device`` (None: the runners' default, ``"auto"``) apply to the online actor-critics."""
-    jobs = []
+    and ``device`` (None: the runners' default, ``"auto"``) apply to the online actor-critics.
+    With ``batched``, rlbook's DDPG, TD3 and SAC come first instead, one
+    :class:`~rlbook.sweep.BatchJob` of all the seeds each."""
+    jobs, batches = [], []
     for seed in range(seeds):
         for algo in algos:
             common = dict(threads=threads)
@@ -88,7 +101,12 @@ def jobs_for(
                 if precision != "float32" and algo in ("ddpg", "td3", "sac"):
                     s["precision"] = precision
                     label = f"{algo}-bf16"  # the one other precision
-                jobs.append(Job(algo, seed, settings={**s, **common}, label=label))
+                if batched and algo in BATCHED:
+                    if seed == 0:  # one batch of every seed
+                        every = tuple(range(seeds))
+                        batches.append(BatchJob(algo, every, settings={**s, **common}, label=label))
+                else:
+                    jobs.append(Job(algo, seed, settings={**s, **common}, label=label))
             elif algo == "pcl":
                 for d in pcl_d:
                     jobs.append(
@@ -101,7 +119,13 @@ def jobs_for(
                     )
             else:
                 jobs.append(Job(algo, seed, settings=dict(total_steps=steps, **common)))
-    return jobs
+    return [*batches, *jobs]
+
+
+def files(job) -> list[str]:
+    """The record files ``job`` writes (a batch: one per seed)."""
+    seeds = job.seeds if isinstance(job, BatchJob) else (job.seed,)
+    return [f"{job.name}-seed{s}.json" for s in seeds]
 
 
 def main():
@@ -125,6 +149,11 @@ def main():
         "pendulum-bf16 with --precision bfloat16)",
     )
     parser.add_argument("--skip-done", action="store_true", help="skip jobs whose file exists")
+    parser.add_argument(
+        "--batched",
+        action="store_true",
+        help="rlbook's seeds of DDPG, TD3 and SAC as one batch per algorithm, in one process",
+    )
     parser.add_argument(
         "--precision",
         default="float32",
@@ -155,11 +184,13 @@ def main():
         args.eval_every,
         args.eval_episodes,
         args.device,
+        args.batched,
     )
     if args.skip_done:
-        jobs = [j for j in jobs if not (args.out / f"{j.name}-seed{j.seed}.json").exists()]
+        jobs = [j for j in jobs if not all((args.out / f).exists() for f in files(j))]
     print(f"{len(jobs)} jobs, {args.jobs} at a time -> {args.out}", flush=True)
-    records = sweep(jobs, n_jobs=args.jobs, out=args.out, verbose=10)
+    command = " ".join(["python", "benchmarks/pendulum.py", *sys.argv[1:]])
+    records = sweep(jobs, n_jobs=args.jobs, out=args.out, verbose=10, command=command)
     failed = [r for r in records if r["error"]]
     for r in failed:
         print(f"FAILED {r['name']} seed {r['seed']}:\n{r['error']}")

@@ -1,12 +1,14 @@
 """Text tables of sweep records for the benchmark scripts' output (records grouped by run name,
 as ``rlbook.sweep.load_records`` returns them).
 
-- :func:`final_table`: per run, seeds, final return (mean +- std over seeds), steps per second
+- :func:`final_table`: per run, seeds, final return (mean +- std over seeds), steps per second,
+  and the path that made the records (``single`` or ``batched``, see ``rlbook.sweep.BatchJob``)
   (``pendulum.py``);
 - :func:`final_ci_table`: the same with a 95% confidence interval, and rlbook's steps per second
   over SB3's (``mujoco_tasks.py``);
 - :func:`peer_table`: each rlbook algorithm beside its SB3 peer: returns, steps per second and
-  their ratio (``pendulum.py``, for the pairs it ran).
+  their ratio (``pendulum.py``, for the pairs it ran; a batched rlbook run's steps per second
+  are one seed's, the batch's over its size).
 
 The time-to-threshold table stays in the package (``rlbook.sweep.threshold_table``): the
 Benchmarks chapter prints it, and a chapter opened alone (on Colab) has only the package.
@@ -18,16 +20,26 @@ import numpy as np
 
 from rlbook.plotting import confidence_band
 
-__all__ = ["final_ci_table", "final_table", "peer_table"]
+__all__ = ["final_ci_table", "final_table", "path", "peer_table"]
+
+
+def path(records: list[dict]) -> str:
+    """How the records were made: ``single`` (one process per seed; records written before the
+    field existed were all single runs), ``batched`` (``rlbook.sweep.BatchJob``) or ``mixed``."""
+    paths = {r.get("path", "single") for r in records}
+    return paths.pop() if len(paths) == 1 else "mixed"
 
 
 def final_table(groups: dict[str, list[dict]]) -> str:
-    """Per run: seeds, final return (mean +- std over seeds), mean steps per second."""
-    lines = [f"{'run':10s} {'seeds':>5s} {'final return':>18s} {'steps/s':>9s}"]
+    """Per run: seeds, final return (mean +- std over seeds), mean steps per second (of one seed:
+    for a batch, the batch's over its size), and the :func:`path` that made the records."""
+    lines = [f"{'run':10s} {'seeds':>5s} {'final return':>18s} {'steps/s':>9s} path"]
     for name, rs in groups.items():
         ret = np.array([r["final_return"] for r in rs])
         sps = np.mean([r["steps_per_second"] for r in rs])
-        lines.append(f"{name:10s} {len(rs):5d} {ret.mean():9.1f} +- {ret.std():5.1f} {sps:9.1f}")
+        lines.append(
+            f"{name:10s} {len(rs):5d} {ret.mean():9.1f} +- {ret.std():5.1f} {sps:9.1f} {path(rs)}"
+        )
     return "\n".join(lines)
 
 
@@ -71,5 +83,11 @@ def peer_table(groups: dict[str, list[dict]], algos=("ddpg", "td3", "sac")) -> s
         lines.append(
             f"{algo:5s} {ro.mean():8.1f} +- {ro.std():5.1f} {rs.mean():8.1f} +- {rs.std():5.1f} "
             f"{so:11.1f} {ss:8.1f} {so / ss:9.2f}"
+        )
+    batched = [a for a in pairs if path(groups[a]) != "single"]
+    if batched:
+        lines.append(
+            f"({', '.join(batched)}: rlbook's seeds as one batch; its steps per second are one "
+            f"seed's, the batch's over its size)"
         )
     return "\n".join(lines)

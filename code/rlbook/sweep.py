@@ -18,11 +18,19 @@ the fixed starts ``reset(seed=i)``, wall time, steps per second, the package ver
 commit. A job that raises is reported in its record (``error`` holds the traceback) and does not
 stop or lose the others; with ``out`` every record is also written to its own JSON file as soon as
 the sweep returns it.
+
+Two kinds of job: a :class:`Job` is one seed in its own process (``"path": "single"`` in its
+record); a :class:`BatchJob` is several seeds of DDPG, TD3 or SAC trained as one batch in one
+process (``train(..., seeds=...)``, :class:`rlbook.loop.SeedResults`), which writes one record
+per seed (``"path": "batched"``, ``batch_seeds``, ``batch_size``): the same fields, its seeds'
+times read off the batch's one clock. :func:`seeds_to_threshold` turns either kind into the wall
+time until every seed of a set has reached a return.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import platform
 import time
@@ -32,20 +40,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
+import gymnasium as gym
 import joblib
 import numpy as np
+import torch
 
 from . import runners
+from .loop import evaluate, keeps_global_state
 from .provenance import cpu_summary as cpu_summary  # re-exported: the exec_stats page names it
 from .provenance import record_header
 from .validation import check_int
 
 __all__ = [
     "ALGORITHMS",
+    "BATCHED",
+    "BatchJob",
     "Job",
     "load_records",
+    "run_batch_job",
     "run_job",
     "seed_curves",
+    "seed_set_table",
+    "seeds_to_threshold",
     "sweep",
     "threshold_table",
     "time_to_threshold",
@@ -60,6 +76,17 @@ ALGORITHMS: dict[str, Callable] = {
     "fqi": runners.fqi_offline,
     "nfqca": runners.nfqca_offline,
 }
+
+#: what a :class:`BatchJob` may name: the actor-critics whose ``train`` takes ``seeds=``
+BATCHED = ("ddpg", "td3", "sac")
+
+#: what every batched record says of its timings (field ``clock``)
+SHARED_CLOCK = (
+    "shared: the seeds of the batch advance together in one process, so curve_seconds, "
+    "train_seconds and wall_seconds are the batch's, on one clock for every seed (evaluation "
+    "excluded from the first two); steps_per_second is one seed's, batch_size times that the "
+    "batch's"
+)
 
 
 @dataclass(frozen=True)
@@ -82,16 +109,90 @@ class Job:
         return self.algorithm if isinstance(self.algorithm, str) else self.algorithm.__name__
 
 
-def run_job(job: Job) -> dict:
-    """Run one job; never raises: a failure is reported in the record's ``error``."""
-    record = {
-        "name": job.name,
-        "seed": job.seed,
-        "env": job.env,
-        "settings": job.settings,
+@dataclass(frozen=True)
+class BatchJob:
+    """The runs of ``seeds`` of one online actor-critic (``algorithm``, a name in
+    :data:`BATCHED`) as one batch in one process: ``rlbook.<algorithm>.train(env, seeds=seeds,
+    **settings)``, which steps every seed's environment and makes one batched update per step
+    (:func:`rlbook.loop.run_members`). ``settings`` as for a :class:`Job` (fields of the
+    algorithm's ``Config``, ``threads``, ``final_episodes``). Run seed ``i`` of the batch differs
+    from ``Job(algorithm, seed=i)`` by rounding only; its timings are the batch's."""
+
+    algorithm: str
+    seeds: tuple[int, ...] = (0,)
+    env: str = "Pendulum-v1"
+    settings: dict = field(default_factory=dict)
+    label: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.label or self.algorithm
+
+
+def _batch_runner(
+    algorithm: str,
+    env: str,
+    seeds: list[int],
+    final_episodes: int = 100,
+    threads: int | None = None,
+    **settings,
+) -> list[dict]:
+    """Train the batch and evaluate each seed's own agent on the fixed starts
+    ``reset(seed=i)``, i < ``final_episodes`` (as :func:`rlbook.runners.online` does for one)."""
+    if threads:
+        torch.set_num_threads(threads)
+    module = importlib.import_module(f"rlbook.{algorithm}")
+    batch = module.train(env, seeds=seeds, progress=False, **settings)
+    records = []
+    for run in batch:
+        returns = evaluate(run.agent.act_batch, lambda: gym.make(env), range(final_episodes))
+        final = {"final_return": float(returns.mean()), "final_std": float(returns.std())}
+        records.append(
+            {
+                **run.to_record(final),
+                "precision": run.agent.precision,
+                "device": str(run.agent.device),
+            }
+        )
+    return records
+
+
+def _header(name, seed, env, settings, path) -> dict:
+    return {
+        "name": name,
+        "seed": seed,
+        "env": env,
+        "settings": settings,
         "host": platform.node(),
+        "path": path,
         "error": None,
     }
+
+
+def run_batch_job(job: BatchJob) -> list[dict]:
+    """Run one batch; one record per seed, in the order of ``job.seeds``, each with ``path``
+    ``"batched"``, ``batch_seeds``, ``batch_size`` and ``clock`` (:data:`SHARED_CLOCK`); never
+    raises: a failure is reported in every seed's ``error``."""
+    seeds = list(job.seeds)
+    batch = {"batch_seeds": seeds, "batch_size": len(seeds), "clock": SHARED_CLOCK}
+    records = [{**_header(job.name, s, job.env, job.settings, "batched"), **batch} for s in seeds]
+    start = time.perf_counter()
+    try:
+        runs = keeps_global_state(_batch_runner)(job.algorithm, job.env, seeds, **job.settings)
+        for record, run in zip(records, runs, strict=True):
+            record.update(run)
+    except Exception:  # noqa: BLE001 - a crashed batch is reported, the sweep goes on
+        for record in records:
+            record["error"] = traceback.format_exc()
+    wall = time.perf_counter() - start
+    for record in records:
+        record["wall_seconds"] = wall  # the batch's, final evaluations included
+    return records
+
+
+def run_job(job: Job) -> dict:
+    """Run one job; never raises: a failure is reported in the record's ``error``."""
+    record = _header(job.name, job.seed, job.env, job.settings, "single")
     start = time.perf_counter()
     try:
         fn = ALGORITHMS[job.algorithm] if isinstance(job.algorithm, str) else job.algorithm
@@ -102,24 +203,45 @@ def run_job(job: Job) -> dict:
     return record
 
 
+def _run(job: Job | BatchJob) -> list[dict]:
+    return run_batch_job(job) if isinstance(job, BatchJob) else [run_job(job)]
+
+
 def sweep(
-    jobs: Iterable[Job],
+    jobs: Iterable[Job | BatchJob],
     n_jobs: int = 1,
     out: str | Path | None = None,
     backend: str | None = None,
     verbose: int = 0,
+    command: str | None = None,
 ) -> list[dict]:
-    """Run ``jobs`` with ``joblib.Parallel(n_jobs)`` (``backend=None``: joblib's default, local
-    processes, or whatever ``joblib.parallel_config`` set); returns their records in order.
+    """Run ``jobs`` (:class:`Job` or :class:`BatchJob`, one joblib task each) with
+    ``joblib.Parallel(n_jobs)`` (``backend=None``: joblib's default, local processes, or
+    whatever ``joblib.parallel_config`` set); returns their records in order, a batch's one per
+    seed in the order of its seeds.
 
-    Records carry :func:`rlbook.provenance.record_header`. With ``out`` (a folder) each record is
-    written to ``out/NAME-seedSEED.json`` as it arrives, so an interrupted sweep keeps what it
-    finished.
+    Records carry :func:`rlbook.provenance.record_header`, and ``command`` (the command line that
+    ran the sweep) where given. With ``out`` (a folder) each record is written to
+    ``out/NAME-seedSEED.json`` as it arrives, so an interrupted sweep keeps what it finished.
     """
     jobs = list(jobs)
     for job in jobs:
+        if isinstance(job, BatchJob):
+            if job.algorithm not in BATCHED:
+                raise ValueError(
+                    f"a BatchJob's algorithm must be one of {list(BATCHED)}; got {job.algorithm!r}"
+                )
+            if isinstance(job.seeds, (str, bytes)) or not job.seeds:
+                raise ValueError(f"a BatchJob's seeds must name seeds; got {job.seeds!r}")
+            for seed in job.seeds:
+                check_int("seeds", seed, 0)
+            if len(set(job.seeds)) != len(job.seeds):
+                raise ValueError(f"a BatchJob's seeds must not repeat; got {job.seeds!r}")
+            continue
         if not isinstance(job, Job):
-            raise ValueError(f"jobs must be rlbook.sweep.Job objects; got {type(job).__name__}")
+            raise ValueError(
+                f"jobs must be rlbook.sweep.Job or BatchJob objects; got {type(job).__name__}"
+            )
         if isinstance(job.algorithm, str) and job.algorithm not in ALGORITHMS:
             raise ValueError(
                 f"algorithm must be one of {sorted(ALGORITHMS)} or a function; got {job.algorithm!r}"
@@ -128,6 +250,8 @@ def sweep(
     if n_jobs == 0:
         raise ValueError("n_jobs must be a positive number of workers or -1 (all cores); got 0")
     info = record_header()
+    if command is not None:
+        info["command"] = command
     out = Path(out) if out is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -135,13 +259,13 @@ def sweep(
         n_jobs=n_jobs, backend=backend, return_as="generator", verbose=verbose
     )
     records = []
-    for job, record in zip(jobs, parallel(joblib.delayed(run_job)(j) for j in jobs), strict=True):
-        record = cast(dict, record)  # what run_job returns (joblib's stubs say Any | None)
-        record.update(info)
-        records.append(record)
-        if out is not None:
-            path = out / f"{job.name}-seed{job.seed}.json"
-            path.write_text(json.dumps(record, indent=1, default=_json_default))
+    for job, done in zip(jobs, parallel(joblib.delayed(_run)(j) for j in jobs), strict=True):
+        for record in cast(list, done):  # what _run returns (joblib's stubs say Any | None)
+            record.update(info)
+            records.append(record)
+            if out is not None:
+                path = out / f"{job.name}-seed{record['seed']}.json"
+                path.write_text(json.dumps(record, indent=1, default=_json_default))
     return records
 
 
@@ -205,11 +329,14 @@ def threshold_table(
     ]
     ratios = []
     for algo in algos:
-        times = {}
+        times, ours_label = {}, "rlbook-laptop"
         for name, lib in ((algo, "rlbook laptop"), (f"sb3-{algo}", "SB3 zoo")):
             rs = groups.get(name, [])
             if not rs:
                 continue
+            if name == algo and _path(rs) != "single":
+                lib = "rlbook batch" if _path(rs) == "batched" else "rlbook mixed"
+                ours_label = lib.replace(" ", "-")  # a batched seed's time is the batch's
             hits = [time_to_threshold(r, threshold) for r in rs]
             times[name] = {r["seed"]: h[0] if h else np.inf for r, h in zip(rs, hits, strict=True)}
             reached = [h for h in hits if h]
@@ -232,11 +359,107 @@ def threshold_table(
             per_seed = [ratio(peer[s], ours[s]) for s in seeds]
             mean = ratio(np.mean([peer[s] for s in seeds]), np.mean([ours[s] for s in seeds]))
             ratios.append(
-                f"{algo}: SB3-zoo / rlbook-laptop time to {threshold:g}: {mean}x\n"
+                f"{algo}: SB3-zoo / {ours_label} time to {threshold:g}: {mean}x\n"
                 f"    (per seed {', '.join(per_seed)})"
             )
     note = "(seconds and steps: mean and range over the seeds that reached the threshold)"
+    if any(_path(groups.get(a, [])) == "batched" for a in algos if groups.get(a)):
+        note += (
+            "\n(rlbook batch: its seeds trained as one batch, their seconds on its clock;"
+            "\n for the time of a set of seeds, see seed_set_table)"
+        )
     return "\n".join([*lines, note, "", *ratios])
+
+
+def _path(records: list[dict]) -> str:
+    """``"batched"``, ``"single"`` (records without ``path`` were all single runs) or
+    ``"mixed"``."""
+    paths = {r.get("path", "single") for r in records}
+    return paths.pop() if len(paths) == 1 else "mixed"
+
+
+def seeds_to_threshold(records: list[dict], threshold: float = -200.0, processes: int = 1) -> dict:
+    """When each seed of a set of runs (``records``, one per seed, as :func:`load_records` groups
+    them) first reached ``threshold``, on the wall clock of the whole set run in ``processes``
+    worker processes (training time only, evaluation excluded: ``curve_seconds``).
+
+    The tasks are the single runs and the batches (records of one ``batch_seeds``), in the order
+    of their first seed, each given to the process that frees first (as joblib's local processes
+    take the next job); a task holds its process until all its seeds have reached the threshold
+    (stopped there: the least time any schedule of these runs needs), or for its whole recorded
+    ``train_seconds`` if one never did. A seed's time is its task's start plus its own
+    :func:`time_to_threshold`; the seeds of a batch share its clock. Times are the recorded ones,
+    measured with whatever ran beside them. Returns ``seconds`` (per seed; ``inf``: never),
+    ``all`` (the time until every seed had reached it), ``mean`` (over the seeds), ``path``
+    (:func:`_path`) and ``processes``."""
+    if not records:
+        raise ValueError("seeds_to_threshold needs at least one record")
+    processes = check_int("processes", processes, 1)
+    tasks: dict[tuple, list[dict]] = {}
+    for r in sorted(records, key=lambda r: r["seed"]):
+        key = ("batch", *r["batch_seeds"]) if r.get("path") == "batched" else ("run", r["seed"])
+        tasks.setdefault(key, []).append(r)
+    free = [0.0] * processes
+    seconds = {}
+    for task in tasks.values():
+        hits = [time_to_threshold(r, threshold) for r in task]
+        own = [h[0] if h else np.inf for h in hits]
+        busy = max(own) if all(hits) else max(r["train_seconds"] for r in task)
+        k = int(np.argmin(free))
+        for r, t in zip(task, own, strict=True):
+            seconds[r["seed"]] = free[k] + t
+        free[k] += busy
+    times = np.array(list(seconds.values()))
+    return {
+        "seconds": seconds,
+        "all": float(times.max()),
+        "mean": float(times.mean()),
+        "path": _path(records),
+        "processes": processes,
+    }
+
+
+def seed_set_table(
+    groups: dict[str, list[dict]],
+    threshold: float = -200.0,
+    algos=("td3", "sac"),
+    single: dict[str, list[dict]] | None = None,
+    processes: int = 2,
+) -> str:
+    """Per algorithm, the wall time until every seed of a set first reached ``threshold``, and
+    the mean over its seeds (:func:`seeds_to_threshold`): rlbook's records in ``groups`` (named
+    ``algo``: a batch in one process, or single runs) and in ``single`` (another set's single
+    runs of rlbook, e.g. the earlier records of a set now made batched), single runs one after
+    another (1 process) and ``processes`` at a time; SB3's (``sb3-algo``) ``processes`` at a
+    time."""
+    lines = [
+        f"{'algo':4s} {'runs':20s} {'procs':>5s} {'all seeds':>10s} {'mean':>7s} {'hit':>5s}",
+    ]
+    for algo in algos:
+        rows = []
+        for source in (groups, single or {}):
+            rs = source.get(algo, [])
+            if not rs:
+                continue
+            if _path(rs) == "batched":
+                batches = len({tuple(r["batch_seeds"]) for r in rs})
+                rows.append((f"rlbook, {batches} batch" + "es" * (batches > 1), rs, batches))
+            else:
+                rows += [("rlbook, single runs", rs, 1), ("rlbook, single runs", rs, processes)]
+        if groups.get(f"sb3-{algo}"):
+            rows.append(("SB3, single runs", groups[f"sb3-{algo}"], processes))
+        for label, rs, procs in rows:
+            got = seeds_to_threshold(rs, threshold, procs)
+            hit = sum(np.isfinite(t) for t in got["seconds"].values())
+            lines.append(
+                f"{algo:4s} {label:20s} {procs:5d} {got['all']:9.1f}s "
+                f"{got['mean']:6.1f}s {hit:2d}/{len(rs)}"
+            )
+    note = (
+        f"(training seconds until every seed, and each on average, first reached "
+        f"{threshold:g},\n on the clock of the whole set; a run stops there, freeing its process)"
+    )
+    return "\n".join([*lines, note])
 
 
 def _json_default(x):
