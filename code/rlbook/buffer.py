@@ -7,7 +7,7 @@ the state where the clock ran out has a future the agent never saw.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -38,7 +38,14 @@ class ReplayBuffer:
 
     fields = FIELDS
 
-    def __init__(self, obs_dim: int, act_dim: int, capacity: int, seed=None, device="cpu"):
+    def __init__(
+        self,
+        obs_dim: int,
+        act_dim: int,
+        capacity: int,
+        seed=None,
+        device: str | torch.device = "cpu",
+    ):
         self.capacity = check_int("capacity", capacity, 1)
         self.obs = np.zeros((capacity, obs_dim), dtype=np.float32)
         self.act = np.zeros((capacity, act_dim), dtype=np.float32)
@@ -68,7 +75,7 @@ class ReplayBuffer:
     def state_dict(self, rng: bool = True) -> dict:
         """``pos``, ``size``, copies of the ``size`` stored rows of every field and, with ``rng``,
         the sampling generator's state: what :meth:`load_state_dict` needs to continue exactly."""
-        state = {"pos": self.pos, "size": self.size}
+        state: dict[str, Any] = {"pos": self.pos, "size": self.size}
         state.update({k: getattr(self, k)[: self.size].copy() for k in self.fields})
         if rng:
             state["rng"] = self.rng.bit_generator.state
@@ -117,6 +124,13 @@ class MemberReplayBuffers:
     """
 
     fields = FIELDS
+    # FIELDS, shape (runs, capacity, ...): set by name in __init__
+    obs: np.ndarray
+    act: np.ndarray
+    rew: np.ndarray
+    next_obs: np.ndarray
+    terminated: np.ndarray
+    truncated: np.ndarray
 
     def __init__(self, buffers: list[ReplayBuffer]):
         first = buffers[0]
@@ -145,7 +159,7 @@ class MemberReplayBuffers:
     def state_dict(self, rng: bool = True) -> dict:
         """As :meth:`ReplayBuffer.state_dict`, for every run: the fields' stored rows with the run
         dimension first, and with ``rng`` a list of the runs' generator states."""
-        state = {"pos": self.pos, "size": self.size}
+        state: dict[str, Any] = {"pos": self.pos, "size": self.size}
         state.update({k: getattr(self, k)[:, : self.size].copy() for k in self.fields})
         if rng:
             state["rng"] = [r.bit_generator.state for r in self.rngs]

@@ -33,7 +33,7 @@ import torch
 from .agent import OffPolicyAgent, OffPolicyConfig, critic_loss, gradient_step, train_agent
 from .configdoc import documented, trainer_parameters
 from .loop import Result, SeedResults
-from .networks import QEnsemble, SquashedGaussianActor, mlp
+from .networks import Generators, QEnsemble, SquashedGaussianActor, mlp
 from .targets import ema_update, make_target
 from .validation import check_real
 
@@ -81,7 +81,7 @@ def critic_target(
     batch,
     gamma: float,
     alpha: float | torch.Tensor,
-    generator: torch.Generator | None = None,
+    generator: Generators = None,
 ) -> torch.Tensor:
     """Lines 5.7-5.8: ``y = r + gamma (1 - terminated) [min_j q_j_target(s', a~') - alpha log pi(a~'|s')]``."""
     with torch.no_grad():
@@ -96,7 +96,7 @@ def actor_loss(
     policy,
     obs: torch.Tensor,
     alpha: float | torch.Tensor,
-    generator: torch.Generator | None = None,
+    generator: Generators = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Lines 5.12-5.13: ``mean[alpha log pi(a^|s) - min_j q_j(s, a^)]`` with ``a^ = f_phi(s, eps)``.
 
@@ -117,6 +117,7 @@ class SAC(OffPolicyAgent):
 
     config_class = SACConfig
     config: SACConfig
+    policy: SquashedGaussianActor
     name = "SAC"
     state_modules = ("policy", "q", "q_target")
     state_optimizers = ("q_optimizer", "policy_optimizer", "alpha_optimizer")
