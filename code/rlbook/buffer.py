@@ -84,8 +84,8 @@ class ReplayBuffer:
     def load_state_dict(self, state: dict) -> None:
         """Put a :meth:`state_dict` back, in place (the generator's state only if it was saved)."""
         size = _saved_size(state, self.capacity)
-        for k in self.fields:
-            getattr(self, k)[:size] = state[k]
+        for k, rows in _saved_fields(self, state, size, runs=()).items():
+            getattr(self, k)[:size] = rows
         self.pos, self.size = int(state["pos"]), size
         if "rng" in state:
             self.rng.bit_generator.state = state["rng"]
@@ -168,8 +168,8 @@ class MemberReplayBuffers:
     def load_state_dict(self, state: dict) -> None:
         """Put a :meth:`state_dict` back, in place (the generators' states only if saved)."""
         size = _saved_size(state, self.capacity)
-        for k in self.fields:
-            getattr(self, k)[:, :size] = state[k]
+        for k, rows in _saved_fields(self, state, size, runs=(len(self.rngs),)).items():
+            getattr(self, k)[:, :size] = rows
         self.pos, self.size = int(state["pos"]), size
         if "rng" in state:
             for r, saved in zip(self.rngs, state["rng"], strict=True):
@@ -205,6 +205,25 @@ def _saved_size(state: dict, capacity: int) -> int:
             f"the saved buffer holds {size} transitions, more than buffer_size {capacity}"
         )
     return size
+
+
+def _saved_fields(buffer, state: dict, size: int, runs: tuple[int, ...]) -> dict[str, np.ndarray]:
+    """The saved rows of every field, each checked to be the ``size`` rows this buffer stores
+    (shape ``(*runs, size, ...)``, the buffer's dtype) before any is loaded: a ValueError names
+    the first field that is not, instead of numpy broadcasting or casting it silently."""
+    fields = {}
+    for k in buffer.fields:
+        if k not in state:
+            raise ValueError(f"the saved buffer has no field {k!r}")
+        mine, rows = getattr(buffer, k), np.asarray(state[k])
+        expected = (*runs, size, *mine.shape[len(runs) + 1 :])
+        if rows.shape != expected or rows.dtype != mine.dtype:
+            raise ValueError(
+                f"the saved buffer's {k!r} has shape {rows.shape} {rows.dtype}; this buffer "
+                f"expects {expected} {mine.dtype} ({size} stored rows)"
+            )
+        fields[k] = rows
+    return fields
 
 
 def dataset_tensors(data, discrete: bool = False, device=None):
