@@ -255,9 +255,10 @@ class SACValueNetwork(SAC):
         with torch.no_grad():
             act, logp_v = self.policy.sample(batch.obs, self.generator)
             v_y = self.q(batch.obs, act).min(dim=-2).values - alpha * logp_v
-        info["loss_v"] = loss_v = ((self.v(batch.obs).squeeze(-1) - v_y) ** 2).mean(dim=-1).sum()
+        loss_v = ((self.v(batch.obs).squeeze(-1) - v_y) ** 2).mean(dim=-1).sum()
         gradient_step(self.v_optimizer, loss_v, self.v_params)
         ema_update(self.v_target, self.v, self.config.tau)
+        info["loss_v"] = loss_v
 
 
 @trainer_parameters(SACConfig)
