@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 
@@ -48,3 +50,52 @@ def test_empty_buffer_and_bad_sizes_raise():
     fill(buf, 1)
     with pytest.raises(ValueError, match="batch_size"):
         buf.sample(0)
+
+
+@pytest.mark.parametrize("batch", [False, True])
+def test_load_state_dict_refuses_a_field_of_the_wrong_shape_or_dtype(batch):
+    """A saved state whose arrays do not fit the buffer (another environment's observations,
+    float64 rows, a field missing) is refused, naming the field and the shape the buffer expects,
+    and nothing is loaded; before, numpy broadcast one observation dimension over three and cast
+    float64 to float32 without a word."""
+    from rlbook.buffer import MemberReplayBuffers
+
+    runs = (2,) if batch else ()
+
+    def make(obs_dim):
+        bufs = [ReplayBuffer(obs_dim, 1, capacity=10, seed=s) for s in range(2)]
+        buf = MemberReplayBuffers(bufs) if batch else bufs[0]
+        for i in range(4):
+            row = np.full((*runs, obs_dim), float(i))
+            buf.add(
+                row,
+                np.full((*runs, 1), i / 100),
+                np.full(runs, float(i)),
+                row + 1,
+                np.zeros(runs, bool),
+                np.zeros(runs, bool),
+            )
+        return buf
+
+    def shape(*dims):
+        return re.escape(str((*runs, *dims)))
+
+    saved = make(1).state_dict()  # one observation dimension
+    target = make(3)
+    before = target.state_dict()
+    with pytest.raises(ValueError, match=rf"'obs' has shape {shape(4, 1)}.*expects {shape(4, 3)}"):
+        target.load_state_dict(saved)
+    after = target.state_dict()
+    assert all(np.array_equal(before[k], after[k]) for k in target.fields)  # nothing loaded
+    state = make(3).state_dict()
+    state["rew"] = state["rew"].astype(np.float64)
+    with pytest.raises(
+        ValueError, match=rf"'rew' has shape {shape(4)} float64.*{shape(4)} float32"
+    ):
+        make(3).load_state_dict(state)
+    del state["rew"]
+    with pytest.raises(ValueError, match="no field 'rew'"):
+        make(3).load_state_dict(state)
+    good = make(3)
+    good.load_state_dict(before)
+    assert all(np.array_equal(good.state_dict()[k], before[k]) for k in good.fields)

@@ -246,6 +246,75 @@ def test_a_format_4_checkpoint_resumes_as_the_uninterrupted_run(name, module, kw
         _same(a, b)
 
 
+def _same_tree(new, old, where: str) -> None:
+    """``new`` equals ``old`` bit for bit, through nested dicts and lists (keys, lengths, dtypes,
+    tensors, arrays, numbers); the assertion names the first place where they differ."""
+    if isinstance(old, dict):
+        assert isinstance(new, dict) and set(new) == set(old), (
+            f"{where}: {sorted(new)} != {sorted(old)}"
+        )
+        for k in old:
+            _same_tree(new[k], old[k], f"{where}/{k}")
+    elif isinstance(old, list | tuple):
+        assert isinstance(new, list | tuple) and len(new) == len(old), f"{where}: lengths differ"
+        for i, (x, y) in enumerate(zip(new, old, strict=True)):
+            _same_tree(x, y, f"{where}[{i}]")
+    elif isinstance(old, torch.Tensor):
+        assert isinstance(new, torch.Tensor) and new.dtype == old.dtype, f"{where}: {new!r}"
+        assert torch.equal(new.cpu(), old), f"{where}: values differ"
+    elif isinstance(old, np.ndarray):
+        assert isinstance(new, np.ndarray) and new.dtype == old.dtype, f"{where}: {new!r}"
+        assert np.array_equal(new, old), f"{where}: values differ"
+    else:
+        assert type(new) is type(old) and new == old, f"{where}: {new!r} != {old!r}"
+
+
+@pytest.mark.parametrize(
+    "name,noise",
+    [
+        # one DDPG run with OU noise: the noise's value and generator side by side in the file
+        (
+            "checkpoint-v4-ddpg-ou.pt",
+            lambda old: {"state": old["noise_state"], **_rng(old, "noise")},
+        ),
+        # a TD3 batch of two runs with Gaussian noise: one generator per run, no value
+        (
+            "checkpoint-v4-td3-seeds.pt",
+            lambda old: {"processes": [{"rng": r} for r in old["rng"]["noise"]]},
+        ),
+    ],
+    ids=["ddpg-ou", "td3-seeds"],
+)
+def test_a_format_4_checkpoints_fields_are_where_format_5_keeps_them(name, noise):
+    """Every field of a format-4 file, read with checkpoint.load, sits unchanged where the
+    format-5 layout keeps it: the agent's networks, optimizers and counters, the buffer's rows
+    and positions with its generator, the noise's value and generator, the agent's generator(s),
+    the loop's state and the learning curves. Compared with the file itself, not with a run made
+    here, so it holds on every machine (the resume test above compares runs only where this CPU
+    recomputes the file's digits)."""
+    raw = checkpoint._decode(torch.load(DATA / name, weights_only=True))
+    assert raw["version"] == 4
+    old = raw["agent"]
+    loaded = checkpoint.load(DATA / name)
+    state = loaded.agent.training_state(buffer=True, rng=True)
+    _same_tree(state["agent"], old["agent"], "agent")
+    _same_tree(state["parts"]["buffer"], {**old["buffer"], **_rng(old, "buffer")}, "buffer")
+    _same_tree(state["parts"]["noise"], noise(old), "noise")
+    batch = "seeds" in raw
+    generator = old["rng"]["agent"] if batch else old["rng"]["agent"]["generator"]
+    _same_tree(state["rng"], {"generator": generator}, "rng")
+    assert loaded.resume_state.has_buffer
+    _same_tree(loaded.resume_state.loop, raw["loop"], "loop")
+    records = raw["runs"] if batch else [raw["result"]]
+    for run, record in zip(_runs(loaded), records, strict=True):
+        assert run.curve == record["curve"] and run.curve_seconds == record["curve_seconds"]
+        assert run.episodes == [tuple(e) for e in record["episodes"]] and run.steps == 200
+
+
+def _rng(old: dict, part: str) -> dict:
+    return {"rng": old["rng"][part]}
+
+
 def test_the_agents_provide_what_the_loops_ask_of_a_learner():
     """The loops call the :class:`~rlbook.loop.Learner` methods without probing for them:
     every agent class must provide each (and a batch, ``members`` and ``member``)."""

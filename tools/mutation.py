@@ -59,8 +59,10 @@ SCOPE = {
         "rlbook.sac.x_actor_loss",
         "rlbook.sac.x_alpha_loss",
         "rlbook.sac.xǁSACǁtemperature_step",
+        "rlbook.sac.xǁSACǁsoft_target",
         "rlbook.sac.xǁSACǁupdate",
-        "rlbook.sac.xǁSACValueNetworkǁupdate",
+        "rlbook.sac.xǁSACValueNetworkǁsoft_target",
+        "rlbook.sac.xǁSACValueNetworkǁvalue_step",
     ],
     "pcl.py": [
         "rlbook.pcl.x_consistency_error",
@@ -97,13 +99,13 @@ _INTS = "without float64 conversion, integer inputs are promoted to float64 by t
 EQUIVALENT: list[tuple[str, str, str]] = [
     # sac.py, the value-network variant: v(s) has shape (batch, 1)
     (
-        "rlbook.sac.xǁSACValueNetworkǁupdate",
+        "rlbook.sac.xǁSACValueNetworkǁsoft_target",
         "v_next = self.v_target(batch.next_obs).squeeze(+1)",
         "v_target's output is (batch, 1): axis 1 is axis -1",
     ),
     (
-        "rlbook.sac.xǁSACValueNetworkǁupdate",
-        "loss_v = ((self.v(batch.obs).squeeze(+1) - v_y) ** 2).mean()",
+        "rlbook.sac.xǁSACValueNetworkǁvalue_step",
+        "loss_v = ((self.v(batch.obs).squeeze(+1) - v_y) ** 2).mean(dim=-1).sum()",
         "v's output is (batch, 1): axis 1 is axis -1",
     ),
     # pcl.py

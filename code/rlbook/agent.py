@@ -11,14 +11,16 @@ import copy
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Self
 
 import gymnasium as gym
 import numpy as np
 import torch
+from torch import nn
 
 from .buffer import MemberReplayBuffers, ReplayBuffer
 from .configdoc import documented
-from .envs import check_box_env, env_factory
+from .envs import check_box_env, env_factory, flat_dim
 from .loop import (
     Result,
     ResumeState,
@@ -30,7 +32,6 @@ from .loop import (
     seeded_torch,
 )
 from .networks import member_module, stack_members
-from .noise import MemberNoise
 from .validation import check_choice, check_device, check_int, check_real, check_sizes
 
 __all__ = [
@@ -172,6 +173,14 @@ class OffPolicyAgent:
     #: ``None`` for one run; ``S`` for a batch of ``S`` independent runs (:meth:`stack`), whose
     #: networks carry a leading run dimension and whose buffer, noise and generators are per run
     members: int | None = None
+    #: torch's generator of the agent's own draws (SAC's actions, TD3's target noise); in a batch
+    #: of runs, one per run
+    generator: torch.Generator | list[torch.Generator]
+    #: the replay buffer, one per run in a batch (stored as one, :class:`MemberReplayBuffers`)
+    buffer: ReplayBuffer | MemberReplayBuffers
+    #: the policy :meth:`act_batch` evaluates (each actor-critic builds its own; DQN, which acts
+    #: through its Q-network, overrides :meth:`act_batch`)
+    policy: nn.Module
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -224,7 +233,7 @@ class OffPolicyAgent:
     def rng_state(self) -> dict:
         """The states of the agent's own random generators: torch's generator and
         :attr:`state_rngs` (numpy); in a batch of runs, a list of states (one per run) for each."""
-        if self.members:
+        if isinstance(self.generator, list):  # a batch of runs
             return {
                 "generator": [g.get_state() for g in self.generator],
                 **{n: [r.bit_generator.state for r in getattr(self, n)] for n in self.state_rngs},
@@ -236,7 +245,7 @@ class OffPolicyAgent:
 
     def load_rng_state(self, state: dict) -> None:
         """Put an :meth:`rng_state` back, in place."""
-        if self.members:
+        if isinstance(self.generator, list):  # a batch of runs
             for g, saved in zip(self.generator, state["generator"], strict=True):
                 g.set_state(saved)
             for n in self.state_rngs:
@@ -293,7 +302,7 @@ class OffPolicyAgent:
         return adam(params, lr, fused=self.members is None)
 
     @classmethod
-    def stack(cls, agents: list[OffPolicyAgent]) -> OffPolicyAgent:
+    def stack(cls, agents: list[Self]) -> Self:
         """One agent that runs ``agents`` (fresh, same config) as a batch of independent runs.
 
         Each declared network becomes one network with a leading run dimension
@@ -305,6 +314,15 @@ class OffPolicyAgent:
         first = agents[0]
         if any(a.updates or len(a.buffer) for a in agents):
             raise ValueError("stack fresh agents (no update made, nothing stored)")
+        generators: list[torch.Generator] = []
+        buffers: list[ReplayBuffer] = []
+        for a in agents:
+            if not isinstance(a.generator, torch.Generator) or not isinstance(
+                a.buffer, ReplayBuffer
+            ):
+                raise ValueError("stack one-run agents, not batches of runs")
+            generators.append(a.generator)
+            buffers.append(a.buffer)
         batch = copy.copy(first)
         batch.members = len(agents)
         for name in cls.state_modules:
@@ -312,22 +330,23 @@ class OffPolicyAgent:
         for name in cls.state_tensors:
             t = torch.stack([getattr(a, name).detach() for a in agents])
             setattr(batch, name, t.requires_grad_(getattr(first, name).requires_grad))
-        batch.generator = [a.generator for a in agents]
+        batch.generator = generators
         for name in cls.state_rngs:
             setattr(batch, name, [getattr(a, name) for a in agents])
-        batch.buffer = MemberReplayBuffers([a.buffer for a in agents])
-        if "noise" in cls.state_parts:
-            batch.noise = MemberNoise([a.noise for a in agents])
+        batch.buffer = MemberReplayBuffers(buffers)
         batch.make_optimizers()
         return batch
 
-    def member(self, i: int) -> OffPolicyAgent:
+    def member(self, i: int) -> Self:
         """Run ``i`` of a batch as an agent of its own (copies of its networks, tensors, buffer,
         noise and generators), to evaluate, plot or measure as any one-run agent. Its optimizers
         start afresh: to continue a batch's training, continue the batch."""
         if self.members is None:
             raise ValueError("member() is for a batch of runs (train with seeds=...)")
         i = check_int("i", i, 0, self.members - 1)
+        generators, buffers = self.generator, self.buffer
+        # stack() made both, one per run
+        assert isinstance(generators, list) and isinstance(buffers, MemberReplayBuffers)
         single = copy.copy(self)
         single.members = None
         for name in self.state_modules:
@@ -336,12 +355,10 @@ class OffPolicyAgent:
             t = getattr(self, name)
             setattr(single, name, t[i].detach().clone().requires_grad_(t.requires_grad))
         single.generator = torch.Generator(device=self.device)
-        single.generator.set_state(self.generator[i].get_state())
+        single.generator.set_state(generators[i].get_state())
         for name in self.state_rngs:
             setattr(single, name, copy.deepcopy(getattr(self, name)[i]))
-        single.buffer = self.buffer.member(i)
-        if "noise" in self.state_parts:
-            single.noise = copy.deepcopy(self.noise.processes[i])
+        single.buffer = buffers.member(i)
         single.make_optimizers()
         return single
 
@@ -362,7 +379,7 @@ class OffPolicyAgent:
     def __init__(self, env: gym.Env, config: OffPolicyConfig, seed_seq: np.random.SeedSequence):
         self.config = config
         self.action_space = self.check_env(env)
-        self.obs_dim = int(np.prod(env.observation_space.shape))
+        self.obs_dim = flat_dim(env.observation_space)
         self.act_dim = int(np.prod(self.action_space.shape))  # 1 for a Discrete space (an index)
         if isinstance(self.action_space, gym.spaces.Box):
             self.low = self.action_space.low.astype(np.float32)

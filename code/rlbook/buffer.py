@@ -7,7 +7,7 @@ the state where the clock ran out has a future the agent never saw.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -38,7 +38,14 @@ class ReplayBuffer:
 
     fields = FIELDS
 
-    def __init__(self, obs_dim: int, act_dim: int, capacity: int, seed=None, device="cpu"):
+    def __init__(
+        self,
+        obs_dim: int,
+        act_dim: int,
+        capacity: int,
+        seed=None,
+        device: str | torch.device = "cpu",
+    ):
         self.capacity = check_int("capacity", capacity, 1)
         self.obs = np.zeros((capacity, obs_dim), dtype=np.float32)
         self.act = np.zeros((capacity, act_dim), dtype=np.float32)
@@ -68,7 +75,7 @@ class ReplayBuffer:
     def state_dict(self, rng: bool = True) -> dict:
         """``pos``, ``size``, copies of the ``size`` stored rows of every field and, with ``rng``,
         the sampling generator's state: what :meth:`load_state_dict` needs to continue exactly."""
-        state = {"pos": self.pos, "size": self.size}
+        state: dict[str, Any] = {"pos": self.pos, "size": self.size}
         state.update({k: getattr(self, k)[: self.size].copy() for k in self.fields})
         if rng:
             state["rng"] = self.rng.bit_generator.state
@@ -77,8 +84,8 @@ class ReplayBuffer:
     def load_state_dict(self, state: dict) -> None:
         """Put a :meth:`state_dict` back, in place (the generator's state only if it was saved)."""
         size = _saved_size(state, self.capacity)
-        for k in self.fields:
-            getattr(self, k)[:size] = state[k]
+        for k, rows in _saved_fields(self, state, size, runs=()).items():
+            getattr(self, k)[:size] = rows
         self.pos, self.size = int(state["pos"]), size
         if "rng" in state:
             self.rng.bit_generator.state = state["rng"]
@@ -117,6 +124,13 @@ class MemberReplayBuffers:
     """
 
     fields = FIELDS
+    # FIELDS, shape (runs, capacity, ...): set by name in __init__
+    obs: np.ndarray
+    act: np.ndarray
+    rew: np.ndarray
+    next_obs: np.ndarray
+    terminated: np.ndarray
+    truncated: np.ndarray
 
     def __init__(self, buffers: list[ReplayBuffer]):
         first = buffers[0]
@@ -145,7 +159,7 @@ class MemberReplayBuffers:
     def state_dict(self, rng: bool = True) -> dict:
         """As :meth:`ReplayBuffer.state_dict`, for every run: the fields' stored rows with the run
         dimension first, and with ``rng`` a list of the runs' generator states."""
-        state = {"pos": self.pos, "size": self.size}
+        state: dict[str, Any] = {"pos": self.pos, "size": self.size}
         state.update({k: getattr(self, k)[:, : self.size].copy() for k in self.fields})
         if rng:
             state["rng"] = [r.bit_generator.state for r in self.rngs]
@@ -154,8 +168,8 @@ class MemberReplayBuffers:
     def load_state_dict(self, state: dict) -> None:
         """Put a :meth:`state_dict` back, in place (the generators' states only if saved)."""
         size = _saved_size(state, self.capacity)
-        for k in self.fields:
-            getattr(self, k)[:, :size] = state[k]
+        for k, rows in _saved_fields(self, state, size, runs=(len(self.rngs),)).items():
+            getattr(self, k)[:, :size] = rows
         self.pos, self.size = int(state["pos"]), size
         if "rng" in state:
             for r, saved in zip(self.rngs, state["rng"], strict=True):
@@ -191,6 +205,25 @@ def _saved_size(state: dict, capacity: int) -> int:
             f"the saved buffer holds {size} transitions, more than buffer_size {capacity}"
         )
     return size
+
+
+def _saved_fields(buffer, state: dict, size: int, runs: tuple[int, ...]) -> dict[str, np.ndarray]:
+    """The saved rows of every field, each checked to be the ``size`` rows this buffer stores
+    (shape ``(*runs, size, ...)``, the buffer's dtype) before any is loaded: a ValueError names
+    the first field that is not, instead of numpy broadcasting or casting it silently."""
+    fields = {}
+    for k in buffer.fields:
+        if k not in state:
+            raise ValueError(f"the saved buffer has no field {k!r}")
+        mine, rows = getattr(buffer, k), np.asarray(state[k])
+        expected = (*runs, size, *mine.shape[len(runs) + 1 :])
+        if rows.shape != expected or rows.dtype != mine.dtype:
+            raise ValueError(
+                f"the saved buffer's {k!r} has shape {rows.shape} {rows.dtype}; this buffer "
+                f"expects {expected} {mine.dtype} ({size} stored rows)"
+            )
+        fields[k] = rows
+    return fields
 
 
 def dataset_tensors(data, discrete: bool = False, device=None):

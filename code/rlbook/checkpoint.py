@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -55,7 +56,7 @@ def _encode(x):
     return x
 
 
-def _decode(x):
+def _decode(x: Any) -> Any:
     if isinstance(x, dict):
         if set(x) == {"__ndarray__"}:
             return x["__ndarray__"].numpy().copy()
@@ -100,7 +101,12 @@ def _upgrade_state(state: dict, agent_class, runs: int | None) -> dict:
     return upgraded
 
 
-def _run_record(result: Result | SeedResults) -> dict:
+def _episodes(saved) -> list[tuple[int, float]]:
+    """A result's saved ``episodes`` as ``(step, return)`` tuples, whatever pairs the file holds."""
+    return [(step, ret) for step, ret in saved]
+
+
+def _run_record(result: Result) -> dict:
     return {
         "curve": result.curve,
         "episodes": result.episodes,
@@ -128,7 +134,7 @@ def save(result: Result | SeedResults, path, *, buffer: bool = False, rng: bool 
     resume = result.resume_state or ResumeState()
     loop = resume.loop if (buffer and rng) else None
     if loop is not None:
-        for one in loop if batch else [loop]:
+        for one in loop if isinstance(loop, list) else [loop]:  # a batch's: one per run
             warn_unrestored(one["env"], "a run resumed from this checkpoint")
     payload = {
         "format": FORMAT,
@@ -228,7 +234,7 @@ def load(path, env=None, *, device=None) -> Result | SeedResults:
         for i, (run, saved) in enumerate(zip(result.runs, payload["runs"], strict=True)):
             for k, v in saved.items():
                 setattr(run, k, v)
-            run.episodes = [tuple(e) for e in run.episodes]
+            run.episodes = _episodes(run.episodes)
             run.agent = agent.member(i)
         for k, v in payload["result"].items():
             setattr(result, k, v)
@@ -236,13 +242,13 @@ def load(path, env=None, *, device=None) -> Result | SeedResults:
     saved = payload["result"]
     saved.setdefault("curve_seconds", [float("nan")] * len(saved["curve"]))  # a version-2 file
     result = Result(agent=agent, config=config, resume_state=resume, **saved)
-    result.episodes = [tuple(e) for e in result.episodes]
+    result.episodes = _episodes(result.episodes)
     return result
 
 
 def resume(
     checkpoint, total_steps: int | None = None, *, env=None, progress=None, callback=None
-) -> Result:
+) -> Result | SeedResults:
     """Continue a run (or a batch of runs) to ``total_steps`` (default: its config's) from a
     checkpoint file or from a :class:`~rlbook.loop.Result` or
     :class:`~rlbook.loop.SeedResults` in memory (e.g. one that Ctrl-C interrupted)."""

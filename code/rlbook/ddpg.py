@@ -27,8 +27,9 @@ so that a target is 0 to K - 1 updates old when used, (K - 1) / 2 on average, ag
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
-from typing import cast
+from typing import Self, cast
 
 import numpy as np
 import torch
@@ -106,10 +107,13 @@ class DDPG(OffPolicyAgent):
 
     config_class = DDPGConfig
     config: DDPGConfig
+    policy: DeterministicActor
     name = "DDPG"
     state_modules = ("policy", "q", "policy_target", "q_target")
     state_optimizers = ("q_optimizer", "policy_optimizer")
     state_parts = (*OffPolicyAgent.state_parts, "noise")  # ddpg 4: eta, its value and generator
+    #: eta of line 4; in a batch of runs, one process per run (:meth:`stack`)
+    noise: OrnsteinUhlenbeckNoise | GaussianNoise | MemberNoise
 
     @property
     def n_critics(self) -> int:
@@ -137,7 +141,21 @@ class DDPG(OffPolicyAgent):
         self.q_optimizer = self.adam(self.q_params, c.lr_q)
         self.policy_optimizer = self.adam(self.policy_params, c.lr_pi)
 
-    def make_noise(self):
+    @classmethod
+    def stack(cls, agents: list[Self]) -> Self:
+        """:meth:`OffPolicyAgent.stack`, the runs' noise processes kept, one per run."""
+        batch = super().stack(agents)
+        batch.noise = MemberNoise([a.noise for a in agents])
+        return batch
+
+    def member(self, i: int) -> Self:
+        """:meth:`OffPolicyAgent.member`, with a copy of run ``i``'s noise process."""
+        single = super().member(i)
+        assert isinstance(self.noise, MemberNoise)  # a batch's (stack)
+        single.noise = copy.deepcopy(self.noise.processes[i])
+        return single
+
+    def make_noise(self) -> OrnsteinUhlenbeckNoise | GaussianNoise:
         c = self.config
         if getattr(c, "noise", "gaussian") == "ou":
             return OrnsteinUhlenbeckNoise(

@@ -28,6 +28,7 @@ __all__ = [
     "LQRSolution",
     "check_box_env",
     "env_factory",
+    "flat_dim",
     "lqr_dataset",
     "lqr_solution",
     "pendulum_dataset",
@@ -54,6 +55,13 @@ def env_factory(env) -> Callable[[], gym.Env]:
     if callable(env):
         return cast(Callable[[], gym.Env], env)
     raise ValueError(f"env must be an id, a factory or a gymnasium.Env; got {env!r}")
+
+
+def flat_dim(space: spaces.Space) -> int:
+    """How many numbers one element of ``space`` holds (1 for a Discrete space: an index)."""
+    if space.shape is None:
+        raise ValueError(f"space must have a shape (a Box or a Discrete space); got {space}")
+    return int(np.prod(space.shape))
 
 
 def check_box_env(env: gym.Env, algorithm: str) -> spaces.Box:

@@ -63,6 +63,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -365,7 +366,9 @@ def amortization_gap(
     with torch.no_grad():
         actions = agent.policy(obs)  # SAC: bias + scale tanh(mu), the median action
         q_pi = q(obs, actions).double().numpy()
-    out = dict(states=obs.numpy(), actions=actions.numpy(), q_pi=q_pi, threshold=threshold)
+    out: dict[str, Any] = dict(  # GapResult's fields, filled as they are measured
+        states=obs.numpy(), actions=actions.numpy(), q_pi=q_pi, threshold=threshold
+    )
     out["critic"] = "min" if soft or critic == "min" else "q_a"
     if agent.act_dim == 1:
         argmax, q_max, bound, grid, q_grid = maximize_1d(
@@ -498,6 +501,8 @@ class GapRecorder:
         row = {"step": int(step), **self.summary(g.gap, g.threshold, "gap")}
         row["bound_max"] = float(np.nanmax(g.bound)) if np.isfinite(g.bound).any() else np.nan
         if g.soft_gap is not None:
+            # amortization_gap sets the soft fields together (SAC with alpha > 0)
+            assert g.soft_bound is not None and g.spread_gap is not None
             row.update(self.summary(g.soft_gap, g.threshold, "soft"))
             row["alpha"] = g.alpha
             row["soft_bound_max"] = float(np.max(g.soft_bound))
@@ -583,6 +588,8 @@ def plot_q_snapshots(recorder: GapRecorder, steps, state_labels=None, axes=None)
     missing = [s for s in steps if s not in by_step]
     if missing:
         raise ValueError(f"steps must be recorded steps {sorted(by_step)}; got {missing}")
+    if recorder.snapshot_obs is None:
+        raise ValueError("recorder has no snapshot states yet: train with it as the callback")
     k = len(recorder.snapshot_obs)
     if axes is None:
         _, axes = plt.subplots(len(steps), k, figsize=(7.5, 2.3 * len(steps)), squeeze=False)

@@ -436,11 +436,17 @@ def run_off_policy(
         result.resume_state = ResumeState()
     resume = result.resume_state
     if resume.loop is None:
+        if seed_seq is None:
+            raise ValueError("seed_seq is needed to start a run (only a resumed one may omit it)")
         env_seed, action_seed = (int(s.generate_state(1)[0]) for s in seed_seq.spawn(2))
         env.action_space.seed(action_seed)
         obs, _ = env.reset(seed=env_seed)
         agent.episode_start()
         episode_return, t = 0.0, 0
+    elif isinstance(resume.loop, list):
+        raise ValueError(
+            "result.resume_state holds a batch's loop states: continue it with run_members"
+        )
     else:
         obs, episode_return, t = restore_loop(env, resume.loop)
     start = time.perf_counter() - result.wall_time
@@ -505,7 +511,7 @@ def run_off_policy(
 class TrainingDiverged(FloatingPointError):
     """A loss or target became NaN or infinite; ``result`` holds the run up to that step."""
 
-    def __init__(self, message: str, result: Result):
+    def __init__(self, message: str, result: Result | SeedResults):
         super().__init__(message)
         self.result = result
 
@@ -582,11 +588,17 @@ def run_members(
     warmup_steps = check_int("warmup_steps", warmup_steps, 0)
     eval_every = check_int("eval_every", eval_every, 0)
     runs = agent.members
+    if runs is None:
+        raise ValueError("run_members runs a batch of runs: agent must come from stack()")
     envs = [make_env() for _ in range(runs)]
     if result.resume_state is None:
         result.resume_state = ResumeState()
     resume = result.resume_state
     if resume.loop is None:
+        if seed_seqs is None:
+            raise ValueError(
+                "seed_seqs is needed to start a batch (only a resumed one may omit it)"
+            )
         obs = []
         for env, seq in zip(envs, seed_seqs, strict=True):
             env_seed, action_seed = (int(s.generate_state(1)[0]) for s in seq.spawn(2))
@@ -595,6 +607,10 @@ def run_members(
         for i in range(runs):
             agent.episode_start(i)
         obs, episode_return, t = np.stack(obs), np.zeros(runs), 0
+    elif not isinstance(resume.loop, list):
+        raise ValueError(
+            "result.resume_state holds one run's loop state: continue it with run_off_policy"
+        )
     else:
         states = [restore_loop(env, loop) for env, loop in zip(envs, resume.loop, strict=True)]
         obs = np.stack([o for o, _, _ in states])
@@ -625,7 +641,7 @@ def run_members(
                 for i in np.flatnonzero(terminated | truncated):
                     result.runs[i].episodes.append((t + 1, float(episode_return[i])))
                     obs[i], _ = envs[i].reset()
-                    agent.episode_start(i)
+                    agent.episode_start(int(i))
                     episode_return[i] = 0.0
                 if t >= warmup_steps:
                     with agent.autocast():

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import cast
+from typing import TypeAlias, cast
 
 import numpy as np
 import torch
@@ -29,6 +29,7 @@ __all__ = [
     "BoxRescale",
     "DeterministicActor",
     "EnsembleLinear",
+    "Generators",
     "QEnsemble",
     "SquashedGaussianActor",
     "Float32OutputMLP",
@@ -267,7 +268,7 @@ class SquashedGaussianActor(nn.Module):
         return (gaussian - log_det_tanh).sum(-1) - self.rescale.scale.log().sum()
 
     def sample(
-        self, obs: torch.Tensor, generator: torch.Generator | None = None
+        self, obs: torch.Tensor, generator: Generators = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Reparameterised sample ``a = f_phi(s, eps)`` and its log-density ``log pi(a|s)``."""
         mu, log_std = self.distribution_params(obs)
@@ -371,7 +372,13 @@ def _member_module(stacked: nn.Module, i: int) -> nn.Module:
     return single
 
 
-def standard_normal(shape, generator, device=None, dtype=None) -> torch.Tensor:
+#: The random generator(s) a draw uses: one ``torch.Generator`` for one run, a list of them (one
+#: per run, :meth:`rlbook.agent.OffPolicyAgent.stack`) for a batch of runs, or ``None`` (torch's
+#: global generator).
+Generators: TypeAlias = torch.Generator | list[torch.Generator] | None
+
+
+def standard_normal(shape, generator: Generators, device=None, dtype=None) -> torch.Tensor:
     """``N(0, 1)`` draws of ``shape``; ``generator`` is one ``torch.Generator`` (or ``None``), or
     a list of them, one per run of a batch: each run's slice ``[i]`` is then drawn from its own
     generator (shape ``shape[1:]``), exactly the numbers that run would draw alone."""

@@ -18,6 +18,7 @@ import time
 import torch
 from torch import nn
 
+from .agent import gradient_step
 from .buffer import dataset_tensors
 from .fqi import FQIResult, fit_regression
 from .validation import check_int, check_real
@@ -33,10 +34,7 @@ def policy_ascent(
     opt = torch.optim.Adam(params, lr=lr)
     for _ in range(steps):
         loss = -q(obs, policy(obs)).mean()
-        grads = torch.autograd.grad(loss, params)  # the critic's parameters get no gradient
-        for p, g in zip(params, grads, strict=True):
-            p.grad = g
-        opt.step()
+        gradient_step(opt, loss, params)  # the critic's parameters get no gradient
 
 
 def nfqca(

@@ -46,13 +46,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import gymnasium as gym
 import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
 from .configdoc import documented, trainer_parameters
-from .envs import check_box_env, env_factory
+from .envs import check_box_env, env_factory, flat_dim
 from .loop import (
     Result,
     ResumeState,
@@ -221,8 +222,11 @@ class PCLConfig:
 
 # --- agents ---------------------------------------------------------------------------------------
 class _PCLBase:
-    """Shared episode handling; subclasses provide ``log_pi(obs, act)``, ``values(obs)`` and
-    ``_step(C, logp_sum, v_start, v_end_disc)``."""
+    """Shared episode handling; subclasses provide ``log_pi(obs, act)``, ``values(obs)``,
+    ``_step(C, logp_sum, v_start, v_end_disc)`` and their :attr:`optimizers`."""
+
+    #: every optimizer of the agent (the learning-rate decay scales each)
+    optimizers: tuple[torch.optim.Optimizer, ...]
 
     def __init__(self, config: PCLConfig, seed: int = 0):
         self.config = config
@@ -259,6 +263,18 @@ class _PCLBase:
             end_discount=torch.as_tensor(c.gamma**lengths, dtype=torch.float32),
             end_terminal=end_terminal,
         )
+
+    def log_pi(self, obs: torch.Tensor, act: torch.Tensor) -> torch.Tensor:
+        """``log pi(a_t | s_t)`` for each row of ``obs`` and ``act``."""
+        raise NotImplementedError
+
+    def values(self, obs: torch.Tensor) -> torch.Tensor:
+        """``v(s)`` for each row of ``obs``."""
+        raise NotImplementedError
+
+    def _step(self, C, logp_sum, v_start, v_end_disc) -> None:
+        """Lines 4.5.2-4.5.3: one step of the parameters on the paths' consistency errors."""
+        raise NotImplementedError
 
     def decay_learning_rates(self) -> None:
         for opt in self.optimizers:
@@ -408,6 +424,8 @@ class GaussianPCL(PCL):
     from the discrete case. Episodes store the sampled (unclipped) actions, whose log-density the
     consistency error uses; the environment receives them clipped to the box."""
 
+    policy: GaussianPolicy
+
     def __init__(self, obs_dim: int, low, high, config: PCLConfig, hidden=(64, 64), seed: int = 0):
         with seeded_torch(seed):  # initial weights from the run's seed; the caller's generator kept
             policy = GaussianPolicy(obs_dim, low, high, hidden)
@@ -476,7 +494,7 @@ def rollout_env(env, agent: GaussianPCL, seed: int | None = None) -> Episode:
     },
 )
 def train(
-    env="Pendulum-v1",
+    env: DeterministicMDP | str | Callable[[], gym.Env] | gym.Env = "Pendulum-v1",
     config: PCLConfig | None = None,
     *,
     seed: int = 0,
@@ -578,7 +596,7 @@ def _gym_run(env, c: PCLConfig, seed: int):
     make_env = env_factory(env)
     e = make_env()
     space = check_box_env(e, "GaussianPCL")
-    obs_dim = int(np.prod(e.observation_space.shape))
+    obs_dim = flat_dim(e.observation_space)
     agent = GaussianPCL(obs_dim, space.low, space.high, c, c.hidden, seed)
     e.action_space.seed(seed)
     return make_env, e, agent, Result(agent=agent, config=c, resume_state=ResumeState(env))

@@ -37,12 +37,14 @@ import itertools
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol, cast
 
 import gymnasium as gym
 import numpy as np
 import torch
 
 from . import results
+from .envs import check_box_env, flat_dim
 from .validation import check_choice, check_int, check_real
 
 __all__ = [
@@ -160,6 +162,20 @@ def _action_fn(policy, n: int, steps: int) -> tuple[Callable | None, np.ndarray 
     return None, actions
 
 
+class _Pendulum(Protocol):
+    """What :func:`rollout` reads of a Pendulum (gymnasium's ``PendulumEnv``)."""
+
+    state: np.ndarray  # (theta, theta_dot)
+    max_torque: float
+    dt: float
+
+
+def _pendulum(env: gym.Env) -> _Pendulum:
+    """``env.unwrapped``, a Pendulum: :func:`rollout` checks its ``max_torque`` and
+    ``max_speed`` before it steps (``state`` exists from the first ``reset``)."""
+    return cast(_Pendulum, env.unwrapped)
+
+
 def rollout(policy, start_seeds, env_id: str = "Pendulum-v1") -> Rollout:
     """Deterministic episodes of ``policy`` from the starts ``reset(seed=i)``, i in ``start_seeds``
     (see the module's text for what ``policy`` may be).
@@ -177,7 +193,7 @@ def rollout(policy, start_seeds, env_id: str = "Pendulum-v1") -> Rollout:
     except gym.error.Error as err:
         raise ValueError(f"env_id: {env_id!r} is not a registered environment ({err})") from None
     envs = [gym.make(spec) for _ in seeds]
-    pendulum = envs[0].unwrapped
+    pendulum = _pendulum(envs[0])
     if not (hasattr(pendulum, "max_torque") and hasattr(pendulum, "max_speed")):
         for env in envs:
             env.close()
@@ -187,7 +203,7 @@ def rollout(policy, start_seeds, env_id: str = "Pendulum-v1") -> Rollout:
     n = len(seeds)
     obs = np.stack([env.reset(seed=s)[0] for env, s in zip(envs, seeds, strict=True)])
     states = np.zeros((n, steps + 1, 2))
-    states[:, 0] = [env.unwrapped.state for env in envs]
+    states[:, 0] = [_pendulum(env).state for env in envs]
     torque = np.zeros((n, steps))
     rewards = np.zeros((n, steps))
     running = np.zeros((n, steps + 1))
@@ -199,15 +215,19 @@ def rollout(policy, start_seeds, env_id: str = "Pendulum-v1") -> Rollout:
         idx = np.flatnonzero(active)
         actions = np.asarray(act(obs[idx])) if act is not None else None
         for k, i in enumerate(idx):
-            a = actions[k] if act is not None else np.array([sequence[i, t]])
+            if actions is not None:
+                a = actions[k]
+            else:  # _action_fn gave the open-loop sequence instead
+                assert sequence is not None
+                a = np.array([sequence[i, t]])
             o, r, terminated, truncated, _ = envs[i].step(a)
             obs[i] = o
             returns[i] += r
             rewards[i, t] = r
             running[i, t + 1] = returns[i]
-            limit = float(envs[i].unwrapped.max_torque)  # the torque the environment applies
+            limit = float(_pendulum(envs[i]).max_torque)  # the torque the environment applies
             torque[i, t] = np.clip(np.asarray(a, dtype=float).reshape(-1)[0], -limit, limit)
-            states[i, t + 1] = envs[i].unwrapped.state
+            states[i, t + 1] = _pendulum(envs[i]).state
             if terminated or truncated:
                 active[i] = False
                 length[i] = t + 1
@@ -296,8 +316,9 @@ def recorded_actor(name: str, seed: int) -> RecordedActor:
         if key.split("/", 1)[0] == str(seed)
     }
     env = gym.make("Pendulum-v1")
-    low, high = env.action_space.low, env.action_space.high
-    obs_dim = int(np.prod(env.observation_space.shape))
+    space = check_box_env(env, name)
+    low, high = space.low, space.high
+    obs_dim = flat_dim(env.observation_space)
     env.close()
     hidden = tuple(record["settings"]["hidden"])
     cls = SquashedGaussianActor if name == "sac" else DeterministicActor
@@ -330,8 +351,8 @@ def untrained_agent(name: str, config=None, seed: int = 0, env_id: str = "Pendul
         if name == "pcl":
             if config is None:
                 config = module.PCLConfig(**module.PENDULUM)
-            obs_dim = int(np.prod(probe.observation_space.shape))
-            space = probe.action_space
+            obs_dim = flat_dim(probe.observation_space)
+            space = check_box_env(probe, "GaussianPCL")
             return module.GaussianPCL(obs_dim, space.low, space.high, config, config.hidden, seed)
         agent_class = getattr(module, name.upper())
         if config is None:

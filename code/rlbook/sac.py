@@ -33,7 +33,7 @@ import torch
 from .agent import OffPolicyAgent, OffPolicyConfig, critic_loss, gradient_step, train_agent
 from .configdoc import documented, trainer_parameters
 from .loop import Result, SeedResults
-from .networks import QEnsemble, SquashedGaussianActor, mlp
+from .networks import Generators, QEnsemble, SquashedGaussianActor, mlp
 from .targets import ema_update, make_target
 from .validation import check_real
 
@@ -81,7 +81,7 @@ def critic_target(
     batch,
     gamma: float,
     alpha: float | torch.Tensor,
-    generator: torch.Generator | None = None,
+    generator: Generators = None,
 ) -> torch.Tensor:
     """Lines 5.7-5.8: ``y = r + gamma (1 - terminated) [min_j q_j_target(s', a~') - alpha log pi(a~'|s')]``."""
     with torch.no_grad():
@@ -96,7 +96,7 @@ def actor_loss(
     policy,
     obs: torch.Tensor,
     alpha: float | torch.Tensor,
-    generator: torch.Generator | None = None,
+    generator: Generators = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Lines 5.12-5.13: ``mean[alpha log pi(a^|s) - min_j q_j(s, a^)]`` with ``a^ = f_phi(s, eps)``.
 
@@ -117,6 +117,7 @@ class SAC(OffPolicyAgent):
 
     config_class = SACConfig
     config: SACConfig
+    policy: SquashedGaussianActor
     name = "SAC"
     state_modules = ("policy", "q", "q_target")
     state_optimizers = ("q_optimizer", "policy_optimizer", "alpha_optimizer")
@@ -186,14 +187,23 @@ class SAC(OffPolicyAgent):
             info["loss_alpha"] = loss_alpha = alpha_loss(self.log_alpha, logp, self.target_entropy)
             gradient_step(self.alpha_optimizer, loss_alpha, [self.log_alpha])
 
+    def soft_target(self, batch, alpha: float | torch.Tensor) -> torch.Tensor:
+        """Lines 5.7-5.8: the critics' target ``y`` (:func:`critic_target`)."""
+        c = self.config
+        return critic_target(self.q_target, self.policy, batch, c.gamma, alpha, self.generator)
+
+    def value_step(self, batch, alpha: float | torch.Tensor, info: dict) -> None:
+        """After the actor's step: nothing here (:class:`SACValueNetwork` steps its V-network)."""
+
     def update(self) -> dict:
         """Lines 5.5-5.17 of Algorithm ``sac``, in order, and the temperature step
-        (:meth:`temperature_step`, nothing when alpha is fixed)."""
+        (:meth:`temperature_step`, nothing when alpha is fixed). :class:`SACValueNetwork` runs
+        this update too, with its own :meth:`soft_target` and :meth:`value_step`."""
         c = self.config
         alpha = self.update_alpha()
         # sac 5.5
         batch = self.buffer.sample(c.batch_size)
-        y = critic_target(self.q_target, self.policy, batch, c.gamma, alpha, self.generator)
+        y = self.soft_target(batch, alpha)
         loss_q = critic_loss(self.q, y, batch)
         # sac 5.9-5.10
         gradient_step(self.q_optimizer, loss_q, self.q_params)
@@ -201,6 +211,7 @@ class SAC(OffPolicyAgent):
         # sac 5.13
         gradient_step(self.policy_optimizer, loss_pi, self.policy_params)
         info = {"loss_q": loss_q, "loss_pi": loss_pi, "target": y.mean()}  # NaN-checked
+        self.value_step(batch, alpha, info)  # the V-network variant's; nothing in the box
         self.temperature_step(logp, info)  # automatic alpha; the box fixes alpha
         # sac 5.15-5.16
         ema_update(self.q_target, self.q, c.tau)
@@ -231,28 +242,23 @@ class SACValueNetwork(SAC):
             self.v_params = list(self.v.parameters())
             self.v_optimizer = self.adam(self.v_params, self.config.lr_q)
 
-    def update(self) -> dict:
-        c = self.config
-        alpha = self.update_alpha()
-        batch = self.buffer.sample(c.batch_size)
+    def soft_target(self, batch, alpha: float | torch.Tensor) -> torch.Tensor:
+        """The critics' target from the V-network's EMA target,
+        ``y = r + gamma (1 - terminated) v_target(s')`` (``alpha`` enters through ``v``)."""
         with torch.no_grad():
             v_next = self.v_target(batch.next_obs).squeeze(-1)
-            y = batch.rew + c.gamma * (1.0 - batch.terminated) * v_next
-        loss_q = critic_loss(self.q, y, batch)
-        gradient_step(self.q_optimizer, loss_q, self.q_params)
-        loss_pi, logp = actor_loss(self.q, self.policy, batch.obs, alpha, self.generator)
-        gradient_step(self.policy_optimizer, loss_pi, self.policy_params)
+            return batch.rew + self.config.gamma * (1.0 - batch.terminated) * v_next
+
+    def value_step(self, batch, alpha: float | torch.Tensor, info: dict) -> None:
+        """After the actor's step: ``v_psi`` regressed on ``min_j q_j(s, a) - alpha log pi(a|s)``
+        with a fresh ``a ~ pi(.|s)``, then its EMA target; ``loss_v`` goes in ``info``."""
         with torch.no_grad():
             act, logp_v = self.policy.sample(batch.obs, self.generator)
             v_y = self.q(batch.obs, act).min(dim=-2).values - alpha * logp_v
         loss_v = ((self.v(batch.obs).squeeze(-1) - v_y) ** 2).mean(dim=-1).sum()
         gradient_step(self.v_optimizer, loss_v, self.v_params)
-        ema_update(self.v_target, self.v, c.tau)
-        info = {"loss_q": loss_q, "loss_pi": loss_pi, "target": y.mean(), "loss_v": loss_v}
-        self.temperature_step(logp, info)
-        ema_update(self.q_target, self.q, c.tau)
-        self.updates += 1
-        return info
+        ema_update(self.v_target, self.v, self.config.tau)
+        info["loss_v"] = loss_v
 
 
 @trainer_parameters(SACConfig)

@@ -33,7 +33,7 @@ from .agent import critic_loss, gradient_step, train_agent
 from .configdoc import documented, trainer_parameters
 from .ddpg import DDPG, DDPGConfig
 from .loop import Result, SeedResults
-from .networks import standard_normal
+from .networks import Generators, standard_normal
 from .targets import ema_update
 from .validation import check_choice, check_int, check_real
 
@@ -70,7 +70,7 @@ def smoothed_target_action(
     next_obs,
     target_noise: float,
     noise_clip: float,
-    generator: torch.Generator | None = None,
+    generator: Generators = None,
 ) -> torch.Tensor:
     """Line 8.1: ``policy_target(s') + clip(eps, -c, c)``, in normalized units, kept in the box."""
     a = policy_target(next_obs)
@@ -91,7 +91,7 @@ def critic_target(
     smoothing: bool = True,
     target_noise: float = 0.2,
     noise_clip: float = 0.5,
-    generator: torch.Generator | None = None,
+    generator: Generators = None,
 ) -> torch.Tensor:
     """Lines 8.1-8.2: ``y = r + gamma (1 - terminated) min_j q_j_target(s', a~)``."""
     with torch.no_grad():
