@@ -37,8 +37,11 @@ START, TARGET = "chapters/td3.html", "chapters/sac.html"
 #: 6.44 MB and 2.84 MB gzipped. Since every figure is a palette PNG (rlbook.plotting.palette_png,
 #: a third of the bytes) and the knobs' images are drawn at 2x too, TD3 transfers 5.81 MB, 2.23 MB
 #: gzipped (session 11), of which 4.39 MB are the widget manager, MathJax, the theme and fonts:
-#: the bounds below leave about 10% over that, no more.
-MAX_SITE_BYTES = 20_000_000
+#: the page bounds below leave about 10% over that, no more. The site's bound is issue 28's, about
+#: a third of the 66 MB it started from: it measured 21.1 MB in session 11, 1.9 MB of which are the
+#: HalfCheetah clip of the Benchmarks chapter (0.85 MB of JPEG frames, in the page and again in
+#: its notebook for download).
+MAX_SITE_BYTES = 22_000_000
 MAX_PAGE_BYTES = 6_400_000
 MAX_PAGE_BYTES_GZIP = 2_450_000
 

@@ -38,7 +38,8 @@ chapter's solution, it passes.
 
 A replay player (``rlbook.replay.pendulum_player``, the chapters' "Watch it act"), as a cell's
 output: its inline script runs in the trusted output, Play moves the frame, Pause stops it, the
-scrubber moves by keyboard.
+scrubber moves by keyboard. The HalfCheetah-v5 clip (``rlbook.clip.cheetah_player``, the
+Benchmarks chapter's "Watch them run") likewise.
 
 Then a chapter as a student and an author open it (no kernel work): chapters/ddpg.ipynb, the
 notebook for readers (numbered algorithm box with its math, package code folded, solutions
@@ -735,5 +736,47 @@ def test_replay_player_plays_in_jupyterlab(page, lab):
     player.locator(".rlbook-scrub").focus()
     page.keyboard.press("End")
     assert label.text_content().startswith("t = 10.00 s")
+    steps.done("scrubbed to the end", player)
+    assert not page.console_errors, page.console_errors
+
+
+CLIP_CELLS = ["from rlbook.clip import cheetah_player\n\ncheetah_player()"]
+
+
+def test_halfcheetah_clip_plays_in_jupyterlab(page, lab):
+    """The HalfCheetah-v5 clip (``rlbook.clip.cheetah_player``, the Benchmarks chapter's "Watch
+    them run") as a cell's output: its inline script runs in the trusted output, Play moves every
+    panel's frame (the sprite's position) and the time, Pause stops it, the scrubber moves by
+    keyboard."""
+    steps = Steps(page, "halfcheetah-clip")
+    open_notebook(page, lab.write_notebook("halfcheetah-clip", CLIP_CELLS))
+    run_all(page)
+    check_outputs(page, widgets=0)
+    player = page.locator(".jp-OutputArea-output .rlbook-clip")
+    player.wait_for()
+    play, label = player.locator(".rlbook-play"), player.locator(".rlbook-label")
+    page.wait_for_function("b => !b.disabled", arg=play.element_handle())  # the script ran
+    assert label.text_content() == "t = 0.00 s"
+    steps.done("clip shown", player)
+    frames = (
+        "p => Array.from(p.querySelectorAll('.rlbook-frame'))"
+        ".map(e => e.style.backgroundPosition).join('|')"
+    )
+    frames0 = player.evaluate(frames)
+    play.click()
+    page.wait_for_function(
+        f"([p, f]) => ({frames})(p) !== f && "
+        "p.querySelector('.rlbook-label').textContent !== 't = 0.00 s'",
+        arg=[player.element_handle(), frames0],
+        timeout=5_000,
+    )
+    play.click()  # pause
+    paused = label.text_content()
+    page.wait_for_timeout(300)
+    assert label.text_content() == paused, "Pause did not stop the player"
+    steps.done("played, then paused", player)
+    player.locator(".rlbook-scrub").focus()
+    page.keyboard.press("End")
+    assert label.text_content() != paused and player.evaluate(frames) != frames0
     steps.done("scrubbed to the end", player)
     assert not page.console_errors, page.console_errors
