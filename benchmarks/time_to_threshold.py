@@ -43,10 +43,17 @@ those of the newer CPU):
 
     export ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2
     .venv/bin/python benchmarks/time_to_threshold.py --seeds 5 --jobs 2
+    R=code/rlbook/results
+    mkdir -p $R/pendulum-threshold-single
+    mv $R/pendulum-threshold/{td3,sac}-seed*.json $R/pendulum-threshold-single/
     .venv/bin/python benchmarks/time_to_threshold.py --seeds 5 --jobs 1 --batched --no-sb3
 
-The first wrote the SB3 records and rlbook's single runs (since moved to
-``pendulum-threshold-single/``), the second rlbook's batched half of the set.
+The first wrote the SB3 records and rlbook's single runs into ``pendulum-threshold/``, from
+where rlbook's were moved to ``pendulum-threshold-single/`` (without the move, the second would
+overwrite them); the second wrote rlbook's batched half of the set beside SB3's. The batched
+records were made from the working tree on top of commit 6db1392, before ``--batched``,
+``--no-sb3`` and :class:`rlbook.sweep.BatchJob` were committed: the commit they name is that
+base, which lacks them.
 """
 
 from __future__ import annotations

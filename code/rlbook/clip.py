@@ -28,7 +28,6 @@ import html
 import importlib
 import itertools
 import json
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -344,11 +343,11 @@ def cheetah_player(
         "steps": steps,
         "interval": round(1000 * step_dt / speed),
         "labels": [" ".join(_LABELS.get(n, (n, ""))).strip() for n in names],
-        # per policy, per frame: how far it has run, in cm (the tracking camera hides it)
-        "x": [
-            _centimetres(clip.episodes[n]["qpos"][steps, 0] - clip.episodes[n]["qpos"][0, 0])
-            for n in names
-        ],
+        # per policy, per frame: how far it has run (the tracking camera hides it), in cm,
+        # and in dm as shown (rounded once from the metres, so that it reads as the prose's
+        # one-decimal metres: 14.4495 m shows 14.4, not 14.45 -> 14.5)
+        "x": [_rounded(clip.episodes[n]["qpos"][:, 0], steps, 100) for n in names],
+        "dm": [_rounded(clip.episodes[n]["qpos"][:, 0], steps, 10) for n in names],
     }
     images = [base64.b64encode(clip.sprite(n).read_bytes()).decode("ascii") for n in names]
     returns = [clip.episode_return(n) for n in names]
@@ -357,15 +356,17 @@ def cheetah_player(
     return ClipPlayer(_html(pid, data, images, returns, render, title, names), data)
 
 
-def _centimetres(x) -> list[int]:
-    return [int(v) for v in np.rint(100 * np.asarray(x, dtype=np.float64))]
+def _rounded(qpos_x, steps: list[int], per_metre: int) -> list[int]:
+    """The distance run from the episode's start ``qpos_x[0]`` (m) to each of ``steps``, as
+    :meth:`CheetahClip.distance` gives it, in units of 1/``per_metre`` m, rounded once."""
+    x = np.asarray(qpos_x, dtype=np.float64)
+    return [int(v) for v in np.rint(per_metre * (x[steps] - x[0]))]
 
 
-def _metres(cm: int) -> str:
-    """As the script writes it (``Math.round``: halves up): one decimal, a minus sign for
+def _metres(dm: int) -> str:
+    """As the script writes it: decimetres as metres with one decimal, a minus sign for
     negatives, no "-0.0"."""
-    d = math.floor(cm / 10 + 0.5)
-    return ("\u2212" if d < 0 else "") + f"{abs(d) / 10:.1f}"
+    return ("\u2212" if dm < 0 else "") + f"{abs(dm) / 10:.1f}"
 
 
 def _fmt_return(value: float) -> str:
@@ -394,7 +395,7 @@ def _html(pid, data, images, returns, render, title, names) -> str:
     panels = []
     for j, name in enumerate(names):
         library, algo = _LABELS.get(name, (name, ""))
-        x_end = _metres(data["x"][j][-1])
+        x_end = _metres(data["dm"][j][-1])
         panels.append(
             '<figure class="rlbook-clip-panel" style="margin:0;min-width:0">'
             f'<figcaption style="font-size:0.85em;line-height:1.25;margin-bottom:2px">'
@@ -459,9 +460,8 @@ _SCRIPT = r"""
   var label = q('.rlbook-label')[0], pics = q('.rlbook-frame'), xs = q('.rlbook-x');
   var nojs = q('.rlbook-nojs')[0]; if (nojs) { nojs.style.display = 'none'; }
   var last = D.frames - 1, frame = 0, timer = null;
-  // centimetres to metres, one decimal, a minus sign for negatives and no "-0.0"
-  function fmt(cm) {
-    var d = Math.round(cm / 10);
+  // decimetres to metres, one decimal, a minus sign for negatives and no "-0.0"
+  function fmt(d) {
     return (d < 0 ? '\u2212' : '') + (Math.abs(d) / 10).toFixed(1);
   }
   function show(k) {
@@ -470,7 +470,7 @@ _SCRIPT = r"""
     var text = 't = ' + (D.steps[frame] * D.dt).toFixed(2) + ' s';
     for (var j = 0; j < pics.length; j++) {
       pics[j].style.backgroundPosition = pos;
-      var x = fmt(D.x[j][frame]);
+      var x = fmt(D.dm[j][frame]);
       xs[j].textContent = 'x = ' + x + ' m';
       parts.push(D.labels[j] + ' ' + x + ' m');
     }
