@@ -37,6 +37,7 @@ import gymnasium as gym
 import numpy as np
 
 from . import results
+from .replay import HTMLPlayer, player_script
 from .validation import check_choice, check_int, check_real
 
 __all__ = [
@@ -284,24 +285,12 @@ _IDS = itertools.count()
 
 
 @dataclass(repr=False)
-class ClipPlayer:
-    """What :func:`cheetah_player` returns: ``html`` is the player; notebooks display it through
-    :meth:`_repr_html_`. ``data`` is what its script animates (the JSON in the page)."""
-
-    html: str
-    data: dict
-
-    def _repr_html_(self) -> str:
-        return self.html
+class ClipPlayer(HTMLPlayer):
+    """What :func:`cheetah_player` returns (a :class:`rlbook.replay.HTMLPlayer`)."""
 
     def __repr__(self) -> str:  # the text/plain beside the HTML: short, not the whole page
         n, frames = len(self.data["labels"]), self.data["frames"]
         return f"<HalfCheetah clip player: {n} policies, {frames} frames, {self.size / 1e3:.0f} kB>"
-
-    @property
-    def size(self) -> int:
-        """The player's weight in bytes (UTF-8), the JPEGs included."""
-        return len(self.html.encode())
 
 
 def cheetah_player(
@@ -438,24 +427,14 @@ def _html(pid, data, images, returns, render, title, names) -> str:
         + grid
         + nojs
         + f'<script type="application/json" class="rlbook-clip-data">{payload}</script>'
-        + f"<script>{_SCRIPT.replace('__PID__', pid)}</script>"
+        + player_script("clip", pid, _SCRIPT)
         + "</div>"
     )
 
 
-# ES5 only (no let/const, arrow functions or template strings): it runs as the page loads (the
-# built book), when JupyterLab renders a trusted output, and in Colab's output iframe.
+# ES5 only (see rlbook.replay.player_script). The player's own part of its script (rlbook.replay.player_script adds what every player does
+# first and last).
 _SCRIPT = r"""
-(function () {
- try {
-  var s = document.currentScript, root = null;
-  if (s && s.parentNode && s.parentNode.getAttribute &&
-      s.parentNode.getAttribute('data-rlbook-clip')) { root = s.parentNode; }
-  if (!root) { root = document.getElementById('__PID__'); }
-  if (!root || root.getAttribute('data-ready')) { return; }
-  root.setAttribute('data-ready', '1');
-  var D = JSON.parse(root.querySelector('script.rlbook-clip-data').textContent);
-  var q = function (sel) { return root.querySelectorAll(sel); };
   var play = q('.rlbook-play')[0], scrub = q('.rlbook-scrub')[0];
   var label = q('.rlbook-label')[0], pics = q('.rlbook-frame'), xs = q('.rlbook-x');
   var nojs = q('.rlbook-nojs')[0]; if (nojs) { nojs.style.display = 'none'; }
@@ -494,8 +473,4 @@ _SCRIPT = r"""
   scrub.oninput = function () { stop(); show(+scrub.value); };
   play.disabled = false; scrub.disabled = false; play.setAttribute('aria-pressed', 'false');
   show(0);
- } catch (e) {  // named, so that a page's other errors are not taken for the player's
-  if (window.console) { console.error('rlbook-clip: ' + e); }
- }
-})();
 """

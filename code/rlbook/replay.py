@@ -48,6 +48,7 @@ from .envs import check_box_env, flat_dim
 from .validation import check_choice, check_int, check_real
 
 __all__ = [
+    "HTMLPlayer",
     "PendulumPlayer",
     "RecordedActor",
     "Rollout",
@@ -384,8 +385,9 @@ _MIN_TEXT_PX = 11.5
 
 
 @dataclass(repr=False)
-class PendulumPlayer:
-    """What :func:`pendulum_player` returns: ``html`` is the player; notebooks display it through
+class HTMLPlayer:
+    """A player made of HTML and one script (:class:`PendulumPlayer`, and
+    :class:`rlbook.clip.ClipPlayer`): ``html`` is the player; notebooks display it through
     :meth:`_repr_html_`. ``data`` is what its script animates (the JSON in the page)."""
 
     html: str
@@ -394,14 +396,46 @@ class PendulumPlayer:
     def _repr_html_(self) -> str:
         return self.html
 
+    @property
+    def size(self) -> int:
+        """The player's weight in bytes (UTF-8), any embedded pictures included."""
+        return len(self.html.encode())
+
+
+def player_script(kind: str, pid: str, body: str) -> str:
+    """The ``<script>`` of a player whose root element carries ``data-rlbook-KIND`` and id ``pid``
+    and holds its data as JSON in ``<script class="rlbook-KIND-data">``: ES5 only (no let/const,
+    arrow functions or template strings), so that it runs as the page loads (the built book), when
+    JupyterLab renders a trusted output, and in Colab's output iframe. It finds its root (the
+    script's parent, or by id where ``document.currentScript`` is missing), runs once per root,
+    parses the data into ``D``, defines ``q(selector)`` over the root, then runs ``body``; an
+    error is logged under the player's name, so that a page's other errors are not taken for it."""
+    head = (
+        "(function () {\n try {\n"
+        "  var s = document.currentScript, root = null;\n"
+        "  if (s && s.parentNode && s.parentNode.getAttribute &&\n"
+        f"      s.parentNode.getAttribute('data-rlbook-{kind}')) {{ root = s.parentNode; }}\n"
+        f"  if (!root) {{ root = document.getElementById('{pid}'); }}\n"
+        "  if (!root || root.getAttribute('data-ready')) { return; }\n"
+        "  root.setAttribute('data-ready', '1');\n"
+        f"  var D = JSON.parse(root.querySelector('script.rlbook-{kind}-data').textContent);\n"
+        "  var q = function (sel) { return root.querySelectorAll(sel); };\n"
+    )
+    tail = (
+        " } catch (e) {\n"
+        f"  if (window.console) {{ console.error('rlbook-{kind}: ' + e); }}\n"
+        " }\n})();\n"
+    )
+    return f"<script>{head}{body}{tail}</script>"
+
+
+@dataclass(repr=False)
+class PendulumPlayer(HTMLPlayer):
+    """What :func:`pendulum_player` returns (an :class:`HTMLPlayer`)."""
+
     def __repr__(self) -> str:  # the text/plain beside the HTML: short, not the whole page
         rows, starts = len(self.data["labels"]), len(self.data["starts"])
         return f"<replay player: {rows} rows, {starts} starts, {self.size / 1e3:.0f} kB>"
-
-    @property
-    def size(self) -> int:
-        """The player's weight in bytes (UTF-8)."""
-        return len(self.html.encode())
 
 
 def _rows(rows) -> list[tuple[str, Rollout]]:
@@ -660,24 +694,14 @@ def _html(pid: str, data: dict, title: str, ghosts: list[float]) -> str:
         + "</div>"
         + nojs
         + f'<script type="application/json" class="rlbook-player-data">{payload}</script>'
-        + f"<script>{_SCRIPT.replace('__PID__', pid)}</script>"
+        + player_script("player", pid, _SCRIPT)
         + "</div>"
     )
 
 
-# ES5 only (no let/const, arrow functions or template strings): it runs as the page loads (the
-# built book), when JupyterLab renders a trusted output, and in Colab's output iframe.
+# ES5 only (see player_script). The player's own part of its script (player_script adds what every
+# player does first and last).
 _SCRIPT = r"""
-(function () {
- try {
-  var s = document.currentScript, root = null;
-  if (s && s.parentNode && s.parentNode.getAttribute &&
-      s.parentNode.getAttribute('data-rlbook-player')) { root = s.parentNode; }
-  if (!root) { root = document.getElementById('__PID__'); }
-  if (!root || root.getAttribute('data-ready')) { return; }
-  root.setAttribute('data-ready', '1');
-  var D = JSON.parse(root.querySelector('script.rlbook-player-data').textContent);
-  var q = function (sel) { return root.querySelectorAll(sel); };
   var play = q('.rlbook-play')[0], scrub = q('.rlbook-scrub')[0];
   var label = q('.rlbook-label')[0], chooser = q('.rlbook-start')[0];
   var rods = q('.rlbook-rod'), rets = q('.rlbook-ret'), lines = q('.rlbook-line');
@@ -769,10 +793,6 @@ _SCRIPT = r"""
   play.disabled = false; scrub.disabled = false; play.setAttribute('aria-pressed', 'false');
   fit();
   if (window.addEventListener) { window.addEventListener('resize', fit); }
- } catch (e) {  // named, so that a page's other errors are not taken for the player's
-  if (window.console) { console.error('rlbook-player: ' + e); }
- }
-})();
 """
 _SCRIPT = (
     _SCRIPT.replace("__W__", str(_W))
