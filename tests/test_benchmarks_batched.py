@@ -83,8 +83,12 @@ def test_a_failed_batch_reports_every_seed_and_bad_batches_are_refused():
     assert all("gamma must be in [0, 1)" in r["error"] for r in records)
     with pytest.raises(ValueError, match="BatchJob's algorithm must be one of"):
         sweep([BatchJob("pcl", (0, 1))])
-    with pytest.raises(ValueError, match="seeds must name seeds"):
+    with pytest.raises(ValueError, match="seeds must name at least one seed"):
         sweep([BatchJob("td3", ())])
+    with pytest.raises(ValueError, match="seeds must be an iterable of integers"):
+        sweep([BatchJob("td3", 5)])  # pyright: ignore[reportArgumentType]
+    with pytest.raises(ValueError, match="seeds must name seeds"):
+        sweep([BatchJob("td3", "01")])  # pyright: ignore[reportArgumentType]
     with pytest.raises(ValueError, match="must not repeat"):
         sweep([BatchJob("td3", (1, 1))])
     with pytest.raises(ValueError, match="seeds"):

@@ -99,3 +99,68 @@ def test_load_state_dict_refuses_a_field_of_the_wrong_shape_or_dtype(batch):
     good = make(3)
     good.load_state_dict(before)
     assert all(np.array_equal(good.state_dict()[k], before[k]) for k in good.fields)
+
+
+@pytest.mark.parametrize("batch", [False, True])
+def test_load_state_dict_checks_the_counters_and_generators_before_loading(batch):
+    """A saved state with a position outside the buffer, a negative size, a missing counter, a
+    position that does not follow a filling buffer, a generator state that is not one, or (in a
+    batch) one generator state too few is refused with the field named, and nothing is loaded:
+    before, the rows and counters were written first and the generator's state failed after, or
+    a position of 50 in a buffer of 10 was taken and the next ``add`` raised an IndexError."""
+    from rlbook.buffer import MemberReplayBuffers
+
+    runs = (2,) if batch else ()
+
+    def make():
+        bufs = [ReplayBuffer(3, 1, capacity=10, seed=s) for s in range(2)]
+        buf = MemberReplayBuffers(bufs) if batch else bufs[0]
+        for i in range(4):
+            row = np.full((*runs, 3), float(i))
+            buf.add(
+                row,
+                np.zeros((*runs, 1)),
+                np.zeros(runs),
+                row,
+                np.zeros(runs, bool),
+                np.zeros(runs, bool),
+            )
+        return buf
+
+    source = make()
+    source.add(
+        *(
+            np.asarray(x)
+            for x in (
+                np.ones((*runs, 3)),
+                np.zeros((*runs, 1)),
+                np.zeros(runs),
+                np.ones((*runs, 3)),
+            )
+        ),
+        np.zeros(runs, bool),
+        np.zeros(runs, bool),
+    )
+    good = source.state_dict()  # 5 rows, pos 5
+    bad_rng = [{"bit_generator": "MT19937"}] * (2 if batch else 1)
+    cases = [
+        ({"pos": 50}, "pos must be in"),
+        ({"pos": 3}, "pos must be in"),
+        ({"size": -1}, "size must be in"),
+        ({"rng": bad_rng if batch else bad_rng[0]}, "'rng'"),
+    ]
+    if batch:
+        cases.append(({"rng": good["rng"][:1]}, "one generator state per run"))
+    for change, message in cases:
+        target = make()
+        before = target.state_dict()
+        with pytest.raises(ValueError, match=message):
+            target.load_state_dict({**good, **change})
+        after = target.state_dict()
+        assert after["pos"] == before["pos"] and after["size"] == before["size"]
+        assert all(np.array_equal(before[k], after[k]) for k in target.fields)
+        assert repr(after["rng"]) == repr(before["rng"])  # nothing loaded
+    missing = dict(good)
+    del missing["pos"]
+    with pytest.raises(ValueError, match="no 'pos'"):
+        make().load_state_dict(missing)

@@ -83,10 +83,13 @@ class ReplayBuffer:
 
     def load_state_dict(self, state: dict) -> None:
         """Put a :meth:`state_dict` back, in place (the generator's state only if it was saved)."""
-        size = _saved_size(state, self.capacity)
-        for k, rows in _saved_fields(self, state, size, runs=()).items():
+        pos, size = _saved_counters(state, self.capacity)
+        fields = _saved_fields(self, state, size, runs=())
+        if "rng" in state:
+            _check_generator_states([state["rng"]], self.rng)
+        for k, rows in fields.items():
             getattr(self, k)[:size] = rows
-        self.pos, self.size = int(state["pos"]), size
+        self.pos, self.size = pos, size
         if "rng" in state:
             self.rng.bit_generator.state = state["rng"]
 
@@ -167,10 +170,20 @@ class MemberReplayBuffers:
 
     def load_state_dict(self, state: dict) -> None:
         """Put a :meth:`state_dict` back, in place (the generators' states only if saved)."""
-        size = _saved_size(state, self.capacity)
-        for k, rows in _saved_fields(self, state, size, runs=(len(self.rngs),)).items():
+        pos, size = _saved_counters(state, self.capacity)
+        fields = _saved_fields(self, state, size, runs=(len(self.rngs),))
+        if "rng" in state:
+            saved = state["rng"]
+            if not isinstance(saved, list | tuple) or len(saved) != len(self.rngs):
+                raise ValueError(
+                    f"the saved buffer's 'rng' must hold one generator state per run "
+                    f"({len(self.rngs)}); got {type(saved).__name__} of "
+                    f"{len(saved) if isinstance(saved, list | tuple) else 'no'} states"
+                )
+            _check_generator_states(saved, self.rngs[0])
+        for k, rows in fields.items():
             getattr(self, k)[:, :size] = rows
-        self.pos, self.size = int(state["pos"]), size
+        self.pos, self.size = pos, size
         if "rng" in state:
             for r, saved in zip(self.rngs, state["rng"], strict=True):
                 r.bit_generator.state = saved
@@ -198,13 +211,35 @@ class MemberReplayBuffers:
         return single
 
 
-def _saved_size(state: dict, capacity: int) -> int:
-    size = int(state["size"])
-    if size > capacity:
+def _saved_counters(state: dict, capacity: int) -> tuple[int, int]:
+    """The saved ``pos`` and ``size``, checked before anything is loaded: ``0 <= size <=
+    capacity``, ``0 <= pos < capacity``, and ``pos == size`` until the buffer is full (it fills
+    row by row from row 0)."""
+    for k in ("pos", "size"):
+        if k not in state:
+            raise ValueError(f"the saved buffer has no {k!r}")
+    pos, size = int(state["pos"]), int(state["size"])
+    if not 0 <= size <= capacity:
         raise ValueError(
-            f"the saved buffer holds {size} transitions, more than buffer_size {capacity}"
+            f"the saved buffer's size must be in [0, buffer_size = {capacity}]; got {size}"
         )
-    return size
+    if not 0 <= pos < capacity or (size < capacity and pos != size):
+        raise ValueError(
+            f"the saved buffer's pos must be in [0, {capacity - 1}] and equal size ({size}) "
+            f"until the buffer is full; got {pos}"
+        )
+    return pos, size
+
+
+def _check_generator_states(states, like: np.random.Generator) -> None:
+    """Each saved generator state loads into a generator of ``like``'s kind (tried on a fresh
+    one, so that nothing of the buffer is touched before every check has passed)."""
+    for saved in states:
+        probe = np.random.Generator(type(like.bit_generator)())
+        try:
+            probe.bit_generator.state = saved
+        except (TypeError, ValueError, KeyError) as e:
+            raise ValueError(f"the saved buffer's 'rng' is not a generator state: {e}") from e
 
 
 def _saved_fields(buffer, state: dict, size: int, runs: tuple[int, ...]) -> dict[str, np.ndarray]:

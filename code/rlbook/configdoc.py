@@ -119,8 +119,9 @@ _CONTRACT = {
     "seed": ("int, default 0", "the run's seed: same seed, same run, on one machine"),
     "seeds": (
         "iterable of int or None",
-        "train one run per seed in one process, as one batch; each run is the run "
-        "``train(seed=i)`` would give, and a ``SeedResults`` is returned",
+        "train one run per seed in one process, as one batch, and return a ``SeedResults``; "
+        "each run is independent of the others (bit for bit the batch of its seed alone) and "
+        "starts as ``train(seed=i)`` does, from which it then differs by float rounding only",
     ),
     "progress": (
         "bool or None",

@@ -46,6 +46,7 @@ import numpy as np
 import torch
 
 from . import runners
+from .agent import check_seeds
 from .loop import evaluate, keeps_global_state
 from .provenance import cpu_summary as cpu_summary  # re-exported: the exec_stats page names it
 from .provenance import record_header
@@ -231,12 +232,9 @@ def sweep(
                 raise ValueError(
                     f"a BatchJob's algorithm must be one of {list(BATCHED)}; got {job.algorithm!r}"
                 )
-            if isinstance(job.seeds, (str, bytes)) or not job.seeds:
+            if isinstance(job.seeds, (str, bytes)):
                 raise ValueError(f"a BatchJob's seeds must name seeds; got {job.seeds!r}")
-            for seed in job.seeds:
-                check_int("seeds", seed, 0)
-            if len(set(job.seeds)) != len(job.seeds):
-                raise ValueError(f"a BatchJob's seeds must not repeat; got {job.seeds!r}")
+            check_seeds(job.seeds)  # at least one, integers >= 0, no repeats
             continue
         if not isinstance(job, Job):
             raise ValueError(
