@@ -181,7 +181,7 @@ def test_the_player_embeds_the_frames_and_plays_without_any_file_or_network():
     assert player.data["frames"] == FRAMES and player.data["interval"] == 50
     for j, name in enumerate(clip.NAMES):
         qpos = CLIP.episodes[name]["qpos"]
-        assert player.data["x"][j][-1] == round(100 * (qpos[FRAMES - 1, 0] - qpos[0, 0]))
+        assert player.data["dm"][j][-1] == round(10 * (qpos[FRAMES - 1, 0] - qpos[0, 0]))
     # one player, self-contained: its script and data, no external source; text escaped
     assert html.count("<script") == 2 and "src=" not in html and "http" not in html
     assert "a &lt;test&gt;" in html and 'class="rlbook-nojs"' in html
@@ -215,6 +215,7 @@ def test_the_player_embeds_the_frames_and_plays_without_any_file_or_network():
         (lambda: clip.read_sprite(CLIP.sprite("td3"), FRAMES + 1), "frames"),
         (lambda: clip.replay(np.zeros(6)), "actions"),
         (lambda: clip.replay(np.zeros((3, 6), np.float32)), "actions"),  # the episode goes on
+        (lambda: clip.replay(np.zeros((1_050, 6), np.float32)), "actions"),  # it ended at 1000
         (lambda: clip.rollout(lambda o: np.zeros((1, 6)), seed=-1), "seed"),
     ],
 )

@@ -103,9 +103,10 @@ def _rgb(png: bytes) -> np.ndarray:
 
 
 def test_book_png_is_a_palette_png_close_to_the_full_colour_one(book_style):
-    """The weight of a 2x figure (issue 28): a palette of 256 colours. A line plot keeps every
-    colour exactly; a dense figure (a heat map, many translucent curves) moves no channel by more
-    than 24 of 255; the PNG is under half the bytes of matplotlib's RGBA one."""
+    """The weight of a 2x figure (issue 28): a palette of 256 colours. A line plot (thousands of
+    anti-aliased colours) and a dense figure (a heat map, many translucent curves) move no
+    channel by more than 24 of 255; a figure of at most 256 colours keeps every one exactly; the
+    PNG is under half the bytes of matplotlib's RGBA one."""
     fig, ax = plt.subplots()
     for i in range(8):
         ax.plot(np.cumsum(np.sin(np.arange(300) * (i + 1) / 40)), label=f"line {i}")
@@ -117,9 +118,17 @@ def test_book_png_is_a_palette_png_close_to_the_full_colour_one(book_style):
     assert image.mode == "P" and meta == meta_rgba
     assert image.text["rlbook:dpi"] == str(2 * BOOK_DPI)  # the metadata survives the palette
     assert len(png) < 0.5 * len(rgba), (len(png), len(rgba))
-    full = _rgb(rgba)
-    if len(np.unique(full.reshape(-1, 3), axis=0)) <= PALETTE_COLORS:
-        assert np.array_equal(_rgb(png), full)
+    assert len(np.unique(_rgb(rgba).reshape(-1, 3), axis=0)) > PALETTE_COLORS
+    assert np.abs(_rgb(png) - _rgb(rgba)).max() <= 24
+    # few colours (no anti-aliasing, no text): every one kept exactly
+    fig, ax = plt.subplots()
+    ax.set_axis_off()
+    for i in range(8):
+        ax.plot(np.sin(np.arange(50) * (i + 1) / 10), antialiased=False, lw=3)
+    png, _ = book_png(fig)
+    full = _rgb(book_png(fig, palette=False)[0])
+    assert len(np.unique(full.reshape(-1, 3), axis=0)) <= PALETTE_COLORS
+    assert Image.open(io.BytesIO(png)).mode == "P" and np.array_equal(_rgb(png), full)
     # a heat map and translucent bands: thousands of colours
     fig, (left, right) = plt.subplots(1, 2)
     x = np.linspace(-3, 3, 200)
@@ -142,6 +151,18 @@ def test_palette_png_keeps_a_transparent_image_as_it_is():
     fig.savefig(buf, format="png", transparent=True)
     plt.close(fig)
     assert palette_png(buf.getvalue()) == buf.getvalue()
+    # through book_png: as RGBA, no bigger than matplotlib's own PNG (not zlib's fastest level)
+    fig = plt.figure(figsize=(4, 2))
+    fig.patch.set_alpha(0.0)
+    fig.add_subplot().plot(np.sin(np.arange(200) / 10))
+    png, _ = book_png(fig)
+    rgba, _ = book_png(fig, palette=False)
+    plt.close(fig)
+    assert Image.open(io.BytesIO(png)).mode == "RGBA"
+    assert np.array_equal(
+        np.asarray(Image.open(io.BytesIO(png))), np.asarray(Image.open(io.BytesIO(rgba)))
+    )
+    assert len(png) <= 1.01 * len(rgba), (len(png), len(rgba))
 
 
 def test_book_png_ignores_hidden_and_empty_text(book_style):

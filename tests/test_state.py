@@ -67,7 +67,7 @@ def test_a_buffer_state_without_rng_leaves_the_generator_and_a_bigger_one_is_ref
     before = fresh.rng.bit_generator.state
     fresh.load_state_dict(state)
     assert fresh.rng.bit_generator.state == before and len(fresh) == 4
-    with pytest.raises(ValueError, match="holds 4 transitions, more than buffer_size 3"):
+    with pytest.raises(ValueError, match=r"size must be in \[0, buffer_size = 3\]; got 4"):
         ReplayBuffer(2, 1, capacity=3).load_state_dict(state)
 
 

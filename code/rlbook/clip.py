@@ -124,7 +124,13 @@ def replay(actions: np.ndarray, env_id: str = "HalfCheetah-v5", seed: int = 0) -
     actions = np.asarray(actions)
     if actions.ndim != 2 or len(actions) == 0:
         raise ValueError(f"actions must be a (steps, action_dim) array; got shape {actions.shape}")
-    return rollout(_Playback(actions), env_id, seed)
+    playback = _Playback(actions)
+    episode = rollout(playback, env_id, seed)
+    if playback.t != len(actions):
+        raise ValueError(
+            f"actions: the episode ended after {playback.t} steps; {len(actions)} actions given"
+        )
+    return episode
 
 
 @dataclass
@@ -332,10 +338,9 @@ def cheetah_player(
         "steps": steps,
         "interval": round(1000 * step_dt / speed),
         "labels": [" ".join(_LABELS.get(n, (n, ""))).strip() for n in names],
-        # per policy, per frame: how far it has run (the tracking camera hides it), in cm,
-        # and in dm as shown (rounded once from the metres, so that it reads as the prose's
+        # per policy, per frame: how far it has run (the tracking camera hides it), in dm
+        # as shown (rounded once from the metres, so that it reads as the prose's
         # one-decimal metres: 14.4495 m shows 14.4, not 14.45 -> 14.5)
-        "x": [_rounded(clip.episodes[n]["qpos"][:, 0], steps, 100) for n in names],
         "dm": [_rounded(clip.episodes[n]["qpos"][:, 0], steps, 10) for n in names],
     }
     images = [base64.b64encode(clip.sprite(n).read_bytes()).decode("ascii") for n in names]
@@ -432,8 +437,8 @@ def _html(pid, data, images, returns, render, title, names) -> str:
     )
 
 
-# ES5 only (see rlbook.replay.player_script). The player's own part of its script (rlbook.replay.player_script adds what every player does
-# first and last).
+# ES5 only (see rlbook.replay.player_script). The player's own part of its script
+# (player_script adds what every player does first and last).
 _SCRIPT = r"""
   var play = q('.rlbook-play')[0], scrub = q('.rlbook-scrub')[0];
   var label = q('.rlbook-label')[0], pics = q('.rlbook-frame'), xs = q('.rlbook-x');

@@ -199,7 +199,7 @@ class DQN(OffPolicyAgent):
         if self.updates % c.target_period == 0:
             hard_update(self.q_target, self.q)  # dqn 4.7, double-dqn 2.6
         self.updates += 1  # dqn 4.8
-        return {"loss_q": loss, "target": y.mean(dim=-1)}  # the mean target of each run
+        return {"loss_q": loss, "target": y.mean()}  # one mean over all runs, as SAC/TD3/DDPG
 
 
 @trainer_parameters(DQNConfig)

@@ -518,7 +518,7 @@ class TrainingDiverged(FloatingPointError):
 
 def check_finite(info: dict | None, step: int, result: Result | SeedResults) -> None:
     """Raise :class:`TrainingDiverged` if a quantity the update reported (its losses, the mean
-    target, alpha; one per run in a batch) is NaN or infinite."""
+    target, alpha, which a batch reports per run) is NaN or infinite."""
     for name, v in (info or {}).items():
         values = np.asarray(v.detach().float().cpu() if isinstance(v, torch.Tensor) else v)
         if not np.isfinite(values).all():

@@ -45,7 +45,8 @@ BOOK_DPI = 100
 FIG_WIDTH = 7.5
 #: the smallest font the style uses (ticks, legends): 9 pt at BOOK_DPI is 12.5 CSS px
 MIN_FONT_PT = 9.0
-#: the colours of a figure's PNG: line plots hold fewer, so they keep every one (palette_png)
+#: the colours of a figure's PNG: every figure is quantized to these, a channel moving by at most
+#: about 20 of 255 (palette_png); only a figure with fewer colours keeps every one exactly
 PALETTE_COLORS = 256
 #: Okabe & Ito's colour-blind-safe palette (its yellow, unreadable on white, left out; grey in)
 BOOK_COLORS = (
@@ -114,11 +115,12 @@ def palette_png(png: bytes) -> bytes:
     colours, compressed with zlib's best level: about a third of the bytes of matplotlib's RGBA
     PNG for the book's figures.
 
-    Line plots hold a few hundred colours (the palette and their anti-aliased edges), which the
-    palette keeps exactly; dense figures (heat maps, many translucent seed curves) hold
-    thousands, which Pillow's maximum-coverage quantizer, without dithering, maps to the nearest
-    of 256 (a channel moves by at most about 20 of 255 on the book's figures). An image with any
-    transparent pixel is returned unchanged (its alpha would be lost)."""
+    A figure's anti-aliased edges give it thousands of colours (an 8-line plot: about 5,000; heat
+    maps, many translucent seed curves: more), which Pillow's maximum-coverage quantizer, without
+    dithering, maps to the nearest of 256: a channel moves by at most about 20 of 255 on the
+    book's figures (18 on tests/test_plotting_style.py's line plot). Only an image of at most 256
+    colours keeps every one exactly. An image with any transparent pixel is returned unchanged
+    (its alpha would be lost)."""
     from PIL import Image
 
     image = Image.open(io.BytesIO(png))
@@ -134,6 +136,17 @@ def palette_png(png: bytes) -> bytes:
     )
     out = io.BytesIO()
     quantized.save(out, format="png", optimize=True)
+    return out.getvalue()
+
+
+def _png_default_level(png: bytes) -> bytes:
+    """``png`` encoded again at zlib's default level (as matplotlib's own PNG), same pixels."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png))
+    image.load()
+    out = io.BytesIO()
+    image.save(out, format="png", dpi=image.info.get("dpi"))
     return out.getvalue()
 
 
@@ -160,7 +173,10 @@ def book_png(fig, scale: int = 2, palette: bool = True) -> tuple[bytes, dict]:
         # a palette PNG is encoded again: zlib's fastest level here saves a quarter of the time
         pil_kwargs={"compress_level": 1} if palette else None,
     )
-    png = palette_png(buf.getvalue()) if palette else buf.getvalue()
+    raw = buf.getvalue()
+    png = palette_png(raw) if palette else raw
+    if palette and png is raw:  # kept as it is (transparent): not at zlib's fastest level
+        png = _png_default_level(raw)
     extra = _png_text_chunk("rlbook:dpi", f"{dpi:g}")
     smallest = _smallest_font_pt(fig)
     if smallest is not None:
@@ -195,8 +211,9 @@ def use_book_style() -> None:
     (half its pixel width), the retina scheme of IPython's ``InlineBackend.figure_formats``; PNG
     rather than SVG because some figures are dense (phase-plane meshes, thousands of points).
     It is a palette PNG of 256 colours (:func:`palette_png`), a third of the bytes of an RGBA
-    one, so that 2x costs the pages little more than 1x did. The PNG records its dpi and smallest font so that tests/browser/test_figures.py checks the
-    rendered size. Outside IPython only rcParams change (``savefig.dpi`` is 200).
+    one, so that 2x costs the pages little more than 1x did. The PNG records its dpi and smallest
+    font so that tests/browser/test_figures.py checks the rendered size. Outside IPython only
+    rcParams change (``savefig.dpi`` is 200).
 
     **Colours.** Okabe and Ito's colour-blind-safe palette (``BOOK_COLORS``), each colour with its
     own dash pattern (``BOOK_LINESTYLES``): a ``plot`` call that sets ``color`` but not
