@@ -79,7 +79,8 @@ qemu-deps:
 # nbval executes every cell of every chapter, each .ipynb copied alone into an empty folder and
 # run in a fresh Colab-like environment that installs the package through the chapter's own first
 # cell (tools/colab_alone.sh says what it assumes); the nbval_record plugin (tools/) keeps what
-# it executed (outputs, widget state) in $(NB_RECORD) for book-from-notebooks.
+# it executed (outputs, widget state) in $(NB_RECORD) for book-from-notebooks, which keeps a
+# knob's HTML and drops its widget view and state (tools/seed_book_cache.py).
 NB_RECORD := _build/nbval
 notebooks: setup
 	bash tools/colab_alone.sh $(NB_RECORD)

@@ -27,6 +27,11 @@ CELLS = [
     """
     k = widgets.ou_knob(thetas=(0.15, 15.0))
     assert len(k.static.images) == 2 and k.static.pngs[0] != k.static.pngs[1]
+    # displayed, the knob is its widget view with its static part as HTML beside it (for pages
+    # and viewers without widgets)
+    bundle = k._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/html"] == k.html and 'class="rlbook-static-knob"' in k.html
     assert k.static.stack.selected_index == 0 and k.static.slider.index == 0
     # 2x images (sharp on high-density screens), shown at half their pixel width, recording their
     # dpi and smallest font as the chapters' figures do (tests/browser/test_figures.py reads them)
@@ -154,8 +159,178 @@ def test_every_knob_in_a_real_kernel(tmp_path):
         client.execute()
     except CellExecutionError as err:  # the kernel's traceback names the failing assertion
         pytest.fail(str(err), pytrace=False)
-    # the widget state a static page embeds holds the Stack, its images and the jslink
+    # the widget state (what a notebook saved from a kernel keeps) holds the Stack, its images
+    # and the jslink
     state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     models = {m["model_name"] for m in state.values()}
     assert {"StackModel", "ImageModel", "SelectionSliderModel", "LinkModel"} <= models
     assert "ToggleButtonsModel" in models
+
+
+# ------------------------------------------------------------------------------------------------
+# The static part as HTML: what the book's pages show (no kernel, no widget manager)
+# ------------------------------------------------------------------------------------------------
+import base64  # noqa: E402
+import importlib.util  # noqa: E402
+from html.parser import HTMLParser  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+
+class _Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def _tags(page: str) -> list[tuple[str, dict]]:
+    parser = _Tags()
+    parser.feed(page)
+    return parser.tags
+
+
+def _figures(toggle=False):
+    import matplotlib.pyplot as plt
+
+    from rlbook import widgets
+
+    def render(v):
+        fig, ax = plt.subplots(figsize=(2, 1))
+        ax.plot([0, 1], [0, v])
+        return fig
+
+    return widgets.knob_figures(
+        "rate τ", [0.1, 0.5, 1.0], render, ["0.1", "0.5", "1"], value=0.5, toggle=toggle
+    )
+
+
+def test_the_book_build_makes_no_widget_and_writes_the_knob_as_html(monkeypatch):
+    """With RLBOOK_BOOK=1 (the book's build) a knob is HTML only: no widget is created, so the
+    page embeds no widget state and loads no widget manager; the live panel is not even built."""
+    from ipywidgets.widgets import widget
+
+    from rlbook import widgets
+
+    monkeypatch.setenv("RLBOOK_BOOK", "1")
+    figures = _figures()
+    before = len(widget._instances)
+    built = []
+    k = widgets.knob("Rate", figures, live=lambda: built.append(1))
+    assert isinstance(k, widgets.StaticKnobHTML) and not built
+    assert len(widget._instances) == before, "a widget was created in the book's build"
+    assert k._repr_html_() == k.html and "<static knob 'Rate': 3 figures" in repr(k)
+    tags = _tags(k.html)
+    images = [a for t, a in tags if t == "img"]
+    # every figure, in order, the one of the chosen value shown, the others hidden
+    assert [base64.b64decode(a["src"].split(",", 1)[1]) for a in images] == figures.pngs
+    assert ["hidden" in a for a in images] == [True, False, True]
+    assert [a["width"] for a in images] == [str(widgets.css_width(p)) for p in figures.pngs]
+    assert all(a["alt"].startswith("Rate: the figure for rate τ = ") for a in images)
+    # a native slider named by its label, announcing the value (not its index), disabled until
+    # its script runs
+    (slider,) = [a for t, a in tags if t == "input"]
+    assert (slider["type"], slider["min"], slider["max"], slider["value"]) == (
+        "range",
+        "0",
+        "2",
+        "1",
+    )
+    assert slider["aria-valuetext"] == "rate τ = 0.5" and "disabled" in slider
+    (label,) = [a for t, a in tags if t == "label"]
+    assert label["for"] == slider["id"]
+    assert widgets.LIVE_NOTE in k.html and k.html.count("<script>") == 1
+
+
+def test_a_toggle_knob_is_a_group_of_pressed_buttons(monkeypatch):
+    from rlbook import widgets
+
+    monkeypatch.setenv("RLBOOK_BOOK", "1")
+    k = widgets.knob("Rule", _figures(toggle=True))
+    tags = _tags(k.html)
+    buttons = [a for t, a in tags if t == "button"]
+    assert [b["aria-pressed"] for b in buttons] == ["false", "true", "false"]
+    assert [b["data-i"] for b in buttons] == ["0", "1", "2"]
+    assert not [t for t, _ in tags if t == "input"] and widgets.LIVE_NOTE not in k.html
+    (group,) = [a for t, a in tags if a.get("role") == "group"]
+    assert group["aria-label"] == "rate τ"
+
+
+def test_knob_figures_refuse_a_bad_grid():
+    from rlbook import widgets
+
+    with pytest.raises(ValueError, match="values must hold"):
+        widgets.knob_figures("x", [], lambda v: None)
+    with pytest.raises(ValueError, match="labels must have one entry per value"):
+        widgets.knob_figures("x", [1, 2], lambda v: None, ["a"])
+    with pytest.raises(ValueError, match="value must be one of values"):
+        widgets.knob_figures("x", [1, 2], lambda v: None, value=3)
+
+
+def _seed_book_cache():
+    path = Path(__file__).resolve().parents[1] / "tools" / "seed_book_cache.py"
+    spec = importlib.util.spec_from_file_location("seed_book_cache", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_book_from_recorded_notebooks_shows_the_knobs_html_and_no_widget_state():
+    """make book-from-notebooks: a knob recorded in a kernel (widget view and HTML) becomes its
+    HTML alone, as the book's own build makes it, and no widget state reaches the page; a widget
+    recorded without HTML is refused, naming its cell."""
+    seed = _seed_book_cache()
+    view = {"version_major": 2, "version_minor": 0, "model_id": "abc"}
+    knob_output = nbformat.v4.new_output(
+        "display_data",
+        data={
+            "text/plain": "Knob(...)",
+            "text/html": "<div>knob</div>",
+            "application/vnd.jupyter.widget-view+json": view,
+        },
+    )
+    recorded = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("k", outputs=[knob_output])]
+    )
+    recorded.metadata["widgets"] = {
+        "application/vnd.jupyter.widget-state+json": {"state": {"abc": {}}}
+    }
+    book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("k")])
+    merged = seed.merge(book, recorded)
+    assert set(merged.cells[0].outputs[0].data) == {"text/plain", "text/html"}
+    assert "widgets" not in merged.metadata
+    bare = nbformat.v4.new_output(
+        "display_data", data={"text/plain": "w", "application/vnd.jupyter.widget-view+json": view}
+    )
+    recorded.cells[0].outputs = [bare]
+    book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("k")])
+    with pytest.raises(ValueError, match="no text/html beside it"):
+        seed.merge(book, recorded)
+
+
+def test_a_knobs_page_is_the_same_build_after_build_and_its_ids_differ_on_one_page(monkeypatch):
+    """The knob's element id comes from its content and a counter: the same figures give the
+    same HTML but for the counter (no random id that changes every build), and two knobs on one
+    page never share an id."""
+    import re
+
+    from rlbook import widgets
+
+    monkeypatch.setenv("RLBOOK_BOOK", "1")
+    figures = _figures()
+    a, b = widgets.knob("Rate", figures).html, widgets.knob("Rate", figures).html
+    ids = [re.search(r'id="(rlbook-knob-[0-9a-f]{8}-\d+)"', h).group(1) for h in (a, b)]
+    assert ids[0] != ids[1] and ids[0].rsplit("-", 1)[0] == ids[1].rsplit("-", 1)[0]
+    assert a.replace(ids[0], "ID") == b.replace(ids[1], "ID")
+    other = widgets.knob("Another title", figures).html
+    assert ids[0].rsplit("-", 1)[0] not in other
+
+
+def test_knob_refuses_the_former_calling_convention():
+    from rlbook import widgets
+
+    with pytest.raises(TypeError, match="figures must be a KnobFigures"):
+        widgets.knob("Rate", object())
+    with pytest.raises(TypeError, match="live must be a function that makes the LivePanel"):
+        widgets.knob("Rate", _figures(), live=widgets.w.VBox())

@@ -201,9 +201,25 @@ def _drop_source_maps(app, exception):
         path.unlink(missing_ok=True)
 
 
+def _no_widget_views(app, exception):
+    """The pages load no widget manager (a knob is its HTML there, ``rlbook.widgets``): a widget
+    displayed by a chapter would show nothing, so the build says which page holds one (a warning,
+    an error under ``-W``)."""
+    if exception is not None or app.builder.format != "html":
+        return
+    for page in sorted(Path(app.outdir).rglob("*.html")):
+        if "application/vnd.jupyter.widget-view+json" in page.read_text(encoding="utf-8"):
+            name = page.relative_to(app.outdir).as_posix()
+            LOGGER.warning(
+                f"{name} displays an ipywidgets widget, which the book's pages cannot show (they "
+                "load no widget manager): display HTML, as rlbook.widgets.knob does"
+            )
+
+
 def setup(app):
     app.connect("config-inited", _one_top_bar)
     app.connect("build-finished", _drop_source_maps)
+    app.connect("build-finished", _no_widget_views)
     app.add_node(chapter_map)
     app.add_directive("chapter-map", ChapterMap)
     app.add_post_transform(ChapterMapTransform)

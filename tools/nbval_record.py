@@ -3,7 +3,8 @@
 ``pytest --nbval-lax -p nbval_record --nb-record DIR chapters/*.ipynb`` (with ``tools/`` on
 ``sys.path``) runs nbval unchanged and, beside it, feeds every kernel message nbval reads to
 nbclient's own message handler (the one Jupyter Book's execution uses): outputs, ``clear_output``,
-display updates, Output widgets and the widget state that the static book embeds. Each notebook
+display updates, Output widgets and the widget state (which ``tools/seed_book_cache.py`` leaves out:
+the book shows a knob's HTML, not its widget). Each notebook
 whose cells all ran without error is written to ``DIR/NAME.ipynb`` with its execution time in
 ``metadata.rlbook`` (``execution_seconds``, and ``cell_seconds`` per code cell, which
 ``benchmarks/chapter_times.py`` prints); ``tools/seed_book_cache.py`` then hands those to the book

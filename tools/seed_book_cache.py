@@ -5,7 +5,8 @@
 For each ``chapters/NAME.md`` with a recorded ``RECORDED_DIR/NAME.ipynb`` (written by the
 ``nbval_record`` pytest plugin during ``make notebooks``), the chapter is read the way the book
 reads it (myst-nb's MyST-notebook reader), its code cells are checked to be the recorded ones, the
-recorded outputs and widget state are merged in, and the result is stored in a fresh jupyter-cache
+recorded outputs are merged in (a knob's widget view dropped beside its HTML, no widget state: the
+pages load no widget manager), and the result is stored in a fresh jupyter-cache
 at ``CACHE_DIR``. ``CONFIG_OUT`` is written as ``_config.yml`` with ``execute_notebooks: cache`` on
 that cache, for ``jupyter-book build --config``. A chapter without a recording, or whose code
 changed since, is not seeded: the build then executes it itself (and this script says so); no
@@ -40,21 +41,46 @@ def chapter_notebook(md: Path, extensions) -> nbformat.NotebookNode:
     )
 
 
-def merge(book_nb, recorded) -> nbformat.NotebookNode | None:
-    """The book's notebook with the recorded outputs, or None if the code cells differ."""
+def merge(book_nb, recorded, name: str = "the chapter") -> nbformat.NotebookNode | None:
+    """The book's notebook with the recorded outputs, or None if the code cells differ.
+    ``name`` (``chapters/NAME.md``) names the chapter in a refusal."""
     book_code = [c for c in book_nb.cells if c.cell_type == "code"]
     run_code = [c for c in recorded.cells if c.cell_type == "code"]
     if [c.source.strip() for c in book_code] != [c.source.strip() for c in run_code]:
         return None
+    lines = book_nb.metadata.get("source_map") or []
     for cell, run in zip(book_code, run_code, strict=True):
         # rlbook.prose.glue's "name = value" line is for notebooks whose prose is not filled in
         # (nbval ran them as readers do); the book fills its prose in, so the line goes
         outputs = [o for o in run.outputs if "rlbook_glue" not in o.get("metadata", {})]
+        index = book_nb.cells.index(cell)
+        where = f"{name} line {lines[index] + 1}" if index < len(lines) else f"{name}, a cell"
+        for output in outputs:
+            without_widget(output, where)
         cell.outputs, cell.execution_count = outputs, run.execution_count
-    for key in ("widgets", "language_info"):
-        if key in recorded.metadata:
-            book_nb.metadata[key] = recorded.metadata[key]
+    # no widget state: the book's pages load no widget manager (a knob is its HTML there)
+    if "language_info" in recorded.metadata:
+        book_nb.metadata["language_info"] = recorded.metadata["language_info"]
     return book_nb
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def without_widget(output, where: str) -> None:
+    """The output as the book's build shows it: a knob displayed in a kernel carries its static
+    part as ``text/html`` beside the widget view (``rlbook.widgets.Knob``), and the book, which
+    loads no widget manager, keeps the HTML alone, as the build with ``RLBOOK_BOOK=1`` makes it.
+    A widget without that HTML would show nothing in the book: refused, naming the cell."""
+    data = output.get("data", {})
+    if WIDGET_VIEW not in data:
+        return
+    if "text/html" not in data:
+        raise ValueError(
+            f"{where}: a cell displays a widget with no text/html beside it; the book loads no "
+            "widget manager, so it would show nothing (display HTML, as rlbook.widgets.knob does)"
+        )
+    del data[WIDGET_VIEW]
 
 
 def provenance_mismatch(recorded_dir: Path) -> str | None:
@@ -97,7 +123,8 @@ def main(recorded_dir: Path, cache_dir: Path, config_out: Path) -> int:
             continue
         book_nb = chapter_notebook(md, extensions)
         recorded = nbformat.read(run_path, as_version=4) if run_path.exists() else None
-        nb = merge(book_nb, recorded) if recorded is not None else None
+        where = f"chapters/{md.name}"
+        nb = merge(book_nb, recorded, where) if recorded is not None else None
         if nb is None:
             missing.append(md.stem)
             continue

@@ -8,26 +8,20 @@
 #   for its right-click menu's accessibility options, the a11y modules with the English speech
 #   rules. Not copied: MathJax's other components (SVG output, other combinations), its other
 #   font formats, the other languages' speech rules.
-# - The widget embed manager's standalone build, embed.js (the book's widgets are ipywidgets' own,
-#   so neither require.js nor embed-amd.js, twice the size, is needed), with its icon fonts in
-#   WOFF2 only (every browser the theme supports reads WOFF2; the EOT, TTF, SVG and WOFF copies
-#   were unused weight).
+# - No widget manager: the book's knobs are HTML with a short script of their own
+#   (rlbook.widgets.static_knob_html); ipywidgets' embed.js and its fonts (2.0 MB) are gone.
 # - No source maps.
 set -euo pipefail
 cd "$(dirname "$0")"
 npm ci --no-audit --no-fund --loglevel=error
 MJ=node_modules/mathjax/es5
-HM=node_modules/@jupyter-widgets/html-manager/dist
 rm -rf dist && mkdir -p dist/mathjax/input/tex dist/mathjax/output/chtml/fonts \
-  dist/mathjax/sre/mathmaps dist/widgets
+  dist/mathjax/sre/mathmaps
 cp "$MJ/tex-mml-chtml.js" dist/mathjax/
 cp -r "$MJ/input/tex/extensions" dist/mathjax/input/tex/
 cp -r "$MJ/output/chtml/fonts/woff-v2" dist/mathjax/output/chtml/fonts/
 cp -r "$MJ/a11y" dist/mathjax/
 cp "$MJ"/sre/mathmaps/{base,en,nemeth}.json dist/mathjax/sre/mathmaps/
-cp "$HM/embed.js" dist/widgets/
-# embed.js asks for its icon fonts beside itself (webpack's public path is the script's folder)
-cp "$HM"/*.woff2 dist/widgets/
 rm -rf extra  # where embed-amd.js's fonts were served from (relative to the page), no longer used
 if find dist -name '*.map' | grep -q .; then
   echo "source maps left in web/dist" >&2

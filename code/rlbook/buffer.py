@@ -205,7 +205,12 @@ class MemberReplayBuffers:
         """Run ``i``'s buffer as a :class:`ReplayBuffer` (a copy, with a copy of its generator)."""
         single = ReplayBuffer(self.obs.shape[-1], self.act.shape[-1], self.capacity, 0, self.device)
         for k in self.fields:
-            setattr(single, k, getattr(self, k)[i].copy())
+            rows = getattr(self, k)[i]
+            # only the stored rows are copied: the rest stays zero pages that cost nothing until
+            # written (a full copy touched the whole capacity, 20 ms a field at 10^6 rows)
+            copied = np.zeros(rows.shape, rows.dtype)
+            copied[: self.size] = rows[: self.size]
+            setattr(single, k, copied)
         single.pos, single.size = self.pos, self.size
         single.rng.bit_generator.state = self.rngs[i].bit_generator.state
         return single

@@ -1,21 +1,34 @@
-"""The book's knobs as ipywidgets 8 controls that work both in a live kernel and in static HTML.
+"""The book's knobs: ipywidgets 8 controls in a live kernel, plain HTML in the book's pages.
 
 Every knob has two parts:
 
-- a :class:`StaticKnob`: a slider over a grid of values whose figures were computed when the cell
-  ran. The slider is linked *in the browser* (``ipywidgets.jslink``) to a ``Stack`` holding one
-  image per value, so moving it switches the figure in the rendered book, where no kernel runs;
+- its static part, a slider (or a row of toggle buttons) over a grid of values whose figures were
+  computed when the cell ran (:func:`knob_figures`). In a kernel it is a :class:`StaticKnob`, a
+  slider linked *in the browser* (``ipywidgets.jslink``) to a ``Stack`` holding one image per
+  value; in the book's pages, where no kernel runs, it is the same slider and figures written as
+  HTML with a short script (:func:`static_knob_html`), which needs no widget manager (the pages
+  load none: it weighed 2 MB);
 - a :class:`LivePanel`: controls that recompute for any value in a live kernel (Jupyter, Colab);
   expensive computations wait for a Run button and show a progress bar.
 
-:func:`knob` puts both in one widget, the live part in a collapsed section. The computations and
+:func:`knob` puts both in one widget, the live part in a collapsed section; displayed, the widget
+also carries the HTML as a fallback (``text/html`` beside the widget view, as ipympl carries a
+PNG), which a page or a viewer without widgets (nbviewer, an untrusted notebook) shows. The
+book's build sets ``RLBOOK_BOOK=1``: there :func:`knob` creates no widget at all and returns the
+HTML alone (:class:`StaticKnobHTML`), so the page embeds no widget state. The computations and
 drawings live in :mod:`rlbook.knobs`; the ``*_knob`` functions here wire them to controls.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
+import itertools
+import json
+import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets as w
@@ -23,16 +36,21 @@ import matplotlib.pyplot as plt
 
 from . import knobs
 from .plotting import book_png
+from .replay import HTMLPlayer, player_script
 
 __all__ = [
+    "KnobFigures",
     "LivePanel",
     "SCALE",
     "StaticKnob",
+    "StaticKnobHTML",
     "css_width",
     "figure_png",
     "knob",
+    "knob_figures",
     "ou_knob",
     "path_length_knob",
+    "static_knob_html",
     "tau_record_knob",
     "tau_lag_knob",
     "twin_record_knob",
@@ -41,6 +59,8 @@ __all__ = [
 
 #: image pixels per CSS pixel of the knobs' figures: 2x, sharp on high-density screens
 SCALE = 2
+
+_IDS = itertools.count()  # the knobs' element ids: a counter after the content's hash
 
 
 def figure_png(fig) -> bytes:
@@ -71,44 +91,76 @@ def _show(image: w.Image, png: bytes) -> None:
     image.width = str(css_width(png)) if png else ""
 
 
-class StaticKnob(w.VBox):
-    """A ``SelectionSlider`` over ``values`` (``ToggleButtons`` with ``toggle=True``), linked in
-    the browser to a ``Stack`` of the figures ``render(value)`` computed now, one per value, each
-    a 2x palette PNG (:func:`figure_png`) shown at its CSS width. Works with no kernel (static
-    HTML)."""
+def _book_build() -> bool:
+    """True in the book's build (``RLBOOK_BOOK=1``, set by the Makefile): no kernel will ever
+    move a widget there, so the knobs are written as HTML only."""
+    return bool(os.environ.get("RLBOOK_BOOK"))
 
-    def __init__(
-        self,
-        description: str,
-        values: Sequence[Any],
-        render: Callable[[Any], Any],
-        labels: Sequence[str] | None = None,
-        value: Any = None,
-        toggle: bool = False,
-    ):
-        values = list(values)
-        if not values:
-            raise ValueError("values must hold at least one value of the knob")
-        labels = [str(v) for v in values] if labels is None else list(labels)
-        if len(labels) != len(values):
-            raise ValueError(f"labels must have one entry per value ({len(values)})")
-        index = 0 if value is None else values.index(value)
-        self.values = values
-        self.pngs = [figure_png(render(v)) for v in values]
+
+@dataclass
+class KnobFigures:
+    """A knob's static part as data: ``description`` names the control, ``values`` its grid,
+    ``labels`` what is shown for each value, ``pngs`` the figure of each value
+    (:func:`figure_png`), ``index`` the value shown first, ``toggle`` buttons instead of a
+    slider. Both the widget (:class:`StaticKnob`) and the page's HTML (:func:`static_knob_html`)
+    are drawn from it."""
+
+    description: str
+    values: list
+    labels: list[str]
+    pngs: list[bytes]
+    index: int = 0
+    toggle: bool = False
+
+
+def knob_figures(
+    description: str,
+    values: Sequence[Any],
+    render: Callable[[Any], Any],
+    labels: Sequence[str] | None = None,
+    value: Any = None,
+    toggle: bool = False,
+) -> KnobFigures:
+    """The figures ``render(value)`` draws for each of ``values`` (matplotlib figures, turned
+    into 2x palette PNGs), with the labels shown for them (``str(value)`` by default), the value
+    shown first (``value``, by default the first) and the kind of control (``toggle``: a few
+    named options as buttons; otherwise a slider over a scale)."""
+    values = list(values)
+    if not values:
+        raise ValueError("values must hold at least one value of the knob")
+    labels = [str(v) for v in values] if labels is None else [str(x) for x in labels]
+    if len(labels) != len(values):
+        raise ValueError(f"labels must have one entry per value ({len(values)})")
+    if value is not None and value not in values:
+        raise ValueError(f"value must be one of values {values}; got {value!r}")
+    index = 0 if value is None else values.index(value)
+    pngs = [figure_png(render(v)) for v in values]
+    return KnobFigures(description, values, labels, pngs, index, toggle)
+
+
+class StaticKnob(w.VBox):
+    """The widget of a knob's static part: a ``SelectionSlider`` over ``figures.labels``
+    (``ToggleButtons`` with ``figures.toggle``), linked in the browser to a ``Stack`` of the
+    figures' images, each shown at its CSS width. Works with no kernel once displayed (the link
+    runs in the browser)."""
+
+    def __init__(self, figures: KnobFigures):
+        self.figures = figures
+        self.values, self.pngs = figures.values, figures.pngs
         self.images = [_image(png) for png in self.pngs]
-        self.stack = w.Stack(self.images, selected_index=index)
-        if toggle:  # a choice between a few named options, not a scale: buttons
+        self.stack = w.Stack(self.images, selected_index=figures.index)
+        if figures.toggle:  # a choice between a few named options, not a scale: buttons
             self.slider = w.ToggleButtons(
-                options=labels,
-                index=index,
-                description=description,
+                options=figures.labels,
+                index=figures.index,
+                description=figures.description,
                 style={"description_width": "initial", "button_width": "auto"},
             )
         else:
             self.slider = w.SelectionSlider(
-                options=labels,
-                index=index,
-                description=description,
+                options=figures.labels,
+                index=figures.index,
+                description=figures.description,
                 continuous_update=True,
                 style={"description_width": "initial"},
                 layout=w.Layout(width="480px"),
@@ -116,6 +168,119 @@ class StaticKnob(w.VBox):
         self.link = w.jslink((self.slider, "index"), (self.stack, "selected_index"))
         super().__init__([self.slider, self.stack])
         self.add_class("rlbook-static-knob")
+
+
+# The static knob's look, in the output itself so that it is the same in the book, JupyterLab and
+# Colab: the theme's colours (currentColor), a touch target of at least 32 px, the figure no wider
+# than the column. Scoped to the knob's class; every knob of a page repeats it (0.9 kB).
+_KNOB_CSS = (
+    ".rlbook-static-knob{margin:.5em 0 1em}"
+    ".rlbook-static-knob .rlbook-knob-control{display:flex;flex-wrap:wrap;align-items:center;"
+    "gap:.3em .6em;margin:.3em 0 .5em}"
+    ".rlbook-static-knob label,.rlbook-static-knob .rlbook-knob-name{font-weight:600}"
+    # the slider and its value stay on one row (on a phone the label goes above them)
+    ".rlbook-static-knob .rlbook-knob-range{display:flex;align-items:center;gap:.6em;"
+    "flex:1 1 260px;max-width:540px;min-width:0}"
+    ".rlbook-static-knob input[type=range]{flex:1 1 auto;min-width:0;height:32px;"
+    "margin:0 4px;accent-color:#2f6db5}"
+    ".rlbook-static-knob output{font-weight:600;font-variant-numeric:tabular-nums;min-width:3em}"
+    ".rlbook-static-knob button{font:inherit;color:inherit;background:transparent;"
+    "border:1px solid currentColor;border-radius:4px;padding:.25em .8em;min-height:32px;"
+    "cursor:pointer;opacity:.7}"
+    ".rlbook-static-knob button[aria-pressed=true]{opacity:1;font-weight:700;"
+    "box-shadow:inset 0 -3px 0 #2f6db5}"
+    ".rlbook-static-knob :disabled,.rlbook-static-knob button:disabled{cursor:default;opacity:.45}"
+    ".rlbook-static-knob .rlbook-knob-figures img{display:block;max-width:100%;height:auto}"
+    ".rlbook-static-knob .rlbook-knob-figures img[hidden]{display:none}"
+    ".rlbook-static-knob .rlbook-knob-note{font-size:.9em;font-style:italic;margin:.3em 0 0}"
+)
+
+# The script: the control (range input or buttons) shows the figure of its value, keeps the value
+# shown beside a slider and the slider's spoken value (aria-valuetext, "θ = 0.15", not an index)
+# current, and marks the pressed button. The controls are written disabled: they work once this
+# runs (where scripts do not run, an untrusted notebook, the first figure stays, and the disabled
+# control says so).
+_KNOB_JS = """\
+  var imgs = q('.rlbook-knob-figures img'), range = q('input[type=range]')[0];
+  var out = q('output')[0], buttons = q('button[data-i]'), k;
+  var show = function (i) {
+    for (k = 0; k < imgs.length; k++) {
+      if (k === i) { imgs[k].removeAttribute('hidden'); } else { imgs[k].setAttribute('hidden', ''); }
+    }
+    for (k = 0; k < buttons.length; k++) {
+      buttons[k].setAttribute('aria-pressed', k === i ? 'true' : 'false');
+    }
+    if (range) {
+      range.value = String(i);
+      range.setAttribute('aria-valuetext', D.description + ' = ' + D.labels[i]);
+      out.textContent = D.labels[i];
+    }
+    root.setAttribute('data-index', String(i));
+  };
+  if (range) {
+    range.addEventListener('input', function () { show(parseInt(range.value, 10)); });
+    range.disabled = false;
+  }
+  for (k = 0; k < buttons.length; k++) {
+    buttons[k].addEventListener('click', function (e) {
+      show(parseInt(e.currentTarget.getAttribute('data-i'), 10));
+    });
+    buttons[k].disabled = false;
+  }
+  show(D.index);
+"""
+
+
+def static_knob_html(title: str, figures: KnobFigures, note: str = "") -> str:
+    """The knob's static part as HTML with its script (ES5, :func:`rlbook.replay.player_script`),
+    for pages without a widget manager: a titled slider (a native range input named by its label,
+    announcing "description = label") or a group of toggle buttons (``aria-pressed``), and one
+    image per value, all but the shown one hidden. ``note`` is a line under the figure."""
+    esc = html.escape
+    desc, labels, i0 = figures.description, figures.labels, figures.index
+    # an id from the content (the same page from the same figures, build after build) and a
+    # counter (two equal knobs on one page stay apart), as the replay players do
+    digest = hashlib.sha1(json.dumps([title, desc, labels, i0]).encode())
+    for png in figures.pngs:
+        digest.update(png)
+    kid = f"rlbook-knob-{digest.hexdigest()[:8]}-{next(_IDS)}"
+    if figures.toggle:
+        buttons = "".join(
+            f'<button type="button" data-i="{i}" aria-pressed="{str(i == i0).lower()}" disabled>'
+            f"{esc(label)}</button>"
+            for i, label in enumerate(labels)
+        )
+        control = (
+            f'<div class="rlbook-knob-control" role="group" aria-label="{esc(desc)}">'
+            f'<span class="rlbook-knob-name" aria-hidden="true">{esc(desc)}</span>{buttons}</div>'
+        )
+    else:
+        ticks = "".join(f'<option value="{i}"></option>' for i in range(len(labels)))
+        control = (
+            f'<div class="rlbook-knob-control"><label for="{kid}-r">{esc(desc)}</label>'
+            f'<span class="rlbook-knob-range">'
+            f'<input type="range" id="{kid}-r" min="0" max="{len(labels) - 1}" step="1" '
+            f'value="{i0}" list="{kid}-t" aria-valuetext="{esc(desc)} = {esc(labels[i0])}" '
+            f'disabled><datalist id="{kid}-t">{ticks}</datalist>'
+            f'<output for="{kid}-r" aria-hidden="true">{esc(labels[i0])}</output></span></div>'
+        )
+    images = "".join(
+        f'<img src="data:image/png;base64,{base64.b64encode(png).decode()}" '
+        f'width="{css_width(png)}" alt="{esc(title)}: the figure for {esc(desc)} = {esc(label)}"'
+        f"{'' if i == i0 else ' hidden'}>"
+        for i, (png, label) in enumerate(zip(figures.pngs, labels, strict=True))
+    )
+    # no "<" in the script element's text ("</script>" or "<!--" would end or change it early)
+    data = json.dumps({"description": desc, "labels": labels, "index": i0}).replace("<", "\\u003c")
+    note_html = f'<p class="rlbook-knob-note">{esc(note)}</p>' if note else ""
+    return (
+        f'<div class="rlbook-static-knob" id="{kid}" data-rlbook-knob="1">'
+        f"<style>{_KNOB_CSS}</style>"
+        f'<p class="rlbook-knob-title"><b>{esc(title)}</b></p>{control}'
+        f'<div class="rlbook-knob-figures">{images}</div>{note_html}'
+        f'<script type="application/json" class="rlbook-knob-data">{data}</script>'
+        f"{player_script('knob', kid, _KNOB_JS)}</div>"
+    )
 
 
 class LivePanel(w.VBox):
@@ -195,26 +360,73 @@ def _label(values: dict) -> str:
     return "computed for " + ", ".join(f"{k} = {v}" for k, v in values.items())
 
 
+#: the line under a knob's figure where only its static part is shown (the book's pages)
+LIVE_NOTE = (
+    "In Jupyter or Colab, running this cell also gives a panel that recomputes the figure "
+    "for any value."
+)
+
+
 class Knob(w.VBox):
-    """What :func:`knob` returns: a box whose ``static`` is its :class:`StaticKnob` and ``live``
-    its :class:`LivePanel` (``None`` if it has none)."""
+    """What :func:`knob` returns in a kernel: a box whose ``static`` is its :class:`StaticKnob`,
+    ``live`` its :class:`LivePanel` (``None`` if it has none) and ``html`` the static part as HTML
+    (:func:`static_knob_html`), which its display carries beside the widget view for pages and
+    viewers without widgets. A notebook saved from a kernel so holds the knob's figures twice,
+    in the widget state and in that HTML (about 0.5-0.8 MB for the TD3 chapter's knobs)."""
 
     static: StaticKnob
     live: LivePanel | None
+    html: str
+
+    def _repr_mimebundle_(self, **kwargs):
+        # ipywidgets returns the view (and text/plain) while the widget is open; a closed widget
+        # has no _repr_mimebundle_ at all (close() sets it to None), so this is not called then
+        bundle = super()._repr_mimebundle_(**kwargs) or {}
+        bundle["text/html"] = self.html
+        return bundle
 
 
-def knob(title: str, static: StaticKnob, live: LivePanel | None = None) -> Knob:
-    """A titled knob: the static slider, and the live panel in a collapsed section."""
-    parts = [w.HTML(f"<b>{title}</b>"), static]
-    if live is not None:
-        acc = w.Accordion([live], selected_index=None)
+@dataclass(repr=False)
+class StaticKnobHTML(HTMLPlayer):
+    """What :func:`knob` returns in the book's build (``RLBOOK_BOOK=1``): the static part as
+    HTML only (:func:`static_knob_html`), shown through :meth:`_repr_html_`; no widget exists."""
+
+    def __repr__(self) -> str:  # the text/plain beside the HTML: short, not the whole page
+        return (
+            f"<static knob {self.data['title']!r}: {len(self.data['labels'])} figures, "
+            f"{self.size / 1e3:.0f} kB>"
+        )
+
+
+def knob(
+    title: str, figures: KnobFigures, live: Callable[[], LivePanel] | None = None
+) -> Knob | StaticKnobHTML:
+    """A titled knob: the static slider over ``figures`` and, from ``live()``, the live panel in
+    a collapsed section (a :class:`Knob`). ``live`` is called only where widgets are made: in the
+    book's build (``RLBOOK_BOOK=1``) the knob is its static part as HTML (a
+    :class:`StaticKnobHTML`) with a line that points to the live panel."""
+    if not isinstance(figures, KnobFigures):
+        raise TypeError(
+            f"figures must be a KnobFigures (made by knob_figures); got {type(figures).__name__}"
+        )
+    if live is not None and (isinstance(live, w.Widget) or not callable(live)):
+        raise TypeError(
+            "live must be a function that makes the LivePanel (called only where widgets are "
+            f"made), or None; got {type(live).__name__}"
+        )
+    page = static_knob_html(title, figures, LIVE_NOTE if live is not None else "")
+    if _book_build():
+        return StaticKnobHTML(page, {"title": title, "labels": list(figures.labels)})
+    static = StaticKnob(figures)
+    panel = live() if live is not None else None
+    parts = [w.HTML(f"<b>{html.escape(title)}</b>"), static]
+    if panel is not None:
+        acc = w.Accordion([panel], selected_index=None)
         acc.set_title(0, "Recompute for any value (needs a running kernel)")
-        acc.add_class(
-            "rlbook-live"
-        )  # kernel-only: the static page hides it (web/static/rlbook.css)
+        acc.add_class("rlbook-live")
         parts.append(acc)
     box = Knob(parts)
-    box.static, box.live = static, live
+    box.static, box.live, box.html = static, panel, page
     return box
 
 
@@ -234,39 +446,47 @@ def ou_knob(
     sigma: float = 0.2,
     dt: float = 1e-2,
     seed: int = 0,
-) -> w.VBox:
+) -> Knob | StaticKnobHTML:
     """OU noise: a slider over ``thetas`` (static); theta, sigma, mu and dt live."""
 
     def render(theta):
         return knobs.draw_ou(knobs.ou_experiment(theta=theta, sigma=sigma, dt=dt, seed=seed))
 
-    static = StaticKnob("OU mean reversion θ", thetas, render, [f"{t:g}" for t in thetas])
-    live = LivePanel(
-        {
-            "theta": _slider(w.FloatLogSlider, "θ", 0.15, base=10, min=-2, max=2.2, step=0.05),
-            "sigma": _slider(w.FloatSlider, "σ", sigma, min=0.0, max=1.0, step=0.01),
-            "mu": _slider(w.FloatSlider, "μ", 0.0, min=-1.0, max=1.0, step=0.05),
-            # up to the unit step dt = 1 of rllab and TF-Agents
-            "dt": _slider(w.FloatLogSlider, "Δt", dt, base=10, min=-3, max=0.0, step=0.05),
-        },
-        lambda **kw: knobs.ou_experiment(**kw, seed=seed),
-        knobs.draw_ou,
-    )
+    static = knob_figures("OU mean reversion θ", thetas, render, [f"{t:g}" for t in thetas])
+
+    def live() -> LivePanel:
+        return LivePanel(
+            {
+                "theta": _slider(w.FloatLogSlider, "θ", 0.15, base=10, min=-2, max=2.2, step=0.05),
+                "sigma": _slider(w.FloatSlider, "σ", sigma, min=0.0, max=1.0, step=0.01),
+                "mu": _slider(w.FloatSlider, "μ", 0.0, min=-1.0, max=1.0, step=0.05),
+                # up to the unit step dt = 1 of rllab and TF-Agents
+                "dt": _slider(w.FloatLogSlider, "Δt", dt, base=10, min=-3, max=0.0, step=0.05),
+            },
+            lambda **kw: knobs.ou_experiment(**kw, seed=seed),
+            knobs.draw_ou,
+        )
+
     return knob("Ornstein-Uhlenbeck noise", static, live)
 
 
-def tau_lag_knob(taus: Sequence[float] = (0.001, 0.005, 0.02, 0.1, 0.5, 1.0)) -> w.VBox:
+def tau_lag_knob(
+    taus: Sequence[float] = (0.001, 0.005, 0.02, 0.1, 0.5, 1.0),
+) -> Knob | StaticKnobHTML:
     """tau: how far an EMA target lags the online parameters."""
 
     def render(tau):
         return knobs.draw_ema_lag(knobs.ema_lag_experiment(tau))
 
-    static = StaticKnob("EMA rate τ", taus, render, [f"{t:g}" for t in taus])
-    live = LivePanel(
-        {"tau": _slider(w.FloatLogSlider, "τ", 0.005, base=10, min=-3.5, max=0, step=0.05)},
-        knobs.ema_lag_experiment,
-        knobs.draw_ema_lag,
-    )
+    static = knob_figures("EMA rate τ", taus, render, [f"{t:g}" for t in taus])
+
+    def live() -> LivePanel:
+        return LivePanel(
+            {"tau": _slider(w.FloatLogSlider, "τ", 0.005, base=10, min=-3.5, max=0, step=0.05)},
+            knobs.ema_lag_experiment,
+            knobs.draw_ema_lag,
+        )
+
     return knob("EMA target lag", static, live)
 
 
@@ -278,11 +498,11 @@ def _seed_text() -> w.BoundedIntText:
     return w.BoundedIntText(value=5, min=0, max=10**6, description="first seed")
 
 
-def tau_record_knob(variants: dict) -> w.VBox:
+def tau_record_knob(variants: dict) -> Knob | StaticKnobHTML:
     """tau: TD3's five-seed record for several tau (``knobs.seed_record("tau")["variants"]``);
     the buttons show each tau's seeds; the live panel trains five seeds (one batch) for any tau."""
     taus = list(variants)
-    static = StaticKnob(
+    static = knob_figures(
         "EMA rate τ",
         taus,
         lambda tau: knobs.draw_tau_record(variants, highlight=tau),
@@ -295,25 +515,27 @@ def tau_record_knob(variants: dict) -> w.VBox:
         new = knobs.tau_seeds(tau, seeds, steps, progress=True)
         return {**variants, **new}, next(iter(new))
 
-    live = LivePanel(
-        {
-            "tau": _slider(w.FloatLogSlider, "τ", 0.02, base=10, min=-3, max=0, step=0.05),
-            "first_seed": _seed_text(),
-            "steps": _steps_slider(knobs.KNOB_TD3["total_steps"]),
-        },
-        compute,
-        lambda data: knobs.draw_tau_record(data[0], highlight=data[1]),
-        run_button=True,
-    )
+    def live() -> LivePanel:
+        return LivePanel(
+            {
+                "tau": _slider(w.FloatLogSlider, "τ", 0.02, base=10, min=-3, max=0, step=0.05),
+                "first_seed": _seed_text(),
+                "steps": _steps_slider(knobs.KNOB_TD3["total_steps"]),
+            },
+            compute,
+            lambda data: knobs.draw_tau_record(data[0], highlight=data[1]),
+            run_button=True,
+        )
+
     return knob("EMA rate τ in TD3, five seeds", static, live)
 
 
-def twin_record_knob(variants: dict) -> w.VBox:
+def twin_record_knob(variants: dict) -> Knob | StaticKnobHTML:
     """Twin critics: the five-seed record of each target rule
     (``knobs.seed_record("twin")["variants"]``); the buttons show each rule's seeds; the live
     panel trains five seeds (one batch) of any rule."""
     rules = list(variants)
-    static = StaticKnob(
+    static = knob_figures(
         "target rule",
         rules,
         lambda rule: knobs.draw_twin_record(variants, highlight=rule),
@@ -325,42 +547,47 @@ def twin_record_knob(variants: dict) -> w.VBox:
         seeds = range(first_seed, first_seed + 5)
         return {**variants, **knobs.rule_seeds(rule, seeds, steps, progress=True)}, rule
 
-    live = LivePanel(
-        {
-            "rule": w.ToggleButtons(
-                options=[(knobs.RULE_LABELS[r], r) for r in knobs.RULES],
-                value="min",
-                description="target rule",
-                style={"description_width": "initial", "button_width": "auto"},
-            ),
-            "first_seed": _seed_text(),
-            "steps": _steps_slider(knobs.KNOB_TD3["total_steps"]),
-        },
-        compute,
-        lambda data: knobs.draw_twin_record(data[0], highlight=data[1]),
-        run_button=True,
-    )
+    def live() -> LivePanel:
+        return LivePanel(
+            {
+                "rule": w.ToggleButtons(
+                    options=[(knobs.RULE_LABELS[r], r) for r in knobs.RULES],
+                    value="min",
+                    description="target rule",
+                    style={"description_width": "initial", "button_width": "auto"},
+                ),
+                "first_seed": _seed_text(),
+                "steps": _steps_slider(knobs.KNOB_TD3["total_steps"]),
+            },
+            compute,
+            lambda data: knobs.draw_twin_record(data[0], highlight=data[1]),
+            run_button=True,
+        )
+
     return knob("Twin critics and the critic's bias, five seeds", static, live)
 
 
-def path_length_knob(runs: Sequence[dict]) -> w.VBox:
+def path_length_knob(runs: Sequence[dict]) -> Knob | StaticKnobHTML:
     """Path length d: PCL on the corridor; ``runs`` are :func:`rlbook.knobs.pcl_path_length`'s
     outputs (the static grid); the live panel runs any d, episode count and lambda."""
     ds = [run["d"] for run in runs]
-    static = StaticKnob(
+    static = knob_figures(
         "path length d",
         ds,
         lambda d: knobs.draw_pcl_path_length(runs, highlight=d),
         [str(d) for d in ds],
     )
-    live = LivePanel(
-        {
-            "d": _slider(w.IntSlider, "d", 3, min=1, max=30),
-            "episodes": _slider(w.IntSlider, "episodes", 400, min=20, max=2000, step=20),
-            "lam": _slider(w.FloatSlider, "λ", 0.0, min=0.0, max=5.0, step=0.1),
-        },
-        lambda **kw: knobs.pcl_path_length(**kw, progress=True),
-        lambda run: knobs.draw_pcl_path_length([*runs, run], highlight=run["d"]),
-        run_button=True,
-    )
+
+    def live() -> LivePanel:
+        return LivePanel(
+            {
+                "d": _slider(w.IntSlider, "d", 3, min=1, max=30),
+                "episodes": _slider(w.IntSlider, "episodes", 400, min=20, max=2000, step=20),
+                "lam": _slider(w.FloatSlider, "λ", 0.0, min=0.0, max=5.0, step=0.1),
+            },
+            lambda **kw: knobs.pcl_path_length(**kw, progress=True),
+            lambda run: knobs.draw_pcl_path_length([*runs, run], highlight=run["d"]),
+            run_button=True,
+        )
+
     return knob("Path length d in PCL", static, live)

@@ -1,6 +1,6 @@
 """Figures a student can read and cite, checked on every chapter page of the built book at 1366x768.
 
-Every image a code cell draws (not the sliders' images, which the widget manager draws) must be
+Every image a code cell draws (not the knobs' images, checked apart below) must be
 
 - a numbered figure: inside a ``<figure>`` whose caption starts "Fig. N" (myst-nb's ``figure``
   cell metadata, referenced from the text with ``{numref}``);
@@ -15,9 +15,9 @@ Every image a code cell draws (not the sliders' images, which the widget manager
 All figures of a page are checked before the test fails, so its message lists every defect. The
 pages of DDPG, TD3 and SAC are checked like the others.
 
-The knobs' images (the static sliders' figures, drawn by the widget manager from the page's widget
-state) are checked for the last two: readable and sharp, every image of every knob, each shown in
-turn by its slider or buttons.
+The knobs' images (``rlbook.widgets.static_knob_html``: one image per value of a slider or of its
+toggle buttons, all but the chosen one hidden) are checked for the last two: readable and sharp,
+every image of every knob, each shown in turn by its slider or buttons.
 """
 
 import base64
@@ -27,8 +27,10 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 from PIL import Image
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from browser_support import HTML, built_pages
+from knob_support import KNOB_PAGES, VISIBLE_IMAGES, wait_for_knobs
 
 LAPTOP = {"width": 1366, "height": 768}
 MIN_TEXT_PX = 11.0
@@ -40,9 +42,9 @@ PATH_LIKE = re.compile(r"(\.(png|svg|jpe?g|gif)\b)|(^|/)_images/|^[\w./-]+$")
 
 CHAPTERS = [p for p in built_pages() if p.startswith("chapters/")]
 
-#: the figures of a page: each cell-output image outside the widgets, with what the checks need
+#: the figures of a page: each cell-output image outside the knobs, with what the checks need
 FIGURES_JS = """() => [...document.querySelectorAll('main .cell_output img')]
-  .filter(img => !img.closest('.jupyter-widgets, .widget-subarea, .jp-OutputArea-output'))
+  .filter(img => !img.closest('.rlbook-static-knob'))
   .map(img => {
     const fig = img.closest('figure');
     const number = fig && fig.querySelector('figcaption .caption-number');
@@ -101,59 +103,65 @@ def figure_defects(fig: dict, image: Image.Image) -> list[str]:
     return defects
 
 
-#: the chapters with knobs: their widget state names the static knobs' class
-KNOB_CHAPTERS = [p for p in CHAPTERS if "rlbook-static-knob" in (HTML / p).read_text("utf8")]
+#: the chapters with knobs (the knobs' class is in their HTML)
+KNOB_CHAPTERS = [p for p in KNOB_PAGES if p.startswith("chapters/")]
 
-#: the image a static knob shows (the stack shows only its selected one): its bytes (base64) and
-#: the CSS width it is shown at
-KNOB_IMAGE_JS = """async knob => {
-  const img = [...knob.querySelectorAll('img')].find(i => i.getBoundingClientRect().width > 0);
-  if (!img) { return null; }
-  const bytes = new Uint8Array(await (await fetch(img.src)).arrayBuffer());
-  let text = '';
-  for (let i = 0; i < bytes.length; i += 8192) {
-    text += String.fromCharCode.apply(null, bytes.subarray(i, i + 8192));
-  }
-  return {png: btoa(text), width: img.getBoundingClientRect().width};
+#: the image a knob shows (the others are hidden): its bytes (base64, from its data: URL, where
+#: rlbook.widgets.static_knob_html puts them) and the CSS width it is shown at; null unless
+#: exactly one is shown
+KNOB_IMAGE_JS = """knob => {
+  const shown = [...knob.querySelectorAll('.rlbook-knob-figures img')]
+    .filter(i => i.getBoundingClientRect().width > 0);
+  if (shown.length !== 1 || !shown[0].src.startsWith('data:image/png;base64,')) { return null; }
+  return {png: shown[0].src.split(',', 2)[1], width: shown[0].getBoundingClientRect().width};
 }"""
 
 
 def knob_images(page) -> list[dict]:
-    """Every image of every static knob of ``page``, each shown in turn: the toggle buttons
-    clicked one by one, the slider moved by keyboard from its first value to its last."""
+    """Every image of every knob of ``page``, each shown in turn: the toggle buttons clicked one
+    by one, the slider moved by keyboard from its first value to its last. Fails if a knob shows
+    no image, or more than one, at some step, or if an image of a knob is never shown."""
     found = []
+    wait_for_knobs(page)
     knobs = page.locator(".rlbook-static-knob")
     for k in range(knobs.count()):
         knob = knobs.nth(k)
         knob.scroll_into_view_if_needed()
+        n_images = knob.locator(".rlbook-knob-figures img").count()
         seen = []
 
-        def shown(knob=knob, seen=seen):
-            page.wait_for_timeout(100)
+        def shown(step, k=k, knob=knob, seen=seen):
+            try:
+                page.wait_for_function(
+                    f"([k, i]) => ({VISIBLE_IMAGES})(k).length === 1"
+                    " && k.getAttribute('data-index') === String(i)",
+                    arg=[knob.element_handle(), step],
+                    timeout=5_000,
+                )
+            except PlaywrightTimeout:
+                n = len(knob.evaluate(VISIBLE_IMAGES))
+                index = knob.get_attribute("data-index")
+                pytest.fail(f"knob {k} at step {step}: {n} images shown, its index {index}")
             image = knob.evaluate(KNOB_IMAGE_JS)
-            if image and image["png"] not in seen:
+            assert image, f"knob {k}: no image, or more than one, shown at step {step}"
+            if image["png"] not in seen:
                 seen.append(image["png"])
                 found.append(image)
 
-        buttons = knob.locator(".widget-toggle-buttons button")
+        buttons = knob.locator("button[data-i]")
         if buttons.count():
             for b in range(buttons.count()):
                 buttons.nth(b).click()
-                shown()
+                shown(b)
         else:
-            handle = knob.locator(".noUi-handle")
-            handle.focus()
+            slider = knob.locator("input[type=range]")
+            slider.focus()
             page.keyboard.press("Home")
-            shown()
-            for _ in range(30):  # to the last value: no new image after two more presses
-                before = len(seen)
+            shown(0)
+            for step in range(1, int(slider.get_attribute("max")) + 1):
                 page.keyboard.press("ArrowRight")
-                shown()
-                if len(seen) == before:
-                    page.keyboard.press("ArrowRight")
-                    shown()
-                    if len(seen) == before:
-                        break
+                shown(step)
+        assert len(seen) == n_images, f"knob {k}: {len(seen)} of its {n_images} images shown"
     return found
 
 
@@ -190,7 +198,6 @@ def test_every_knob_image_is_readable_and_sharp(browser, server, name):
             "**/*", lambda r: r.continue_() if r.request.url.startswith(server) else r.abort()
         )
         page.goto(f"{server}/{name}", wait_until="load")
-        page.wait_for_selector(".rlbook-static-knob img", timeout=30_000)
         images = knob_images(page)
     finally:
         page.close()

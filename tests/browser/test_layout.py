@@ -5,11 +5,13 @@
   parts are opened first: what a reader unfolds must fit too);
 - a cell's printed output has no line longer than 80 characters;
 - at 390x844 no page is wider than the screen (a formula may scroll inside its own box, the page
-  never does), and a knob's slider and its value stay on the screen;
-- the kernel-only part of a knob ("Recompute for any value", its Run button) is not shown in the
-  static page, where no kernel runs;
+  never does), and a knob's slider, its value and its toggle buttons stay on the screen, every
+  position of the slider reachable;
+- a knob in the static page (``rlbook.widgets.static_knob_html``) has no kernel-only part (no
+  "Recompute for any value" section, no Run button: that live panel exists only in Jupyter and
+  Colab), and says so in its note line (``p.rlbook-knob-note``);
 - in print, code wraps instead of being clipped, folded solutions print open and marked as
-  folded, and the kernel-only controls are hidden.
+  folded, and a knob's control and the figure it shows are printed.
 
 The chapters' code lines are checked in tests/test_book.py (at most 88 characters).
 """
@@ -18,7 +20,10 @@ import re
 
 import pytest
 
-from browser_support import HTML, SHOTS, built_pages
+from browser_support import SHOTS, built_pages
+from knob_support import KNOB_PAGES as ALL_KNOB_PAGES
+from knob_support import wait_for_knobs
+from rlbook.widgets import LIVE_NOTE
 
 LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
@@ -26,16 +31,14 @@ PHONE = {"width": 390, "height": 844}
 #: every page of the book but the generated ones (search, genindex)
 PAGES = [p for p in built_pages() if p not in {"search.html", "genindex.html"}] or ["(not built)"]
 CHAPTERS = [p for p in PAGES if p.startswith("chapters/")] or ["(not built)"]
-#: a page with knobs (rlbook.widgets.knob: their class is in the page's widget state), for the
-#: checks of kernel-only controls and of print
-KNOB_PAGES = [
-    p for p in CHAPTERS if p != "(not built)" and "rlbook-static-knob" in (HTML / p).read_text()
-]
-KNOB_PAGE = KNOB_PAGES[0] if KNOB_PAGES else "(no knob)"
+#: the chapters with knobs (rlbook.widgets.knob: their class is in the page's HTML), for the
+#: checks of kernel-only controls, of print and of the phone
+KNOB_PAGES = [p for p in ALL_KNOB_PAGES if p.startswith("chapters/")] or ["(no knob)"]
+KNOB_PAGE = KNOB_PAGES[0]
 MAX_OUTPUT_LINE = 80
 
 #: what can be wider than its column: display formulas, tables (and the theme's scrolling box
-#: around them), code blocks and outputs, images, figures and widgets
+#: around them), code blocks and outputs, images, figures and knobs (and their controls)
 WIDE_JS = """() => {
   document.querySelectorAll('details').forEach(d => { d.open = true; });
   document.querySelectorAll('.toggle-hidden').forEach(e => e.classList.remove('toggle-hidden'));
@@ -46,7 +49,8 @@ WIDE_JS = """() => {
   const right = box.right - parseFloat(style.paddingRight);
   const selector = [
     'mjx-container[display="true"]', 'div.math', 'table', 'div.pst-scrollable-table-container',
-    'div.highlight pre', 'div.cell_output', 'img', 'figure', '.jupyter-widgets',
+    'div.highlight pre', 'div.cell_output', 'img', 'figure', '.rlbook-static-knob',
+    '.rlbook-knob-control',
   ].join(', ');
   const wide = [];
   for (const e of article.querySelectorAll(selector)) {
@@ -72,9 +76,7 @@ def _open(browser, server, name, viewport, media="screen"):
     page.emulate_media(media=media)
     page.goto(f"{server}/{name}", wait_until="load")
     page.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
-    # the widgets (knobs) are drawn by the widget manager after the page has loaded
-    if page.locator("script[type='application/vnd.jupyter.widget-view+json']").count():
-        page.wait_for_selector(".jupyter-widgets", state="attached", timeout=30_000)
+    wait_for_knobs(page)  # their scripts run as the page loads: the controls enabled
     return page
 
 
@@ -130,41 +132,65 @@ def test_no_page_is_wider_than_a_phone(browser, server, name):
     assert width <= PHONE["width"], f"the page is {width} px wide: {culprits}"
 
 
-def _knob_page(browser, server, media="screen"):
-    if KNOB_PAGE == "(no knob)":
+def _knob_page(browser, server, name=KNOB_PAGE, viewport=LAPTOP, media="screen"):
+    if name == "(no knob)":
         pytest.fail("no chapter of the built book has a knob (rlbook.widgets.knob)")
-    page = _open(browser, server, KNOB_PAGE, LAPTOP, media)
-    page.wait_for_selector(".rlbook-static-knob", state="attached", timeout=30_000)
+    page = _open(browser, server, name, viewport, media)
+    assert page.locator(".rlbook-static-knob").count() >= 1, f"{name}: no knob"
     return page
 
 
-def _kernel_only_shown(page):
-    """The visible elements that only a running kernel can use: the live panel's Run button and
-    the section that holds it."""
-    return page.evaluate(
-        """() => Array.from(document.querySelectorAll('.jupyter-widgets *'))
-          .filter(e => e.offsetParent !== null && e.getBoundingClientRect().height > 0)
-          .filter(e => (e.tagName === 'BUTTON' && /^\\s*Run\\s*$/.test(e.textContent))
-            || (e.children.length === 0 && /needs a running kernel/.test(e.textContent)))
-          .map(e => e.tagName.toLowerCase() + ': ' + e.textContent.trim().slice(0, 60))"""
-    )
+#: what is shown of the page's knobs: the kernel-only controls that must not be there (a Run
+#: button, a "Recompute" section, an ipywidgets view), and, for each knob, whether its note line is
+#: shown with its text, whether its control is, and how many of its figures are
+KNOBS_SHOWN_JS = """() => {
+  const shown = e => e.offsetParent !== null && e.getBoundingClientRect().height > 0
+    && getComputedStyle(e).visibility !== 'hidden';
+  const kernelOnly = Array.from(document.querySelectorAll('main .cell_output *'))
+    .filter(shown)
+    .filter(e => (e.tagName === 'BUTTON' && /^\\s*Run\\s*$/.test(e.textContent))
+      || (e.children.length === 0 && /Recompute|needs a running kernel/.test(e.textContent))
+      || e.matches('.jupyter-widgets, .widget-accordion, .rlbook-live'))
+    .map(e => e.tagName.toLowerCase() + ': ' + e.textContent.trim().slice(0, 60));
+  const knobs = Array.from(document.querySelectorAll('.rlbook-static-knob')).map(k => {
+    const note = k.querySelector('p.rlbook-knob-note');
+    const control = k.querySelector('.rlbook-knob-control');
+    return {
+      title: k.querySelector('.rlbook-knob-title').textContent.trim(),
+      note: note && shown(note) ? note.textContent.trim() : null,
+      control: !!control && shown(control),
+      figures: Array.from(k.querySelectorAll('.rlbook-knob-figures img'))
+        .filter(i => shown(i) && i.naturalWidth > 0).length,
+    };
+  });
+  return {kernelOnly: kernelOnly, knobs: knobs};
+}"""
 
 
-def test_kernel_only_controls_are_hidden_in_the_static_page(browser, server):
-    page = _knob_page(browser, server)
+@pytest.mark.parametrize("name", KNOB_PAGES)
+def test_a_knob_in_the_static_page_has_no_kernel_only_part_and_says_where_it_is(
+    browser, server, name
+):
+    """Every knob of the book has a live panel (rlbook.widgets' *_knob functions all pass
+    ``live``): in the page, where no kernel runs, none of it is there, and the note line under the
+    figure says where it is."""
+    page = _knob_page(browser, server, name)
     try:
-        knobs = page.locator(".rlbook-static-knob").count()
-        shown = _kernel_only_shown(page)
+        found = page.evaluate(KNOBS_SHOWN_JS)
         SHOTS.mkdir(exist_ok=True)
         page.locator(".rlbook-static-knob").first.scroll_into_view_if_needed()
-        page.screenshot(path=str(SHOTS / "layout-knob-static-1366x768.png"))
+        shot = name.split("/")[-1].removesuffix(".html")
+        page.screenshot(path=str(SHOTS / f"layout-knob-static-{shot}-1366x768.png"))
     finally:
         page.close()
-    assert knobs >= 1
-    assert not shown, f"kernel-only controls shown in the static page: {shown}"
+    assert not found["kernelOnly"], f"kernel-only controls shown: {found['kernelOnly']}"
+    assert found["knobs"], f"{name}: no knob"
+    for knob in found["knobs"]:
+        assert knob["control"] and knob["figures"] == 1, f"{name}: {knob}"
+        assert knob["note"] == LIVE_NOTE, f"{name}: the live panel's note not shown: {knob}"
 
 
-def test_print_wraps_code_marks_folded_solutions_and_hides_kernel_only_controls(browser, server):
+def test_print_wraps_code_marks_folded_solutions_and_prints_the_knobs(browser, server):
     page = _knob_page(browser, server, media="print")
     try:
         code = page.evaluate(
@@ -180,7 +206,7 @@ def test_print_wraps_code_marks_folded_solutions_and_hides_kernel_only_controls(
                         mark ? getComputedStyle(mark).display : 'none',
                         body ? getComputedStyle(body).visibility : 'none']; })"""
         )
-        shown = _kernel_only_shown(page)
+        knobs = page.evaluate(KNOBS_SHOWN_JS)
         pdf = page.pdf(format="A4")
     finally:
         page.close()
@@ -192,22 +218,60 @@ def test_print_wraps_code_marks_folded_solutions_and_hides_kernel_only_controls(
     assert folded, "no folded solution on the page"
     unmarked = [f for f in folded if "folded" not in f[0] or f[1] == "none" or f[2] != "visible"]
     assert not unmarked, f"{len(unmarked)} of {len(folded)} folded parts print unmarked or hidden"
-    assert not shown, f"kernel-only controls printed: {shown}"
+    assert not knobs["kernelOnly"], f"kernel-only controls printed: {knobs['kernelOnly']}"
+    # a knob's control says which of its figures is printed: both print, one figure
+    assert knobs["knobs"], "no knob on the page"
+    unprinted = [k for k in knobs["knobs"] if not k["control"] or k["figures"] != 1]
+    assert not unprinted, f"knobs whose control or figure does not print: {unprinted}"
     assert re.match(rb"%PDF", pdf)
 
 
-def test_a_knobs_slider_and_its_value_stay_on_a_phones_screen(browser, server):
-    """The slider (480 px in rlbook.widgets) is held to the column: its value, drawn at its right
-    end, and its last position are on the screen."""
-    page = _open(browser, server, "chapters/pcl.html", PHONE)
+#: each knob's slider, the value shown beside it and its buttons: their right edges, the page's
+#: width, and the slider's range
+PHONE_KNOBS_JS = """() => ({
+  page: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth),
+  parts: Array.from(document.querySelectorAll(
+      '.rlbook-static-knob input[type=range], .rlbook-static-knob output, '
+      + '.rlbook-static-knob button[data-i], .rlbook-static-knob .rlbook-knob-figures img'))
+    .filter(e => e.getBoundingClientRect().width > 0)
+    .map(e => ({what: e.tagName.toLowerCase() + ' ' + (e.textContent || '').trim().slice(0, 30),
+                left: e.getBoundingClientRect().left, right: e.getBoundingClientRect().right,
+                width: e.getBoundingClientRect().width})),
+})"""
+
+
+@pytest.mark.parametrize("name", KNOB_PAGES)
+def test_a_knobs_controls_and_figure_stay_on_a_phones_screen(browser, server, name):
+    """The slider (at most 480 px, rlbook.widgets._KNOB_CSS) is held to the column: it, the value
+    shown beside it, the toggle buttons and the figure are on the screen, without widening the
+    page; the slider reaches its last value by keyboard (End) and its first (Home), the value
+    shown following."""
+    page = _knob_page(browser, server, name, viewport=PHONE)
     try:
-        page.wait_for_selector(".rlbook-static-knob .widget-readout", timeout=30_000)
-        out = page.evaluate(
-            """() => Array.from(document.querySelectorAll('.rlbook-static-knob .widget-slider'))
-              .map(s => [s.getBoundingClientRect().right,
-                         s.querySelector('.widget-readout').getBoundingClientRect().right])
-              .filter(([slider, value]) => Math.max(slider, value) > innerWidth)"""
-        )
+        found = page.evaluate(PHONE_KNOBS_JS)
+        ends = []
+        sliders = page.locator(".rlbook-static-knob input[type=range]")
+        for s in range(sliders.count()):
+            slider = sliders.nth(s)
+            slider.scroll_into_view_if_needed()
+            out = slider.locator("xpath=ancestor::div[@data-rlbook-knob]//output")
+            slider.focus()
+            page.keyboard.press("End")
+            last = (slider.input_value(), out.inner_text())
+            page.keyboard.press("Home")
+            ends.append((slider.get_attribute("max"), last, slider.input_value(), out.inner_text()))
+        if sliders.count():
+            page.locator(".rlbook-static-knob").first.scroll_into_view_if_needed()
+            SHOTS.mkdir(exist_ok=True)
+            shot = name.split("/")[-1].removesuffix(".html")
+            page.screenshot(path=str(SHOTS / f"layout-knob-{shot}-390x844.png"))
+        width = page.evaluate(PHONE_KNOBS_JS)["page"]
     finally:
         page.close()
-    assert not out, f"sliders or their values beyond the {PHONE['width']} px screen: {out}"
+    out = [p for p in found["parts"] if p["left"] < 0 or p["right"] > PHONE["width"]]
+    assert not out, f"knob parts beyond the {PHONE['width']} px screen: {out}"
+    assert found["page"] <= PHONE["width"] and width <= PHONE["width"], (found["page"], width)
+    narrow = [p for p in found["parts"] if p["what"].startswith("input") and p["width"] < 150]
+    assert not narrow, f"sliders too short to move on a phone: {narrow}"
+    for top, (value, label), first, first_label in ends:
+        assert value == top and first == "0" and label != first_label, ends

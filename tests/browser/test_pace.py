@@ -11,8 +11,8 @@ is shown. What breaks a stretch:
 - an exercise box (``div.exercise``: a numbered task set apart from the prose like an algorithm
   box; the Exercises sections at the chapters' ends are a list of such boxes, not a stretch of
   reading; ``tools/pace.py --exercises-as-prose`` measures without this rule),
-- a widget, a knob's slider or a replay player (``.jupyter-widgets``, ``.rlbook-static-knob``,
-  ``.rlbook-player``, ``input[type=range]``).
+- a knob (its slider or toggle buttons and its figure) or a replay player
+  (``.rlbook-static-knob``, ``.rlbook-player``, ``input[type=range]``).
 
 Folded parts (dropdown admonitions, folded solutions, hidden cell inputs) are measured as the page
 shows them: closed, their title bar is all that counts, and nothing inside them breaks a stretch.
@@ -27,6 +27,7 @@ the same measurement for chosen pages, without pytest.
 import pytest
 
 from browser_support import built_pages
+from knob_support import wait_for_knobs
 
 LAPTOP = {"width": 1366, "height": 768}
 #: "about 4 screens": the issue's bound
@@ -42,7 +43,6 @@ BREAKS = ", ".join(
         "div.proof",
         "table",
         "div.exercise",
-        ".jupyter-widgets",
         ".rlbook-static-knob",
         ".rlbook-player",
         "input[type=range]",
@@ -112,13 +112,12 @@ PACE_JS = """(breaks) => {
 
 
 def open_page(browser, server, name):
-    """``name`` at 1366x768, once its formulas are typeset and its widgets drawn."""
+    """``name`` at 1366x768, once its formulas are typeset and its knobs' scripts have run."""
     page = browser.new_page(viewport=LAPTOP)
     page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(server) else r.abort())
     page.goto(f"{server}/{name}", wait_until="load")
     page.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
-    if page.locator("script[type='application/vnd.jupyter.widget-view+json']").count():
-        page.wait_for_selector(".jupyter-widgets", state="attached", timeout=30_000)
+    wait_for_knobs(page)
     page.wait_for_timeout(200)
     return page
 

@@ -24,7 +24,7 @@ import, and the knob built from cheap inputs):
 In each notebook it runs all cells (Run > Run All Cells), waits for the kernel to go idle, checks
 that no cell shows an error or stderr output, that every widget view rendered (no "Loading
 widget...", no "Error displaying widget") and that the browser logged no console error; moves the
-static slider one step (the figure shown must switch, through the jslink, as in the static book);
+static slider one step (the figure shown must switch, through the jslink, in the browser);
 then opens the collapsed live panel, which must show no figure yet. A training knob (a Run button)
 is run first with its cheapest setting: a progress bar must appear and advance (sampled every
 20 ms) and the run must leave a result figure. Then each slider of the live panel moves one step
