@@ -334,3 +334,24 @@ def test_knob_refuses_the_former_calling_convention():
         widgets.knob("Rate", object())
     with pytest.raises(TypeError, match="live must be a function that makes the LivePanel"):
         widgets.knob("Rate", _figures(), live=widgets.w.VBox())
+
+
+def test_a_new_tau_in_the_live_panel_gets_a_colour_no_recorded_tau_has():
+    """The tau panel draws a new tau beside the record's four; it once took the colour of
+    tau = 0.005 (C4), so only the legend told the two apart."""
+    import matplotlib.colors as mcolors
+    import matplotlib.pyplot as plt
+
+    from rlbook import knobs
+
+    record = knobs.seed_record("tau")["variants"]
+    new = {"0.0316": record["0.02"]}  # any runs: only the colour is under test
+    fig = knobs.draw_tau_record({**record, **new}, highlight="0.0316")
+    colours = {}
+    for line in fig.axes[0].get_lines():
+        label = line.get_label()
+        if not label.startswith("_"):
+            colours[label] = mcolors.to_hex(line.get_color())
+    plt.close(fig)
+    assert len(colours) == len(record) + 1, colours
+    assert len(set(colours.values())) == len(colours), colours

@@ -360,11 +360,14 @@ def _label(values: dict) -> str:
     return "computed for " + ", ".join(f"{k} = {v}" for k, v in values.items())
 
 
-#: the line under a knob's figure where only its static part is shown (the book's pages)
-LIVE_NOTE = (
-    "In Jupyter or Colab, running this cell also gives a panel that recomputes the figure "
-    "for any value."
-)
+#: how the line under a knob's figure begins where only its static part is shown (the book's
+#: pages); each knob says what its live panel does (:func:`live_note`)
+LIVE_NOTE = "In Jupyter or Colab, running this cell also gives a panel that"
+
+
+def live_note(does: str) -> str:
+    """The line under a knob's figure in the book's pages: what its live panel ``does``."""
+    return f"{LIVE_NOTE} {does}."
 
 
 class Knob(w.VBox):
@@ -399,12 +402,16 @@ class StaticKnobHTML(HTMLPlayer):
 
 
 def knob(
-    title: str, figures: KnobFigures, live: Callable[[], LivePanel] | None = None
+    title: str,
+    figures: KnobFigures,
+    live: Callable[[], LivePanel] | None = None,
+    does: str = "recomputes the figure for any value",
 ) -> Knob | StaticKnobHTML:
     """A titled knob: the static slider over ``figures`` and, from ``live()``, the live panel in
     a collapsed section (a :class:`Knob`). ``live`` is called only where widgets are made: in the
     book's build (``RLBOOK_BOOK=1``) the knob is its static part as HTML (a
-    :class:`StaticKnobHTML`) with a line that points to the live panel."""
+    :class:`StaticKnobHTML`) with a line that says what the live panel ``does``
+    (:func:`live_note`)."""
     if not isinstance(figures, KnobFigures):
         raise TypeError(
             f"figures must be a KnobFigures (made by knob_figures); got {type(figures).__name__}"
@@ -414,7 +421,7 @@ def knob(
             "live must be a function that makes the LivePanel (called only where widgets are "
             f"made), or None; got {type(live).__name__}"
         )
-    page = static_knob_html(title, figures, LIVE_NOTE if live is not None else "")
+    page = static_knob_html(title, figures, live_note(does) if live is not None else "")
     if _book_build():
         return StaticKnobHTML(page, {"title": title, "labels": list(figures.labels)})
     static = StaticKnob(figures)
@@ -458,7 +465,8 @@ def ou_knob(
         return LivePanel(
             {
                 "theta": _slider(w.FloatLogSlider, "θ", 0.15, base=10, min=-2, max=2.2, step=0.05),
-                "sigma": _slider(w.FloatSlider, "σ", sigma, min=0.0, max=1.0, step=0.01),
+                # from 0.01: at sigma = 0 the path is constant and its autocorrelation undefined
+                "sigma": _slider(w.FloatSlider, "σ", sigma, min=0.01, max=1.0, step=0.01),
                 "mu": _slider(w.FloatSlider, "μ", 0.0, min=-1.0, max=1.0, step=0.05),
                 # up to the unit step dt = 1 of rllab and TF-Agents
                 "dt": _slider(w.FloatLogSlider, "Δt", dt, base=10, min=-3, max=0.0, step=0.05),
@@ -467,7 +475,12 @@ def ou_knob(
             knobs.draw_ou,
         )
 
-    return knob("Ornstein-Uhlenbeck noise", static, live)
+    return knob(
+        "Ornstein-Uhlenbeck noise",
+        static,
+        live,
+        "redraws the figure for any θ, σ, μ and Δt (with θΔt < 2, where the recursion is stable)",
+    )
 
 
 def tau_lag_knob(
@@ -487,7 +500,7 @@ def tau_lag_knob(
             knobs.draw_ema_lag,
         )
 
-    return knob("EMA target lag", static, live)
+    return knob("EMA target lag", static, live, "redraws the figure for any τ")
 
 
 def _steps_slider(value: int) -> w.IntSlider:
@@ -527,7 +540,13 @@ def tau_record_knob(variants: dict) -> Knob | StaticKnobHTML:
             run_button=True,
         )
 
-    return knob("EMA rate τ in TD3, five seeds", static, live)
+    return knob(
+        "EMA rate τ in TD3, five seeds",
+        static,
+        live,
+        "trains five new seeds of TD3 for any τ when Run is pressed (2,000 to 20,000 steps; "
+        "they take the place of that τ's recorded seeds, if it has any)",
+    )
 
 
 def twin_record_knob(variants: dict) -> Knob | StaticKnobHTML:
@@ -564,7 +583,13 @@ def twin_record_knob(variants: dict) -> Knob | StaticKnobHTML:
             run_button=True,
         )
 
-    return knob("Twin critics and the critic's bias, five seeds", static, live)
+    return knob(
+        "Twin critics and the critic's bias, five seeds",
+        static,
+        live,
+        "trains five new seeds of any target rule when Run is pressed (2,000 to 20,000 steps; "
+        "they take the place of that rule's recorded seeds)",
+    )
 
 
 def path_length_knob(runs: Sequence[dict]) -> Knob | StaticKnobHTML:
@@ -586,8 +611,17 @@ def path_length_knob(runs: Sequence[dict]) -> Knob | StaticKnobHTML:
                 "lam": _slider(w.FloatSlider, "λ", 0.0, min=0.0, max=5.0, step=0.1),
             },
             lambda **kw: knobs.pcl_path_length(**kw, progress=True),
-            lambda run: knobs.draw_pcl_path_length([*runs, run], highlight=run["d"]),
+            # the new run in place of the grid's run with the same d (two lines "d = 5" otherwise)
+            lambda run: knobs.draw_pcl_path_length(
+                [*(r for r in runs if r["d"] != run["d"]), run], highlight=run["d"]
+            ),
             run_button=True,
         )
 
-    return knob("Path length d in PCL", static, live)
+    return knob(
+        "Path length d in PCL",
+        static,
+        live,
+        "runs PCL for any d, number of episodes and λ when Run is pressed (the new run takes "
+        "the place of the grid's run with that d)",
+    )

@@ -132,10 +132,12 @@ def draw_tau_record(variants: dict, highlight: str | None = None):
     """Left: TD3's learning curves for each tau; right: the first critic's bias; per tau, the
     mean over seeds and its 95% bootstrap interval. The tau ``highlight`` also shows each seed."""
     fig, axes = plt.subplots(1, 2, figsize=(7.5, 3.6))
-    for k, (tau, variant) in enumerate(variants.items()):
+    # a tau outside the record (the live panel's) gets a colour no recorded tau has
+    free = iter(c for c in (f"C{i}" for i in range(10)) if c not in TAU_COLORS.values())
+    for tau, variant in variants.items():
         a = variant_arrays(variant)
         strong = highlight is None or tau == highlight
-        style: dict[str, Any] = dict(color=TAU_COLORS.get(tau, f"C{k}"), ls="-")
+        style: dict[str, Any] = dict(color=TAU_COLORS.get(tau) or next(free), ls="-")
         style["alpha"] = 1 if strong else 0.3
         label = rf"$\tau$ = {tau}"
         plot_seed_band(axes[0], a["step"], a["returns"], label, runs=tau == highlight, **style)
