@@ -193,10 +193,14 @@ _KNOB_CSS = (
     ".rlbook-static-knob .rlbook-knob-figures img{display:block;max-width:100%;height:auto}"
     ".rlbook-static-knob .rlbook-knob-figures img[hidden]{display:none}"
     ".rlbook-static-knob .rlbook-knob-note{font-size:.9em;font-style:italic;margin:.3em 0 0}"
+    # on paper: the title stays with its control and figure (the control says which is printed)
+    "@media print{.rlbook-static-knob .rlbook-knob-title{break-after:avoid}"
+    ".rlbook-static-knob .rlbook-knob-control,.rlbook-static-knob .rlbook-knob-figures"
+    "{break-inside:avoid}}"
 )
 
 # The script: the control (range input or buttons) shows the figure of its value, keeps the value
-# shown beside a slider and the slider's spoken value (aria-valuetext, "θ = 0.15", not an index)
+# shown beside a slider and the slider's spoken value (aria-valuetext, "κ = 0.15", not an index)
 # current, and marks the pressed button. The controls are written disabled: they work once this
 # runs (where scripts do not run, an untrusted notebook, the first figure stays, and the disabled
 # control says so).
@@ -229,6 +233,11 @@ _KNOB_JS = """\
   }
   show(D.index);
 """
+
+
+def _setting(description: str, label: str) -> str:
+    """ "description = label", or the label alone where it names its setting ("τ = 0.005")."""
+    return label if "=" in label else f"{description} = {label}"
 
 
 def static_knob_html(title: str, figures: KnobFigures, note: str = "") -> str:
@@ -266,7 +275,7 @@ def static_knob_html(title: str, figures: KnobFigures, note: str = "") -> str:
         )
     images = "".join(
         f'<img src="data:image/png;base64,{base64.b64encode(png).decode()}" '
-        f'width="{css_width(png)}" alt="{esc(title)}: the figure for {esc(desc)} = {esc(label)}"'
+        f'width="{css_width(png)}" alt="{esc(title)}: the figure for {esc(_setting(desc, label))}"'
         f"{'' if i == i0 else ' hidden'}>"
         for i, (png, label) in enumerate(zip(figures.pngs, labels, strict=True))
     )
@@ -459,12 +468,13 @@ def ou_knob(
     def render(theta):
         return knobs.draw_ou(knobs.ou_experiment(theta=theta, sigma=sigma, dt=dt, seed=seed))
 
-    static = knob_figures("OU mean reversion θ", thetas, render, [f"{t:g}" for t in thetas])
+    # the chapter writes kappa for the rate (theta in rlbook and the DDPG paper), as the figure does
+    static = knob_figures("OU mean reversion κ", thetas, render, [f"{t:g}" for t in thetas])
 
     def live() -> LivePanel:
         return LivePanel(
             {
-                "theta": _slider(w.FloatLogSlider, "θ", 0.15, base=10, min=-2, max=2.2, step=0.05),
+                "theta": _slider(w.FloatLogSlider, "κ", 0.15, base=10, min=-2, max=2.2, step=0.05),
                 # from 0.01: at sigma = 0 the path is constant and its autocorrelation undefined
                 "sigma": _slider(w.FloatSlider, "σ", sigma, min=0.01, max=1.0, step=0.01),
                 "mu": _slider(w.FloatSlider, "μ", 0.0, min=-1.0, max=1.0, step=0.05),
@@ -479,7 +489,7 @@ def ou_knob(
         "Ornstein-Uhlenbeck noise",
         static,
         live,
-        "redraws the figure for any θ, σ, μ and Δt (with θΔt < 2, where the recursion is stable)",
+        "redraws the figure for any κ, σ, μ and Δt (with κΔt < 2, where the recursion is stable)",
     )
 
 

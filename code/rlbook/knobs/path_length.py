@@ -72,7 +72,7 @@ def draw_pcl_path_length(runs: Sequence[dict], highlight: int | None = None):
         style = dict(
             color=f"C{k}",
             ls=LINESTYLES[k % len(LINESTYLES)],
-            alpha=1 if strong else 0.25,
+            alpha=1 if strong else 0.45,
             lw=2 if strong else 1,
         )
         axes[0].semilogy(run["episode"], run["v_error"], label=f"d = {run['d']}", **style)

@@ -14,7 +14,7 @@ from ..plotting import bootstrap_band, plot_seed_band
 from ..targets import ema_update, make_target
 from ..validation import check_int, check_real
 from .layout import _finish
-from .td3_runs import late_mean, td3_seeds, variant_arrays
+from .td3_runs import _same_limits, late_mean, td3_seeds, variant_arrays
 
 
 # --------------------------------------------------------------------------------------------
@@ -67,7 +67,7 @@ def draw_ema_lag(data: dict):
     ax.plot(data["t"], data["target"], color="tab:orange", lw=1.6, label=r"target $\theta^-_t$")
     ax.set(xlabel="update t", ylabel="parameter value")
     ax.set_title(
-        rf"$\tau$ = {data['tau']:g}: target lags {data['lag_measured']} steps "
+        rf"$\tau$ = {data['tau']:g}: target lags {data['lag_measured']} updates "
         rf"(predicted $(1-\tau)/\tau$ = {data['lag_predicted']:.0f})",
         fontsize=10,
     )
@@ -138,10 +138,11 @@ def draw_tau_record(variants: dict, highlight: str | None = None):
         a = variant_arrays(variant)
         strong = highlight is None or tau == highlight
         style: dict[str, Any] = dict(color=TAU_COLORS.get(tau) or next(free), ls="-")
-        style["alpha"] = 1 if strong else 0.3
+        style["alpha"] = 1 if strong else 0.5
         label = rf"$\tau$ = {tau}"
         plot_seed_band(axes[0], a["step"], a["returns"], label, runs=tau == highlight, **style)
         plot_seed_band(axes[1], a["step"], a["bias"], label, runs=tau == highlight, **style)
+    _same_limits(axes, variants, ("returns", "bias"))
     axes[1].axhline(0, color="k", lw=0.8)
     axes[0].set(xlabel="environment steps", ylabel="return (10 starts)", title="learning curves")
     axes[1].set(

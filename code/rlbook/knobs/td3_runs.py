@@ -82,6 +82,17 @@ def td3_seeds(
     }
 
 
+def _same_limits(axes, variants: dict, fields: tuple[str, str]) -> None:
+    """Each panel's y-range from every seed of every variant, so that a knob's figures share
+    their axes and the plot does not jump when another variant is highlighted (only the
+    highlighted one draws its seeds)."""
+    for ax, field in zip(axes, fields, strict=True):
+        values = np.concatenate([variant_arrays(v)[field].ravel() for v in variants.values()])
+        lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
+        pad = 0.05 * (hi - lo or 1.0)
+        ax.set_ylim(lo - pad, hi + pad)
+
+
 def variant_arrays(variant: dict) -> dict:
     """A record variant's runs as arrays: ``step`` (evaluations), and one row per seed of
     ``returns`` and, where measured, ``bias`` (the first critic's estimate minus the Monte Carlo

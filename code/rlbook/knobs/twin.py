@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 from ..plotting import bootstrap_band, plot_seed_band
 from ..validation import check_choice
 from .layout import _finish
-from .td3_runs import late_mean, td3_seeds, variant_arrays
+from .td3_runs import _same_limits, late_mean, td3_seeds, variant_arrays
 
 # --------------------------------------------------------------------------------------------
 # twin-min
@@ -62,10 +62,11 @@ def draw_twin_record(variants: dict, highlight: str | None = None):
         a = variant_arrays(variant)
         strong = highlight is None or rule == highlight
         style: dict[str, Any] = dict(color=f"C{RULES.index(rule) if rule in RULES else k}", ls="-")
-        style["alpha"] = 1 if strong else 0.3
+        style["alpha"] = 1 if strong else 0.5
         label = RULE_LABELS.get(rule, rule)
         plot_seed_band(axes[0], a["step"], a["bias"], label, runs=rule == highlight, **style)
         plot_seed_band(axes[1], a["step"], a["returns"], label, runs=rule == highlight, **style)
+    _same_limits(axes, variants, ("bias", "returns"))
     axes[0].axhline(0, color="k", lw=0.8)
     axes[0].set(
         xlabel="environment steps",
