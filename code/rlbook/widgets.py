@@ -521,6 +521,22 @@ def _seed_text() -> w.BoundedIntText:
     return w.BoundedIntText(value=5, min=0, max=10**6, description="first seed")
 
 
+def _five_seed_panel(choice: dict, compute: Callable, draw: Callable) -> LivePanel:
+    """The live panel of a TD3 record knob: the ``choice`` control, the first of five seeds and
+    the step count; ``compute(value, first_seed, steps)`` trains them on Run and returns the
+    variants with the new one and its key, which ``draw`` highlights."""
+    return LivePanel(
+        {
+            **choice,
+            "first_seed": _seed_text(),
+            "steps": _steps_slider(knobs.KNOB_TD3["total_steps"]),
+        },
+        compute,
+        lambda data: draw(data[0], highlight=data[1]),
+        run_button=True,
+    )
+
+
 def tau_record_knob(variants: dict) -> Knob | StaticKnobHTML:
     """tau: TD3's five-seed record for several tau (``knobs.seed_record("tau")["variants"]``);
     the buttons show each tau's seeds; the live panel trains five seeds (one batch) for any tau."""
@@ -539,16 +555,8 @@ def tau_record_knob(variants: dict) -> Knob | StaticKnobHTML:
         return {**variants, **new}, next(iter(new))
 
     def live() -> LivePanel:
-        return LivePanel(
-            {
-                "tau": _slider(w.FloatLogSlider, "τ", 0.02, base=10, min=-3, max=0, step=0.05),
-                "first_seed": _seed_text(),
-                "steps": _steps_slider(knobs.KNOB_TD3["total_steps"]),
-            },
-            compute,
-            lambda data: knobs.draw_tau_record(data[0], highlight=data[1]),
-            run_button=True,
-        )
+        tau = _slider(w.FloatLogSlider, "τ", 0.02, base=10, min=-3, max=0, step=0.05)
+        return _five_seed_panel({"tau": tau}, compute, knobs.draw_tau_record)
 
     return knob(
         "EMA rate τ in TD3, five seeds",
@@ -577,21 +585,13 @@ def twin_record_knob(variants: dict) -> Knob | StaticKnobHTML:
         return {**variants, **knobs.rule_seeds(rule, seeds, steps, progress=True)}, rule
 
     def live() -> LivePanel:
-        return LivePanel(
-            {
-                "rule": w.ToggleButtons(
-                    options=[(knobs.RULE_LABELS[r], r) for r in knobs.RULES],
-                    value="min",
-                    description="target rule",
-                    style={"description_width": "initial", "button_width": "auto"},
-                ),
-                "first_seed": _seed_text(),
-                "steps": _steps_slider(knobs.KNOB_TD3["total_steps"]),
-            },
-            compute,
-            lambda data: knobs.draw_twin_record(data[0], highlight=data[1]),
-            run_button=True,
+        rule = w.ToggleButtons(
+            options=[(knobs.RULE_LABELS[r], r) for r in knobs.RULES],
+            value="min",
+            description="target rule",
+            style={"description_width": "initial", "button_width": "auto"},
         )
+        return _five_seed_panel({"rule": rule}, compute, knobs.draw_twin_record)
 
     return knob(
         "Twin critics and the critic's bias, five seeds",

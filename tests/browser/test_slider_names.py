@@ -31,13 +31,19 @@ GROUPS = """() => Array.from(document.querySelectorAll(
 }))"""
 
 
-@pytest.mark.parametrize("name", KNOB_PAGES)
-def test_each_slider_is_named_and_announces_its_value(browser, server, name):
+def _open_knob_page(browser, server, name):
+    """``name`` at 1280x900, offline, once every knob's script has run."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(server) else r.abort())
+    page.goto(f"{server}/{name}", wait_until="load")
+    wait_for_knobs(page)
+    return page
+
+
+@pytest.mark.parametrize("name", KNOB_PAGES)
+def test_each_slider_is_named_and_announces_its_value(browser, server, name):
+    page = _open_knob_page(browser, server, name)
     try:
-        page.goto(f"{server}/{name}", wait_until="load")
-        wait_for_knobs(page)
         sliders = page.evaluate(SLIDERS)
         if not sliders:
             pytest.skip(f"{name}: its knobs are toggle buttons (checked below)")
@@ -69,11 +75,8 @@ def test_each_slider_is_named_and_announces_its_value(browser, server, name):
 
 @pytest.mark.parametrize("name", KNOB_PAGES)
 def test_each_toggle_group_is_named_and_says_which_button_is_pressed(browser, server, name):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(server) else r.abort())
+    page = _open_knob_page(browser, server, name)
     try:
-        page.goto(f"{server}/{name}", wait_until="load")
-        wait_for_knobs(page)
         groups = page.evaluate(GROUPS)
         if not groups:
             pytest.skip(f"{name}: its knobs are sliders (checked above)")
